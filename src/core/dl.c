@@ -1,0 +1,48 @@
+/* dl.c — status strings, the interrupt flag, aligned allocation. */
+#include "dl.h"
+
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *dl_strerror(dl_status s)
+{
+    switch (s) {
+    case DL_OK:          return "no error";
+    case DL_ENOMEM:      return "not enough memory";
+    case DL_ESHAPE:      return "shapes do not match";
+    case DL_EINVAL:      return "invalid argument";
+    case DL_EIO:         return "input/output error";
+    case DL_EFORMAT:     return "bad file format";
+    case DL_ESINGULAR:   return "matrix is singular";
+    case DL_INTERRUPTED: return "interrupted";
+    }
+    return "unknown error";
+}
+
+/* Written by the SIGINT handler, read by long loops: see dl.h. */
+static volatile sig_atomic_t interrupt_flag;
+
+int dl_interrupted(void) { return interrupt_flag != 0; }
+void dl_interrupt_set(int on) { interrupt_flag = on ? 1 : 0; }
+
+float *dl_alloc(size_t n)
+{
+    if (n == 0)
+        n = 1;
+    if (n > (SIZE_MAX - 64) / sizeof(float))
+        return NULL;
+    size_t bytes = (n * sizeof(float) + 63) & ~(size_t)63;
+    return aligned_alloc(64, bytes);
+}
+
+float *dl_calloc(size_t n)
+{
+    float *p = dl_alloc(n);
+    if (p)
+        memset(p, 0, (n ? n : 1) * sizeof(float));
+    return p;
+}
+
+void dl_free(float *p) { free(p); }

@@ -1,0 +1,45 @@
+/*
+ * dl.h — what every part of the compute core shares: status codes, the version,
+ * and the interrupt flag that long loops poll between batches.
+ *
+ * The core is plain C11. It knows nothing of Lua, never prints and never exits:
+ * functions that can fail return a dl_status and leave their outputs untouched
+ * or consistent, and the caller (a binding, a test) decides what to say.
+ */
+#ifndef DL_H
+#define DL_H
+
+#include <stddef.h>
+
+#define DL_VERSION "0.1.0"
+
+typedef enum dl_status {
+    DL_OK = 0,
+    DL_ENOMEM,       /* an allocation failed or its size overflowed */
+    DL_ESHAPE,       /* operand shapes do not fit together */
+    DL_EINVAL,       /* an argument is out of its range */
+    DL_EIO,          /* a read or write failed (errno says more) */
+    DL_EFORMAT,      /* a file is not in the expected format */
+    DL_ESINGULAR,    /* a linear system has no unique solution */
+    DL_INTERRUPTED   /* the interrupt flag was seen; state is consistent */
+} dl_status;
+
+/* A short English phrase for a status, e.g. "out of memory". */
+const char *dl_strerror(dl_status s);
+
+/*
+ * The one piece of mutable global state in deltalab. A signal handler may only
+ * touch a volatile sig_atomic_t, so Ctrl-C sets this flag and nothing else;
+ * loops in the core (training, long sweeps) check it between batches, finish
+ * the batch, and return DL_INTERRUPTED. Whoever reports the interruption clears it.
+ */
+int dl_interrupted(void);
+void dl_interrupt_set(int on);
+
+/* 64-byte aligned float buffer of n elements, or NULL (also when n*4 overflows). */
+float *dl_alloc(size_t n);
+/* Zeroed variant of dl_alloc. */
+float *dl_calloc(size_t n);
+void dl_free(float *p);
+
+#endif

@@ -1,0 +1,92 @@
+/*
+ * kern.h — the compute kernels, as a table of function pointers.
+ *
+ * Every kernel exists twice with the same signature: a plain-loop reference in
+ * kern_ref.c (what a reader reads to learn the maths, and the oracle the tests
+ * compare against) and an AVX2+FMA version in kern_avx2.c (the only file built
+ * with -mavx2 -mfma). The active table starts as a copy of the reference and
+ * the AVX2 entries override it once, on first use, when CPUID says AVX2 and FMA
+ * are there and XGETBV says the OS saves YMM registers. DELTALAB_ISA=scalar|avx2
+ * forces a choice.
+ *
+ * Conventions: vectors are contiguous float arrays of length n; matrices are
+ * row-major with a row stride (ld*) in elements; outputs come first. An output
+ * may alias an input of the same shape (y = a + y is fine) unless noted.
+ * Reductions accumulate in double.
+ */
+#ifndef DL_KERN_H
+#define DL_KERN_H
+
+#include <stddef.h>
+
+/* Element-wise activations. DL_SOFTMAX is row-wise and goes through softmax(). */
+typedef enum dl_act {
+    DL_LINEAR, DL_SIGMOID, DL_TANH, DL_RELU, DL_LEAKY_RELU, DL_SOFTPLUS,
+    DL_STEP, DL_SOFTMAX, DL_ACT_COUNT
+} dl_act;
+
+/* Names in enum order: "linear", "sigmoid", ... (the words the Lua API takes). */
+extern const char *const dl_act_names[DL_ACT_COUNT + 1];
+
+/* Slope of leaky ReLU for z < 0. */
+#define DL_LEAKY_SLOPE 0.01f
+
+typedef struct kern_table {
+    const char *isa;  /* "scalar" or "avx2" */
+
+    /* C (M×N) = alpha·op(A)·op(B) + beta·C, op(X) = X, or Xᵀ when tX != 0.
+     * op(A) is M×K, op(B) is K×N. When beta == 0, C is only written (it may
+     * hold NaN before). C must not alias A or B. */
+    void (*gemm)(int tA, int tB, int M, int N, int K, float alpha,
+                 const float *A, int lda, const float *B, int ldb,
+                 float beta, float *C, int ldc);
+
+    void (*add)(float *y, const float *a, const float *b, size_t n);  /* y = a + b */
+    void (*sub)(float *y, const float *a, const float *b, size_t n);  /* y = a - b */
+    void (*mul)(float *y, const float *a, const float *b, size_t n);  /* y = a ⊙ b */
+    void (*div)(float *y, const float *a, const float *b, size_t n);  /* y = a ⊘ b */
+    void (*scale)(float *y, const float *x, float s, size_t n);       /* y = s·x */
+    void (*shift)(float *y, const float *x, float s, size_t n);       /* y = x + s */
+    void (*axpy)(float *y, float a, const float *x, size_t n);        /* y += a·x */
+
+    /* a = f(z) for an element-wise f (not DL_SOFTMAX). */
+    void (*act)(dl_act f, float *a, const float *z, size_t n);
+    /* d = f'(z); a = f(z) is passed too, since σ' = a(1 − a) and tanh' = 1 − a². */
+    void (*act_grad)(dl_act f, float *d, const float *z, const float *a, size_t n);
+
+    /* One row: y = softmax(c·x), max-subtracted so large logits cannot overflow. */
+    void (*softmax)(float *y, const float *x, float c, size_t n);
+    /* One row: y = log softmax(c·x), computed as c·x − max − log Σ exp(·). */
+    void (*log_softmax)(float *y, const float *x, float c, size_t n);
+
+    void (*exp)(float *y, const float *x, size_t n);
+    void (*log)(float *y, const float *x, size_t n);
+    void (*tanh)(float *y, const float *x, size_t n);
+
+    double (*sum)(const float *x, size_t n);
+    double (*dot)(const float *x, const float *y, size_t n);
+    double (*sumsq)(const float *x, size_t n);
+    /* Index of the first largest / smallest element; NaN compares as neither. */
+    size_t (*argmax)(const float *x, size_t n);
+    size_t (*argmin)(const float *x, size_t n);
+
+    /* y[j] = s · Σ_i A[i][j] over `rows` rows of `cols` (stride lda): column sums,
+     * e.g. ∂C/∂b as the batch mean of δ. */
+    void (*colsum)(float *y, const float *A, int rows, int cols, int lda, float s);
+} kern_table;
+
+/* The active table (initialised on first call; thread-safe). */
+const kern_table *kern(void);
+/* The plain-loop reference table. */
+const kern_table *kern_reference(void);
+/* The AVX2 table, or NULL when this CPU or OS cannot run it. */
+const kern_table *kern_avx2(void);
+/* Make "scalar" or "avx2" the active table: 0 on success, -1 if unavailable. */
+int kern_use(const char *isa);
+
+/* Fill t with the reference kernels (kern_ref.c). */
+void kern_ref_fill(kern_table *t);
+/* Override t's entries with AVX2 kernels (kern_avx2.c); only call when supported. */
+void kern_avx2_fill(kern_table *t);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * deltalab.h — what the Lua bindings share: the module openers and the
+ * matrix userdata's C interface, so that lnetwork.c can hand out views of its
+ * weights and ldata.c can return matrices without knowing lmatrix.c's insides.
+ */
+#ifndef DELTALAB_H
+#define DELTALAB_H
+
+#include <lua.h>
+#include <lauxlib.h>
+
+#include "core/mat.h"
+
+/* The metatable name is the word users read in errors ("matrix expected"). */
+#define DL_MATRIX "matrix"
+
+/* Openers of the C modules, preloaded as "deltalab.<name>". */
+int luaopen_deltalab_matrix(lua_State *L);
+int luaopen_deltalab_network(lua_State *L);
+int luaopen_deltalab_trainer(lua_State *L);
+int luaopen_deltalab_datacore(lua_State *L);
+
+/* The entry point of deltalab.so for require "deltalab". */
+int luaopen_deltalab(lua_State *L);
+
+/* Preload every module, extend package.path with lua_dir (may be NULL), and
+ * leave the table {matrix=, network=, trainer=, data=, plot=, help=} on the
+ * stack. With globals != 0 also set each as a global (the REPL and scripts). */
+int dl_openlibs(lua_State *L, const char *lua_dir, int globals);
+
+/* The matrix at index i (raises "matrix expected" or "attempt to use a freed matrix"). */
+mat *dl_checkmatrix(lua_State *L, int i);
+/* The matrix at index i, or NULL if it is not a (live) matrix. */
+mat *dl_testmatrix(lua_State *L, int i);
+/* Push a new zeroed rows×cols matrix that owns its memory (raises on bad
+ * sizes or out of memory). */
+mat *dl_newmatrix(lua_State *L, int rows, int cols);
+/* Push a matrix that views memory owned by the value at stack index owner,
+ * which it keeps alive for as long as the view lives. */
+mat *dl_pushview(lua_State *L, mat view, int owner);
+
+#endif

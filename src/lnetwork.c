@@ -1,0 +1,12 @@
+/* lnetwork.c — the Lua face of the core's network (in progress). */
+#include "deltalab.h"
+
+static const luaL_Reg funcs[] = {
+    { NULL, NULL }
+};
+
+int luaopen_deltalab_network(lua_State *L)
+{
+    luaL_newlib(L, funcs);
+    return 1;
+}

@@ -1,0 +1,12 @@
+/* ltrainer.c — the Lua face of the core's trainer (in progress). */
+#include "deltalab.h"
+
+static const luaL_Reg funcs[] = {
+    { NULL, NULL }
+};
+
+int luaopen_deltalab_trainer(lua_State *L)
+{
+    luaL_newlib(L, funcs);
+    return 1;
+}

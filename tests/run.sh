@@ -1,0 +1,59 @@
+#!/bin/sh
+# Run every test suite and print one summary line, "N passed, N failed".
+# Each suite prints its own "N passed, N failed" as its last line; a suite
+# that dies without one counts as one failure. Set VERBOSE=1 to see passes.
+#   DELTALAB  the program under test (default ./deltalab)
+#   OBJ       where the C test binaries are (default ./build)
+set -u
+cd "$(dirname "$0")/.."
+DELTALAB=${DELTALAB:-./deltalab}
+OBJ=${OBJ:-build}
+export DELTALAB
+export LUA_PATH="tests/lua/?.lua;;"
+passed=0 failed=0
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+# run_suite NAME COMMAND...
+run_suite() {
+    name=$1; shift
+    "$@" >"$out" 2>&1
+    status=$?
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
+    if [ -n "$line" ]; then
+        p=${line%% passed*}; f=${line#*passed, }; f=${f%% failed*}
+    else
+        p=0 f=1
+    fi
+    [ "$status" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+    passed=$((passed + p)); failed=$((failed + f))
+    if [ "$f" -ne 0 ]; then
+        echo "FAIL $name ($p passed, $f failed, exit $status)"
+        grep -v '^ok ' "$out" | tail -n 40 | sed 's/^/    /'
+    else
+        echo "ok   $name ($p passed)"
+        [ "${VERBOSE:-0}" = 1 ] && sed 's/^/    /' "$out"
+    fi
+}
+
+for t in "$OBJ"/tests/test_*; do
+    [ -x "$t" ] || continue
+    run_suite "core/$(basename "$t")" "$t"
+    run_suite "core/$(basename "$t") (scalar)" env DELTALAB_ISA=scalar "$t"
+done
+for t in tests/lua/*.lua; do
+    case $t in */check.lua) continue ;; esac
+    run_suite "lua/$(basename "$t")" "$DELTALAB" "$t"
+done
+if [ -x "$OBJ/tests/ptyrun" ]; then
+    for t in tests/repl/*.txt; do
+        [ -f "$t" ] || continue
+        run_suite "repl/$(basename "$t")" "$OBJ/tests/ptyrun" "$DELTALAB" "$t"
+    done
+fi
+for t in tests/e2e/*.sh; do
+    [ -f "$t" ] || continue
+    run_suite "e2e/$(basename "$t")" sh "$t"
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

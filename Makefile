@@ -59,8 +59,8 @@ $(OBJ)/%.o: %.c
 	@$(if $(Q),echo "  CC    $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-# The one file allowed to use AVX2 and FMA instructions.
-$(OBJ)/src/core/kern_avx2.o: ALL_CFLAGS += $(AVX2_FLAGS)
+# Only files named *_avx2.c may use AVX2 and FMA instructions.
+$(OBJ)/src/core/%_avx2.o: ALL_CFLAGS += $(AVX2_FLAGS)
 
 $(OBJ)/tests/%: tests/core/%.c $(CORE_OBJ)
 	@mkdir -p $(@D)

@@ -365,6 +365,10 @@ local function complaints(said)
       errs[#errs + 1] = msg:gsub("^.-line %d+:%s*", "")
     elseif msg:match("^system error: ") then
       errs[#errs + 1] = msg:sub(15)
+    elseif msg:find("empty %a2? ?range %[") then
+      -- a single point or a flat series: gnuplot widens the range itself
+    elseif msg:match("^QStandardPaths:") or msg:match("^qt%.") then
+      -- the Qt toolkit's notes about the desktop session, not about the plot
     elseif msg ~= "" and not msg:match("^%^$") and not msg:match("^gnuplot> ") then
       warns[#warns + 1] = msg  -- e.g. a window toolkit's chatter
     end

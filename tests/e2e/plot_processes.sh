@@ -1,0 +1,109 @@
+#!/bin/sh
+# plot: no gnuplot outlives the program that started it — after Ctrl-C
+# (SIGINT), SIGTERM or SIGKILL of deltalab — and, where a display and a
+# window-capable gnuplot exist, plots go to a window and live curves redraw in it.
+#   DELTALAB          the program under test (default ./deltalab)
+#   PLOT_QT_GNUPLOT   a gnuplot with the qt terminal, for the window test
+#                     (e.g. gnuplot-qt extracted with `apt-get download`);
+#                     the test runs it under Xvfb if Xvfb is installed
+set -u
+cd "$(dirname "$0")/../.."
+DELTALAB=${DELTALAB:-./deltalab}
+passed=0 failed=0
+ok() { passed=$((passed + 1)); echo "ok - $1"; }
+bad() { failed=$((failed + 1)); echo "not ok - $1"; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+if ! command -v gnuplot >/dev/null 2>&1; then
+    echo "ok - processes # skip gnuplot is not installed (make deps)"
+    echo "$passed passed, $failed failed"
+    exit 0
+fi
+
+# A process is gone when /proc has no entry for it or it is a zombie
+# waiting for init.
+gone() {
+    [ ! -r "/proc/$1/stat" ] && return 0
+    state=$(sed 's/^.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null)
+    [ -z "$state" ] || [ "$state" = Z ]
+}
+
+cat >"$tmp/busy.lua" <<'EOF'
+-- two figures with a gnuplot each, their pids in a file, then busy forever
+local pids = {}
+for i = 1, 2 do
+  local fig = plot.figure{ quiet = true }
+  fig:gnuplot("print " .. i)
+  pids[i] = fig.proc:pid()
+end
+local f = assert(io.open(arg[1], "w"))
+f:write(table.concat(pids, " "), "\n")
+f:close()
+while true do end
+EOF
+
+for sig in INT TERM KILL; do
+    rm -f "$tmp/pids"
+    "$DELTALAB" "$tmp/busy.lua" "$tmp/pids" >/dev/null 2>&1 &
+    pid=$!
+    i=0
+    while [ ! -s "$tmp/pids" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    if [ ! -s "$tmp/pids" ]; then
+        bad "SIG$sig: the script did not start its figures"
+        kill -9 $pid 2>/dev/null
+        continue
+    fi
+    kill -"$sig" $pid
+    # the REPL's handler may turn SIGINT into an error the busy loop sees
+    # only through a hook; give it a moment, then insist
+    i=0
+    while kill -0 $pid 2>/dev/null && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
+    kill -9 $pid 2>/dev/null
+    wait $pid 2>/dev/null
+    left=""
+    for g in $(cat "$tmp/pids"); do
+        i=0
+        while ! gone "$g" && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
+        gone "$g" || left="$left $g"
+    done
+    if [ -z "$left" ]; then ok "SIG$sig: no gnuplot left"; else bad "SIG$sig: gnuplot still running:$left"; fi
+done
+
+# The window path, under a virtual display.
+qt=${PLOT_QT_GNUPLOT:-}
+if [ -n "$qt" ] && [ -x "$qt" ] && command -v Xvfb >/dev/null 2>&1; then
+    disp=:$((90 + $$ % 100))
+    Xvfb "$disp" -screen 0 1024x768x24 >/dev/null 2>&1 &
+    xpid=$!
+    sleep 1
+    cat >"$tmp/win.lua" <<'EOF'
+local fig = plot.figure()
+fig:lines{ train = { 3, 2, 1 }, title = "in a window" }
+print("terminal " .. fig:gnuplot("print GPVAL_TERM"):match("%a+"))
+local t = { history = { train_loss = {} } }
+local draw, live = plot.live(t)
+local pid
+for e = 1, 3 do
+  t.history.train_loss[e] = 1 / e
+  t.on_epoch(t, e)
+  pid = pid or live.proc:pid()
+  if live.proc:pid() ~= pid then print("new process at epoch", e) end
+end
+print("live " .. live:gnuplot("print GPVAL_TERM"):match("%a+"))
+plot.closeall()
+print("closed")
+EOF
+    out=$(DISPLAY=$disp DELTALAB_GNUPLOT=$qt GNUPLOT_DRIVER_DIR=${GNUPLOT_DRIVER_DIR:-$(dirname "$qt")/../lib/gnuplot} \
+          "$DELTALAB" "$tmp/win.lua" 2>&1)
+    kill $xpid 2>/dev/null; wait $xpid 2>/dev/null
+    case $out in *"terminal qt"*) ok "a display gives a qt window" ;; *) bad "window: $out" ;; esac
+    case $out in *"new process"*) bad "live redraw started a new gnuplot" ;;
+                 *"live qt"*) ok "live curves redraw in the same window" ;; *) bad "live: $out" ;; esac
+    case $out in *closed*) ok "windows close" ;; *) bad "close: $out" ;; esac
+else
+    echo "ok - window # skip set PLOT_QT_GNUPLOT to a gnuplot with qt, and install Xvfb"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -127,9 +127,10 @@ static void pump(child *c, int ms)
     }
     if (nfds == 2 && fds[1].revents) {
         ssize_t n = read(c->err, tmp, sizeof tmp);
-        if (n > 0)
-            buf_add(&c->errs, tmp, (size_t)n);
-        else {
+        for (ssize_t i = 0; i < n; i++)
+            if (tmp[i] != '\a')  /* readline's bell (nothing to complete) is no error */
+                buf_add(&c->errs, tmp + i, 1);
+        if (n <= 0) {
             close(c->err);
             c->err = -1;
         }

@@ -162,27 +162,6 @@ static int docall(lua_State *L, int narg, int nres)
 
 /* ---------------------------------------------------------------- line editing */
 
-/* Where the history goes: $DELTALAB_HISTORY ("" for none), else ~/.deltalab_history. */
-static const char *history_path(char *buf, size_t size)
-{
-    const char *env = getenv("DELTALAB_HISTORY");
-    if (env)
-        return env[0] ? env : NULL;
-    const char *home = getenv("HOME");
-    if (!home || !home[0])
-        return NULL;
-    snprintf(buf, size, "%s/.deltalab_history", home);
-    return buf;
-}
-
-/* How many lines the history file keeps: $DELTALAB_HISTSIZE, else HISTORY_MAX. */
-static int history_max(void)
-{
-    const char *env = getenv("DELTALAB_HISTSIZE");
-    long n = env ? strtol(env, NULL, 10) : HISTORY_MAX;
-    return n > 0 && n < 1000000 ? (int)n : HISTORY_MAX;
-}
-
 /* The fgets reader: no prompt unless stdin is a terminal. On Ctrl-C the read
  * fails with EINTR; the caller sees the flag and drops the empty line. */
 static char *fgets_line(const char *prompt, int tty)
@@ -215,6 +194,27 @@ static char *fgets_line(const char *prompt, int tty)
 #include <readline/readline.h>
 #include <readline/history.h>
 
+/* Where the history goes: $DELTALAB_HISTORY ("" for none), else ~/.deltalab_history. */
+static const char *history_path(char *buf, size_t size)
+{
+    const char *env = getenv("DELTALAB_HISTORY");
+    if (env)
+        return env[0] ? env : NULL;
+    const char *home = getenv("HOME");
+    if (!home || !home[0])
+        return NULL;
+    snprintf(buf, size, "%s/.deltalab_history", home);
+    return buf;
+}
+
+/* How many lines the history file keeps: $DELTALAB_HISTSIZE, else HISTORY_MAX. */
+static int history_max(void)
+{
+    const char *env = getenv("DELTALAB_HISTSIZE");
+    long n = env ? strtol(env, NULL, 10) : HISTORY_MAX;
+    return n > 0 && n < 1000000 ? (int)n : HISTORY_MAX;
+}
+
 /*
  * readline's character reader, replaced so that Ctrl-C at the prompt is ours:
  * the read fails with EINTR, the handler has set the flag, and a newline ends
@@ -231,6 +231,9 @@ static int getc_interruptible(FILE *f)
             return EOF;
         if (dl_interrupted())
             return '\n';
+#if RL_READLINE_VERSION >= 0x0801
+        rl_check_signals();  /* readline's own: a window resize (SIGWINCH) */
+#endif
     }
 }
 

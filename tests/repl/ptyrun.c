@@ -287,11 +287,11 @@ static void take_chunk(child *c, size_t *mark, enum echo echo, int at_prompt, bu
         s += skip;
         n -= skip;
     }
-    if (at_prompt) {
-        if (n >= 3 && memcmp(s + n - 3, ">> ", 3) == 0)
-            n -= 3;
-        else if (n >= 2 && memcmp(s + n - 2, "> ", 2) == 0)
-            n -= 2;
+    if (at_prompt && n >= 2 && memcmp(s + n - 2, "> ", 2) == 0) {
+        size_t start = n - 2;  /* the whole prompt line: "> ", ">> ", "dl> " */
+        while (start > 0 && s[start - 1] != '\n')
+            start--;
+        n = start;
     }
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '\003')

@@ -67,6 +67,8 @@ IN=$tmp/in expect "-i on a pipe: an error does not end the session" 0 "after" "$
 err_has "-i on a pipe: the error is on stderr" "stdin:1: boom"
 printf 'for i = 1, 2 do\nprint(i)\nend\nmatrix{\n{1, 2}}:shape()\n' >"$tmp/in"
 IN=$tmp/in expect "-i on a pipe: multi-line statements and expressions" 0 "$(printf '1\n2\n1\t2')" "$DL" -i
+awk 'BEGIN { s = "x = \""; for (i = 0; i < 10000; i++) s = s "a"; print s "\""; print "#x" }' >"$tmp/in"
+IN=$tmp/in expect "-i on a pipe: a 10000-character line is one line" 0 "10000" "$DL" -i
 printf 'if true then\n' >"$tmp/in"
 IN=$tmp/in expect "-i on a pipe: input ending inside a statement is a syntax error" 0 "" "$DL" -i
 err_has "-i on a pipe: ... that says <eof>" "'end' expected near <eof>"

@@ -19,17 +19,21 @@
 #define DL_LUADIR "/usr/local/share/lua/5.4"
 #endif
 
-/* lua/ beside the executable (the source tree) if it is there, else the
- * install location compiled in. */
+/* lua/ beside the executable (the source tree), or one level up (a build in
+ * a subdirectory such as build-asan/), else the install location compiled in. */
 static const char *find_lua_dir(char *buf, size_t size)
 {
-    ssize_t n = readlink("/proc/self/exe", buf, size - 8);
+    static const char *const rel[] = { "/lua", "/../lua" };
+    char exe[PATH_MAX - 16];  /* leaves room for the suffixes in buf */
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n > 0) {
-        buf[n] = '\0';
-        char *slash = strrchr(buf, '/');
-        if (slash) {
-            strcpy(slash, "/lua");
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash)
+            *slash = '\0';
+        for (size_t i = 0; slash && i < sizeof rel / sizeof rel[0]; i++) {
             char probe[PATH_MAX + 32];
+            snprintf(buf, size, "%s%s", exe, rel[i]);
             snprintf(probe, sizeof probe, "%s/deltalab/help.lua", buf);
             if (access(probe, R_OK) == 0)
                 return buf;

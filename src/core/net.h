@@ -170,6 +170,9 @@ void net_zero_velocity(net *n);
 /* Give neuron j (0-based) of layer l (0-based) its own activation (not softmax;
  * DL_EINVAL also when the layer is softmax). */
 dl_status net_set_neuron_act(net *n, int l, int j, dl_act f);
+/* Give every neuron of layer l activation f (softmax with temperature c; c is
+ * ignored otherwise), dropping per-neuron choices. */
+dl_status net_set_layer_act(net *n, int l, dl_act f, float c);
 /* Activation of neuron j of layer l. */
 dl_act net_neuron_act(const net *n, int l, int j);
 
@@ -185,7 +188,7 @@ double net_weight_sumsq(const net *n);
  * in double precision from a float64 copy of the parameters, against dW, db from
  * net_backward. errW[l], errb[l] (L entries each) get, per layer,
  * max|g − fd| / max(max|g|, max|fd|, 1e-12) (0 when both are all zero).
- * Leaves z, a, δ, dW, db as backward left them for X, Y. eps <= 0: 1e-4. */
+ * Leaves z, a, δ, dW, db as backward left them for X, Y. eps <= 0: 1e-5. */
 dl_status net_gradcheck(net *n, mat X, mat Y, double eps, double *errW, double *errb);
 /* The mean cost of X, Y computed in double precision with the float parameters. */
 dl_status net_cost_double(const net *n, mat X, mat Y, double *cost);

@@ -103,7 +103,7 @@ install: all
 	install -m 644 $(B)/deltalab.so $(DESTDIR)$(PREFIX)/lib/lua/5.4/deltalab.so
 	install -m 644 lua/deltalab/*.lua $(DESTDIR)$(LUADIR)/deltalab/
 	install -m 644 doc/*.md $(DESTDIR)$(PREFIX)/share/doc/deltalab/
-	if [ -f doc/deltalab.1 ]; then install -m 644 doc/deltalab.1 $(DESTDIR)$(PREFIX)/share/man/man1/; fi
+	install -m 644 doc/deltalab.1 $(DESTDIR)$(PREFIX)/share/man/man1/deltalab.1
 
 clean:
 	rm -rf $(OBJ) $(B)/deltalab $(B)/deltalab.so build-asan

@@ -10,8 +10,8 @@
  *
  * Line editing sits behind four wrappers (dl_initreadline, dl_readline,
  * dl_saveline, dl_freeline): GNU readline with a history file and Tab
- * completion, or plain fgets when built with -DDL_NO_READLINE or when stdin
- * is not a terminal (then there are no prompts either).
+ * completion, or a plain getline reader when built with -DDL_NO_READLINE or
+ * when stdin is not a terminal (then there are no prompts either).
  *
  * Command line: deltalab [options] [script [args]], as lua5.4 reads it, plus
  * -h/--help and --version. See doc/repl.md and doc/deltalab.1.
@@ -40,14 +40,13 @@
 #define PROGNAME "deltalab"
 #define PROMPT "> "
 #define PROMPT2 ">> "
-#define MAXINPUT 4096         /* longest line the fgets reader takes at once */
 #define HISTORY_MAX 1000      /* lines kept in ~/.deltalab_history */
 
 /*
- * Two things outside any struct, because the code that needs them takes no
- * context argument: the SIGINT handler must reach the Lua state to set a hook
- * on it, and readline's completion callback must reach it to ask Lua for
- * candidates. Set once in pmain, before either can run. (The interrupt flag
+ * The one value outside any struct, because the two pieces of code that need
+ * it take no context argument: the SIGINT handler must reach the Lua state to
+ * set a hook on it, and readline's completion callback must reach it to ask
+ * Lua for candidates. Set once in pmain, before either can run. (The interrupt flag
  * itself lives in the core: dl_interrupted().)
  */
 static lua_State *repl_L;
@@ -90,14 +89,15 @@ static int msghandler(lua_State *L)
 
 /* ---------------------------------------------------------------- Ctrl-C */
 
-static void set_sigint(void (*handler)(int))
+/* Install handler for SIGINT; the one it replaces goes to *old unless NULL. */
+static void set_sigint(void (*handler)(int), struct sigaction *old)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = handler;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = 0;  /* no SA_RESTART: a read at the prompt must fail with EINTR */
-    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGINT, &sa, old);
 }
 
 static void on_sigint_running(int sig);
@@ -112,7 +112,7 @@ static void interrupt_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
     lua_sethook(L, NULL, 0, 0);
-    set_sigint(on_sigint_running);  /* re-arm: the handler put back the default */
+    set_sigint(on_sigint_running, NULL);  /* re-arm: the handler put back the default */
     if (!dl_interrupted())
         return;
     dl_interrupt_set(0);
@@ -143,17 +143,19 @@ static void on_sigint_prompt(int sig)
     dl_interrupt_set(1);
 }
 
-/* lua_pcall with the traceback handler and Ctrl-C armed. */
+/* lua_pcall with the traceback handler and Ctrl-C armed; the SIGINT handler
+ * of before (the prompt's, or the default in a script) is put back after. */
 static int docall(lua_State *L, int narg, int nres)
 {
     int base = lua_gettop(L) - narg;
     lua_pushcfunction(L, msghandler);
     lua_insert(L, base);
-    set_sigint(on_sigint_running);
+    struct sigaction idle;
+    set_sigint(on_sigint_running, &idle);
     if (dl_interrupted())  /* Ctrl-C between reading the line and now */
         on_sigint_running(SIGINT);
     int status = lua_pcall(L, narg, nres, base);
-    signal(SIGINT, SIG_DFL);
+    sigaction(SIGINT, &idle, NULL);
     lua_sethook(L, NULL, 0, 0);  /* a Ctrl-C consumed by C code leaves the hook set */
     dl_interrupt_set(0);         /* reported by now (or arrived as the call ended) */
     lua_remove(L, base);
@@ -161,6 +163,39 @@ static int docall(lua_State *L, int narg, int nres)
 }
 
 /* ---------------------------------------------------------------- line editing */
+
+/* The plain reader (getline: fgets without a length limit), with a prompt
+ * only when stdin is a terminal. On Ctrl-C the read fails with EINTR; the
+ * caller sees the flag and drops the empty line. */
+static char *plain_line(const char *prompt, int tty)
+{
+    if (tty) {
+        fputs(prompt, stdout);
+        fflush(stdout);
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n = getline(&line, &cap, stdin);
+    if (n < 0) {
+        if (dl_interrupted()) {
+            clearerr(stdin);
+            if (tty)
+                fputc('\n', stdout);
+            if (line || (line = malloc(1)))
+                line[0] = '\0';
+            return line;
+        }
+        free(line);
+        return NULL;
+    }
+    if (n > 0 && line[n - 1] == '\n')
+        line[n - 1] = '\0';
+    return line;
+}
+
+#ifndef DL_NO_READLINE
+#include <readline/readline.h>
+#include <readline/history.h>
 
 /* Where the history goes: $DELTALAB_HISTORY ("" for none), else ~/.deltalab_history. */
 static const char *history_path(char *buf, size_t size)
@@ -183,38 +218,6 @@ static int history_max(void)
     return n > 0 && n < 1000000 ? (int)n : HISTORY_MAX;
 }
 
-/* The fgets reader: no prompt unless stdin is a terminal. On Ctrl-C the read
- * fails with EINTR; the caller sees the flag and drops the empty line. */
-static char *fgets_line(const char *prompt, int tty)
-{
-    char *buf = malloc(MAXINPUT);
-    if (!buf)
-        return NULL;
-    if (tty) {
-        fputs(prompt, stdout);
-        fflush(stdout);
-    }
-    if (fgets(buf, MAXINPUT, stdin) == NULL) {
-        if (dl_interrupted()) {
-            clearerr(stdin);
-            if (tty)
-                fputc('\n', stdout);
-            buf[0] = '\0';
-            return buf;
-        }
-        free(buf);
-        return NULL;
-    }
-    size_t n = strlen(buf);
-    if (n > 0 && buf[n - 1] == '\n')
-        buf[n - 1] = '\0';
-    return buf;
-}
-
-#ifndef DL_NO_READLINE
-#include <readline/readline.h>
-#include <readline/history.h>
-
 /*
  * readline's character reader, replaced so that Ctrl-C at the prompt is ours:
  * the read fails with EINTR, the handler has set the flag, and a newline ends
@@ -231,6 +234,9 @@ static int getc_interruptible(FILE *f)
             return EOF;
         if (dl_interrupted())
             return '\n';
+#if RL_READLINE_VERSION >= 0x0801
+        rl_check_signals();  /* readline's own: a window resize (SIGWINCH) */
+#endif
     }
 }
 
@@ -312,7 +318,7 @@ static void dl_initreadline(lua_State *L)
 static char *dl_readline(lua_State *L, const char *prompt, int tty)
 {
     (void)L;
-    return tty ? readline(prompt) : fgets_line(prompt, 0);
+    return tty ? readline(prompt) : plain_line(prompt, 0);
 }
 
 /* Keep a line in the history, in memory and at the end of the file (kept
@@ -338,14 +344,14 @@ static void dl_freeline(lua_State *L, char *line)
     free(line);
 }
 
-#else  /* the fgets fallback: no editing, no history, no completion */
+#else  /* the plain fallback: no editing, no history, no completion */
 
 static void dl_initreadline(lua_State *L) { (void)L; }
 
 static char *dl_readline(lua_State *L, const char *prompt, int tty)
 {
     (void)L;
-    return fgets_line(prompt, tty);
+    return plain_line(prompt, tty);
 }
 
 static void dl_saveline(lua_State *L, const char *line, int tty)
@@ -456,6 +462,7 @@ static int loadline(lua_State *L, repl *r)
 {
     lua_settop(L, 0);
     r->quiet = 0;
+    dl_interrupt_set(0);  /* a Ctrl-C while the last error was printed is stale */
     int got = pushline(L, r, 1);
     if (got != READ_LINE)
         return got == READ_EOF ? STATUS_EOF : STATUS_CANCELLED;
@@ -510,7 +517,7 @@ static void print_results(lua_State *L, repl *r)
     luaL_checkstack(L, LUA_MINSTACK, "too many results to print");
     lua_getglobal(L, "print");
     lua_insert(L, 1);
-    if (lua_pcall(L, n, 0, 0) != LUA_OK)
+    if (docall(L, n, 0) != LUA_OK)  /* a huge __tostring can be interrupted too */
         message(NULL, lua_pushfstring(L, "error calling 'print' (%s)", lua_tostring(L, -1)));
 }
 
@@ -518,11 +525,10 @@ static void doREPL(lua_State *L)
 {
     repl r = { isatty(STDIN_FILENO), 0 };
     dl_initreadline(L);
-    int status;
+    struct sigaction before;
+    set_sigint(on_sigint_prompt, &before);
     for (;;) {
-        set_sigint(on_sigint_prompt);
-        status = loadline(L, &r);
-        signal(SIGINT, SIG_DFL);
+        int status = loadline(L, &r);
         if (status == STATUS_EOF)
             break;
         if (status == STATUS_CANCELLED)
@@ -534,6 +540,7 @@ static void doREPL(lua_State *L)
         else
             report(L, status, NULL);
     }
+    sigaction(SIGINT, &before, NULL);
     lua_settop(L, 0);
     if (r.tty) {
         fputc('\n', stdout);

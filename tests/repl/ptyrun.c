@@ -12,7 +12,8 @@
  *
  *     # comment                 (blank lines are ignored too)
  *     @args -i -e x=1           extra arguments (before the first input)
- *     @env NAME=value           environment for the program
+ *     @env NAME=value           environment for the program ({tmp}: a fresh
+ *                               directory, removed at the end)
  *     @timeout 3000             ms to wait for a prompt (default 5000)
  *     > 1+1                     type a line at the primary prompt "> "
  *     >> end                    type a line at the continuation prompt ">> "
@@ -24,7 +25,7 @@
  *     ...                       any number of output lines
  *     \> x                      an output line starting with a special character
  *
- * In typed text, <Tab> stands for the Tab key. A step is a run of keys
+ * In typed text, <Tab> stands for the Tab key and <Up> for the Up arrow. A step is a run of keys
  * (>, >>, ~, ^C) and the expectations that follow it; the echo of the typed
  * lines, the "^C" the terminal shows and the prompts are removed before the
  * output is compared. A step without "!" lines must write nothing to stderr. Prints "ok"/"not ok" per step and, last,
@@ -127,9 +128,10 @@ static void pump(child *c, int ms)
     }
     if (nfds == 2 && fds[1].revents) {
         ssize_t n = read(c->err, tmp, sizeof tmp);
-        if (n > 0)
-            buf_add(&c->errs, tmp, (size_t)n);
-        else {
+        for (ssize_t i = 0; i < n; i++)
+            if (tmp[i] != '\a')  /* readline's bell (nothing to complete) is no error */
+                buf_add(&c->errs, tmp + i, 1);
+        if (n <= 0) {
             close(c->err);
             c->err = -1;
         }
@@ -195,7 +197,12 @@ static void send_typed(child *c, const char *text, int enter)
         if (strncmp(s, "<Tab>", 5) == 0) {
             buf_add(&b, "\t", 1);
             s += 5;
-            pump(c, 30);  /* type like a person: completion sees each Tab alone */
+            send(c, b.p, b.n);  /* type like a person: completion sees each Tab alone */
+            buf_clear(&b);
+            pump(c, 30);
+        } else if (strncmp(s, "<Up>", 4) == 0) {
+            buf_add(&b, "\033[A", 3);
+            s += 4;
         } else {
             buf_add(&b, s++, 1);
         }
@@ -280,11 +287,11 @@ static void take_chunk(child *c, size_t *mark, enum echo echo, int at_prompt, bu
         s += skip;
         n -= skip;
     }
-    if (at_prompt) {
-        if (n >= 3 && memcmp(s + n - 3, ">> ", 3) == 0)
-            n -= 3;
-        else if (n >= 2 && memcmp(s + n - 2, "> ", 2) == 0)
-            n -= 2;
+    if (at_prompt && n >= 2 && memcmp(s + n - 2, "> ", 2) == 0) {
+        size_t start = n - 2;  /* the whole prompt line: "> ", ">> ", "dl> " */
+        while (start > 0 && s[start - 1] != '\n')
+            start--;
+        n = start;
     }
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '\003')
@@ -400,6 +407,7 @@ int main(int argc, char **argv)
     char *args[64] = { argv[1] };
     int nargs = 1;
     char raw[8192];
+    char tmpdir[64] = "";  /* made for "{tmp}" in @env values, removed at the end */
     setenv("TERM", "dumb", 1);
     setenv("INPUTRC", "/dev/null", 1);
     setenv("DELTALAB_HISTORY", "", 1);
@@ -411,8 +419,19 @@ int main(int argc, char **argv)
         if (strncmp(raw, "@env ", 5) == 0) {
             char *eq = strchr(raw + 5, '=');
             if (eq) {
+                char value[8192 + 64];
+                const char *t = strstr(eq + 1, "{tmp}");
                 *eq = '\0';
-                setenv(raw + 5, eq + 1, 1);
+                if (t && !tmpdir[0]) {
+                    snprintf(tmpdir, sizeof tmpdir, "/tmp/ptyrun.XXXXXX");
+                    if (!mkdtemp(tmpdir))
+                        die("mkdtemp");
+                }
+                if (t)
+                    snprintf(value, sizeof value, "%.*s%s%s", (int)(t - eq - 1), eq + 1, tmpdir, t + 5);
+                else
+                    snprintf(value, sizeof value, "%s", eq + 1);
+                setenv(raw + 5, value, 1);
             }
             continue;
         }
@@ -586,6 +605,20 @@ int main(int argc, char **argv)
         show("got errors", c.errs.p ? c.errs.p : "");
     }
     ok ? passed++ : failed++;
+    if (tmpdir[0]) {
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "ptyrun: could not remove %s\n", tmpdir);
+    }
+    for (i = 0; i < nlines; i++)
+        free(lines[i].text);
+    for (i = 1; i < nargs; i++)
+        free(args[i]);
+    free(lines);
+    free(exp);
+    free(c.out.p);
+    free(c.errs.p);
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

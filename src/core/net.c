@@ -516,6 +516,7 @@ dl_status net_output_delta(net *n, mat Y)
     if (Y.data != n->y.data)
         mat_copy(n->y, Y);
     output_delta(n, n->y);
+    n->have_delta = 1;  /* δᴸ now; earlier layers' δ as net_backward_layer reaches them */
     return DL_OK;
 }
 

@@ -19,6 +19,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DL_NETWORK "network"
@@ -684,6 +685,15 @@ static int n_input(lua_State *L)
     return 1;
 }
 
+/* Seconds on a monotonic clock, for benchmarks (tests/bench/step.lua). */
+static int n_now(lua_State *L)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    lua_pushnumber(L, (lua_Number)ts.tv_sec + ts.tv_nsec * 1e-9);
+    return 1;
+}
+
 static int n_isatty(lua_State *L)
 {
     lua_pushboolean(L, isatty(0) && isatty(1));
@@ -1108,6 +1118,7 @@ static void install_lua_methods(lua_State *L)
 static const luaL_Reg funcs[] = {
     { "load", n_load },
     { "_isatty", n_isatty },
+    { "_now", n_now },
     { NULL, NULL }
 };
 

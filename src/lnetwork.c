@@ -41,6 +41,12 @@ static net *checknet(lua_State *L, int i)
     return ln->n;
 }
 
+/* For other bindings (ltrainer.c): the core net of the network at index i. */
+struct net *dl_checknet(lua_State *L, int i)
+{
+    return checknet(L, i);
+}
+
 /* The layer at i, its network pushed on the stack top. */
 static layer *checklayer(lua_State *L, int i, net **np, int *lp)
 {

@@ -316,4 +316,13 @@ T.test("argument errors name what is wrong", function()
   T.checkerror("a softmax layer has no per-neuron activations", sm.layers[1].set_activation, sm.layers[1], 1, "relu")
 end)
 
+T.test("a trainer takes a network (dl_checknet) and XOR is learnt", function()
+  local d = { X = matrix{ { 0, 0 }, { 0, 1 }, { 1, 0 }, { 1, 1 } }, y = matrix{ { 0 }, { 1 }, { 1 }, { 0 } } }
+  local net = network{ 2, { 8, "tanh" }, { 2, "softmax" }, cost = "log_likelihood", seed = 1 }
+  trainer{ net = net, train = d, batch = 4, lr = 0.5, epochs = 300 }:run()
+  local p = net:predict(d.X)
+  for i = 1, 4 do T.eq(p:get(i, 1), d.y:get(i, 1), "xor " .. i) end
+  T.checkerror("network expected", trainer, { net = {}, train = d })
+end)
+
 T.done()

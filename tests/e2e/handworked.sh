@@ -1,5 +1,5 @@
 #!/bin/sh
-# examples/handworked.lua --quick runs and prints the hand-worked numbers
+# examples/handworked.lua and examples/gradcheck.lua --quick run; handworked and prints the hand-worked numbers
 # (E1); --latex gives LaTeX; a bad flag is refused with the usage line.
 DELTALAB=${DELTALAB:-./deltalab}
 passed=0 failed=0
@@ -17,5 +17,7 @@ tex=$("$DELTALAB" examples/handworked.lua --quick --latex 2>&1)
 check "latex run" sh -c 'printf "%s" "$1" | grep -qF "\\begin{align*}"' _ "$tex"
 "$DELTALAB" examples/handworked.lua --bogus >/dev/null 2>&1
 check "unknown flag refused" [ $? -eq 2 ]
+g=$("$DELTALAB" examples/gradcheck.lua --quick 2>&1)
+check "gradcheck example agrees" sh -c 'printf "%s" "$1" | grep -qF "backprop agrees with finite differences"' _ "$g"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

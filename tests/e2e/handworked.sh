@@ -19,5 +19,8 @@ check "latex run" sh -c 'printf "%s" "$1" | grep -qF "\\begin{align*}"' _ "$tex"
 check "unknown flag refused" [ $? -eq 2 ]
 g=$("$DELTALAB" examples/gradcheck.lua --quick 2>&1)
 check "gradcheck example agrees" sh -c 'printf "%s" "$1" | grep -qF "backprop agrees with finite differences"' _ "$g"
+t=$("$DELTALAB" examples/temperature.lua --quick 2>&1)
+check "temperature example: argmax at c = 100" sh -c 'printf "%s" "$1" | grep -qF "(0.0000, 1.0000, 0.0000, 0.0000)"' _ "$t"
+check "temperature example: per-neuron note" sh -c 'printf "%s" "$1" | grep -qF "neuron 2 is linear"' _ "$t"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -19,6 +19,8 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #define DL_NETWORK "network"
 #define DL_LAYER "layer"
@@ -37,6 +39,12 @@ static net *checknet(lua_State *L, int i)
     if (!ln->n)
         luaL_error(L, "attempt to use a closed network");
     return ln->n;
+}
+
+/* For other bindings (ltrainer.c): the core net of the network at index i. */
+struct net *dl_checknet(lua_State *L, int i)
+{
+    return checknet(L, i);
 }
 
 /* The layer at i, its network pushed on the stack top. */
@@ -572,6 +580,13 @@ static int n_predict(lua_State *L)
     return 1;
 }
 
+/* Row i of m as a new n×1 column vector (the book's way). */
+static void push_column(lua_State *L, mat m, int i)
+{
+    mat *c = dl_newmatrix(L, m.cols, 1);
+    for (int j = 0; j < m.cols; j++) *mat_at(*c, j, 0) = *mat_at(m, i, j);
+}
+
 /* A new matrix holding a copy of m. */
 static void push_copy(lua_State *L, mat m)
 {
@@ -664,6 +679,32 @@ static int n_freeze_all(lua_State *L, int on)
 
 static int n_freeze(lua_State *L) { return n_freeze_all(L, 1); }
 static int n_unfreeze(lua_State *L) { return n_freeze_all(L, 0); }
+
+/* Sample i of the last input (a⁰) as a column (for trace and walk). */
+static int n_input(lua_State *L)
+{
+    net *n = checknet(L, 1);
+    lua_Integer i = luaL_optinteger(L, 2, 1);
+    if (i < 1 || i > n->B)
+        return luaL_error(L, "network: sample %d out of range 1..%d", (int)i, n->B);
+    push_column(L, n->x, (int)i - 1);
+    return 1;
+}
+
+/* Seconds on a monotonic clock, for benchmarks (tests/bench/step.lua). */
+static int n_now(lua_State *L)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    lua_pushnumber(L, (lua_Number)ts.tv_sec + ts.tv_nsec * 1e-9);
+    return 1;
+}
+
+static int n_isatty(lua_State *L)
+{
+    lua_pushboolean(L, isatty(0) && isatty(1));
+    return 1;
+}
 
 /* Internal stages for net:walk (lua/deltalab/trace.lua):
  *   _stage("input", x)     copy x in      _stage("forward", l)   layer l's z, a
@@ -792,13 +833,6 @@ static int check_sample(lua_State *L, net *n, int idx)
     if (i < 1 || i > n->B)
         luaL_error(L, "layer: sample %d out of range 1..%d", (int)i, n->B);
     return (int)i - 1;
-}
-
-/* Row i of m as a new n×1 column vector (the book's way). */
-static void push_column(lua_State *L, mat m, int i)
-{
-    mat *c = dl_newmatrix(L, m.cols, 1);
-    for (int j = 0; j < m.cols; j++) *mat_at(*c, j, 0) = *mat_at(m, i, j);
 }
 
 static int l_col(lua_State *L, int which)
@@ -985,6 +1019,7 @@ static const luaL_Reg net_meth[] = {
     { "freeze", n_freeze },
     { "unfreeze", n_unfreeze },
     { "_stage", n_stage },
+    { "_input", n_input },
     { NULL, NULL }
 };
 
@@ -1088,6 +1123,8 @@ static void install_lua_methods(lua_State *L)
 
 static const luaL_Reg funcs[] = {
     { "load", n_load },
+    { "_isatty", n_isatty },
+    { "_now", n_now },
     { NULL, NULL }
 };
 

@@ -516,6 +516,7 @@ dl_status net_output_delta(net *n, mat Y)
     if (Y.data != n->y.data)
         mat_copy(n->y, Y);
     output_delta(n, n->y);
+    n->have_delta = 1;  /* δᴸ now; earlier layers' δ as net_backward_layer reaches them */
     return DL_OK;
 }
 
@@ -633,6 +634,47 @@ dl_status net_update(net *n, const net_hyper *h)
     return DL_OK;
 }
 
+/* backward + update for one sample without momentum, fused row by row: the
+ * gradient row dWⱼ = δⱼ·a_prev is written and, while it is in L1, applied to
+ * Wⱼ — one pass over W and dW per layer instead of two. BP2 for the layer
+ * below runs first, with the weights before the update, exactly as
+ * net_backward then net_update would; results agree to the last bit or two
+ * (a kernel's vector body uses FMA, its scalar tail may not). */
+static dl_status step_one(net *n, mat Y, const net_hyper *h)
+{
+    dl_status s = net_output_delta(n, Y);
+    if (s != DL_OK)
+        return s;
+    const kern_table *k = kern();
+    float decay = 1.0f - h->lr * h->lambda / h->n;
+    /* Backward walks the layers in exact reverse order: each δ needs the next. */
+    for (int l = n->L - 1; l >= 0; l--) {
+        layer *ly = &n->layers[l];
+        const float *a_prev = l > 0 ? n->layers[l - 1].a.data : n->x.data;
+        const float *d = ly->delta.data;
+        if (l > 0) {                                               /* BP2 */
+            layer *prev = &n->layers[l - 1];
+            mat_gemm(prev->delta, 1.0f, ly->delta, 0, ly->W, 0, 0.0f);
+            act_backward(prev, prev->delta, prev->z, prev->a, n->scratch);
+        }
+        size_t in = (size_t)ly->n_in;
+        for (int j = 0; j < ly->n_out; j++) {                      /* BP4 + update */
+            float *dWj = mat_at(ly->dW, j, 0), *Wj = mat_at(ly->W, j, 0);
+            k->scale(dWj, a_prev, d[j], in);
+            if (!ly->frozen_W) {
+                if (decay != 1.0f)
+                    k->scale(Wj, Wj, decay, in);
+                k->axpy(Wj, -h->lr, dWj, in);
+            }
+        }
+        memcpy(ly->db.data, d, (size_t)ly->n_out * sizeof *d);   /* BP3 */
+        if (!ly->frozen_b)
+            k->axpy(ly->b.data, -h->lr, ly->db.data, (size_t)ly->n_out);
+    }
+    n->have_delta = 1;
+    return DL_OK;
+}
+
 dl_status net_step(net *n, mat X, mat Y, const net_hyper *h, double *cost)
 {
     if (Y.rows != X.rows || Y.cols != n->sizes[n->L])
@@ -640,11 +682,16 @@ dl_status net_step(net *n, mat X, mat Y, const net_hyper *h, double *cost)
     /* Y may be the workspace target: make sure growing cannot move it. */
     if (Y.data == n->y.data && X.rows > n->cap)
         return DL_EINVAL;
+    if (!(h->n > 0) || !isfinite(h->lr) || !isfinite(h->lambda) || !isfinite(h->momentum))
+        return DL_EINVAL;
     dl_status s = net_forward(n, X);
     if (s == DL_OK && cost)
         s = net_cost(n, Y, cost);
-    if (s == DL_OK)
-        s = net_backward(n, Y);
+    if (s != DL_OK)
+        return s;
+    if (n->B == 1 && h->momentum == 0.0f && !n->accumulate)
+        return step_one(n, Y, h);
+    s = net_backward(n, Y);
     if (s == DL_OK)
         s = net_update(n, h);
     return s;

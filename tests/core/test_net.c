@@ -721,6 +721,47 @@ static void test_init_statistics(void)
     net_free(n);
 }
 
+/* net_step on one sample (fused backward + update) gives what forward,
+ * backward, update give, L2 and frozen parameters included. */
+static void test_fused_step_matches(void)
+{
+    for (int frozen = 0; frozen < 2; frozen++) {
+        net *a, *b;
+        int sizes[] = { 13, 7, 3 };
+        dl_act acts[] = { DL_TANH, DL_SIGMOID };
+        net_new(&a, 2, sizes, acts, DL_CROSS_ENTROPY);
+        net_new(&b, 2, sizes, acts, DL_CROSS_ENTROPY);
+        net_init(a, DL_INIT_SCALED, 5);
+        net_init(b, DL_INIT_SCALED, 5);
+        a->layers[0].frozen_b = b->layers[0].frozen_b = frozen;
+        a->layers[1].frozen_W = b->layers[1].frozen_W = frozen;
+        rng g;
+        rng_seed(&g, 6);
+        float X[13], Y[3] = { 0, 1, 0 };
+        random_batch(&g, X, 1, 13, 1.0);
+        net_hyper h = { .lr = 0.3f, .lambda = 0.5f, .n = 7, .momentum = 0 };
+        for (int it = 0; it < 3; it++) {
+            double ca, cb;
+            net_step(a, mat_wrap(X, 1, 13), mat_wrap(Y, 1, 3), &h, &ca);
+            net_forward(b, mat_wrap(X, 1, 13));
+            net_cost(b, mat_wrap(Y, 1, 3), &cb);
+            net_backward(b, mat_wrap(Y, 1, 3));
+            net_update(b, &h);
+            CHECK_NEAR(ca, cb, 1e-6);
+        }
+        double worst = 0;
+        for (size_t p = 0; p < a->n_params; p++) {
+            worst = fmax(worst, fabs(a->params[p] - b->params[p]));
+            worst = fmax(worst, fabs(a->grads[p] - b->grads[p]));
+        }
+        CHECK(worst < 1e-6);   /* a few ulps of values of order 1 */
+        for (int j = 0; j < 7; j++)
+            CHECK_NEAR(a->layers[0].delta.data[j], b->layers[0].delta.data[j], 1e-6);
+        net_free(a);
+        net_free(b);
+    }
+}
+
 /* A training step at a batch size seen before allocates nothing. */
 static void test_step_allocates_nothing(void)
 {
@@ -793,6 +834,7 @@ int main(void)
     RUN(test_labels_and_accuracy);
     RUN(test_bad_arguments);
     RUN(test_init_statistics);
+    RUN(test_fused_step_matches);
     RUN(test_step_allocates_nothing);
     RUN(test_workspace_growth);
     return check_summary();

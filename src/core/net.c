@@ -307,6 +307,14 @@ static void act_backward(const layer *ly, mat D, mat Z, mat A, mat scratch)
 
 dl_status net_forward(net *n, mat X)
 {
+    dl_status s = net_set_input(n, X);
+    for (int l = 0; s == DL_OK && l < n->L; l++)
+        s = net_forward_layer(n, l);
+    return s;
+}
+
+dl_status net_set_input(net *n, mat X)
+{
     if (X.cols != n->sizes[0] || X.rows < 1 || !X.data)
         return DL_ESHAPE;
     if (X.data != n->x.data) {
@@ -317,15 +325,19 @@ dl_status net_forward(net *n, mat X)
     lay_out(n, X.rows);
     if (X.data != n->x.data)
         mat_copy(n->x, X);
-    mat A_prev = n->x;
-    for (int l = 0; l < n->L; l++) {
-        layer *ly = &n->layers[l];
-        mat_gemm(ly->z, 1.0f, A_prev, 0, ly->W, 1, 0.0f);  /* Z = A_prev·Wᵀ */
-        mat_add_rowvec(ly->z, ly->z, ly->b);                /*   + b */
-        activate(ly, ly->a, ly->z);                         /* A = σ(Z) */
-        A_prev = ly->a;
-    }
     n->have_delta = 0;
+    return DL_OK;
+}
+
+dl_status net_forward_layer(net *n, int l)
+{
+    if (n->B < 1 || l < 0 || l >= n->L)
+        return DL_EINVAL;
+    layer *ly = &n->layers[l];
+    mat A_prev = l > 0 ? n->layers[l - 1].a : n->x;
+    mat_gemm(ly->z, 1.0f, A_prev, 0, ly->W, 1, 0.0f);  /* Z = A_prev·Wᵀ */
+    mat_add_rowvec(ly->z, ly->z, ly->b);                /*   + b */
+    activate(ly, ly->a, ly->z);                         /* A = σ(Z) */
     return DL_OK;
 }
 
@@ -486,34 +498,80 @@ static void output_delta(net *n, mat Y)
 
 dl_status net_backward(net *n, mat Y)
 {
+    dl_status s = net_output_delta(n, Y);
+    /* Backward walks the layers in exact reverse order: each δ needs the next. */
+    for (int l = n->L - 1; s == DL_OK && l >= 0; l--)
+        s = net_backward_layer(n, l);
+    if (s == DL_OK)
+        n->have_delta = 1;
+    return s;
+}
+
+dl_status net_output_delta(net *n, mat Y)
+{
     if (n->B < 1)
         return DL_EINVAL;
     if (Y.rows != n->B || Y.cols != n->sizes[n->L] || !Y.data)
         return DL_ESHAPE;
     if (Y.data != n->y.data)
         mat_copy(n->y, Y);
-    float inv_B = 1.0f / (float)n->B, beta = n->accumulate ? 1.0f : 0.0f;
-
     output_delta(n, n->y);
-    /* Backward walks the layers in exact reverse order: each δ needs the next. */
-    for (int l = n->L - 1; l >= 0; l--) {
-        layer *ly = &n->layers[l];
-        mat A_prev = l > 0 ? n->layers[l - 1].a : n->x;
-        mat_gemm(ly->dW, inv_B, ly->delta, 1, A_prev, 0, beta);   /* BP4: δᵀ·A_prev / B */
-        if (n->accumulate) {                                      /* BP3: mean of δ rows */
-            mat row = mat_wrap(n->scratch.data, 1, ly->n_out);
-            mat_colsum(row, ly->delta, inv_B);
-            mat_add(ly->db, ly->db, row);
-        } else {
-            mat_colsum(ly->db, ly->delta, inv_B);
-        }
-        if (l > 0) {                                              /* BP2 */
-            layer *prev = &n->layers[l - 1];
-            mat_gemm(prev->delta, 1.0f, ly->delta, 0, ly->W, 0, 0.0f); /* δ·W */
-            act_backward(prev, prev->delta, prev->z, prev->a, n->scratch); /* ⊙ σ′(z) */
-        }
+    return DL_OK;
+}
+
+dl_status net_backward_layer(net *n, int l)
+{
+    if (n->B < 1 || l < 0 || l >= n->L)
+        return DL_EINVAL;
+    float inv_B = 1.0f / (float)n->B, beta = n->accumulate ? 1.0f : 0.0f;
+    layer *ly = &n->layers[l];
+    mat A_prev = l > 0 ? n->layers[l - 1].a : n->x;
+    mat_gemm(ly->dW, inv_B, ly->delta, 1, A_prev, 0, beta);   /* BP4: δᵀ·A_prev / B */
+    if (n->accumulate) {                                      /* BP3: mean of δ rows */
+        mat row = mat_wrap(n->scratch.data, 1, ly->n_out);
+        mat_colsum(row, ly->delta, inv_B);
+        mat_add(ly->db, ly->db, row);
+    } else {
+        mat_colsum(ly->db, ly->delta, inv_B);
     }
-    n->have_delta = 1;
+    if (l > 0) {                                              /* BP2 */
+        layer *prev = &n->layers[l - 1];
+        mat_gemm(prev->delta, 1.0f, ly->delta, 0, ly->W, 0, 0.0f);      /* δ·W */
+        act_backward(prev, prev->delta, prev->z, prev->a, n->scratch);  /* ⊙ σ′(z) */
+    }
+    return DL_OK;
+}
+
+/* ∂C/∂a of layer l for sample i: from the cost for the output layer, else
+ * the row δˡ⁺¹ᵢ·Wˡ⁺¹ (the book's (wˡ⁺¹)ᵀδˡ⁺¹). */
+dl_status net_grad_a(const net *n, int l, int i, float *out)
+{
+    if (l < 0 || l >= n->L || i < 0 || i >= n->B)
+        return DL_EINVAL;
+    const layer *ly = &n->layers[l];
+    if (l < n->L - 1) {
+        const layer *next = &n->layers[l + 1];
+        mat_gemm(mat_wrap(out, 1, ly->n_out), 1.0f, mat_sub(next->delta, i, 0, 1, next->n_out),
+                 0, next->W, 0, 0.0f);
+        return DL_OK;
+    }
+    const float *a = mat_at(ly->a, i, 0), *y = mat_at(n->y, i, 0);
+    for (int j = 0; j < ly->n_out; j++)
+        out[j] = n->cost == DL_QUADRATIC ? a[j] - y[j]
+               : n->cost == DL_CROSS_ENTROPY
+                   ? (float)(((double)a[j] - y[j]) / ((double)a[j] * (1.0 - a[j])))
+                   : (float)(-(double)y[j] / a[j]);
+    return DL_OK;
+}
+
+dl_status net_act_grad(const net *n, int l, int i, float *out)
+{
+    if (l < 0 || l >= n->L || i < 0 || i >= n->B || n->layers[l].act == DL_SOFTMAX)
+        return DL_EINVAL;
+    const layer *ly = &n->layers[l];
+    for (int j = 0; j < ly->n_out; j++)
+        kern()->act_grad(net_neuron_act(n, l, j), out + j, mat_at(ly->z, i, j),
+                         mat_at(ly->a, i, j), 1);
     return DL_OK;
 }
 

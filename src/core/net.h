@@ -152,6 +152,20 @@ dl_status net_forward(net *n, mat X);
 mat net_output(const net *n);
 /* Mean cost of the last forward against targets Y (B, nᴸ); Y may be net_target. */
 dl_status net_cost(net *n, mat Y, double *cost);
+/* The stages of net_forward and net_backward, for stepping through them one
+ * at a time (net:walk): copy X into the workspace; compute z, a of layer l
+ * from layer l−1; δᴸ from targets Y (BP1); dW, db of layer l (BP3, BP4) and
+ * δ of layer l−1 (BP2). Calling them in order is exactly forward/backward. */
+dl_status net_set_input(net *n, mat X);
+dl_status net_forward_layer(net *n, int l);
+dl_status net_output_delta(net *n, mat Y);
+dl_status net_backward_layer(net *n, int l);
+/* ∂C/∂aˡ for sample i (0-based) into out (n_out floats): ∇ₐC for the output
+ * layer, (Wˡ⁺¹)ᵀδˡ⁺¹ for a hidden one. Needs a forward (and, for hidden
+ * layers, a backward). */
+dl_status net_grad_a(const net *n, int l, int i, float *out);
+/* σ′(zˡ) for sample i into out; DL_EINVAL for a softmax layer (not element-wise). */
+dl_status net_act_grad(const net *n, int l, int i, float *out);
 /* Backpropagate targets Y (B, nᴸ) through the last forward: δ, dW, db of every
  * layer (gradients are batch means; overwritten unless n->accumulate). */
 dl_status net_backward(net *n, mat Y);

@@ -25,7 +25,8 @@ WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 LUA_CFLAGS := $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
 LUA_LIBS   := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
 ALL_CFLAGS  = -std=c11 -D_POSIX_C_SOURCE=200809L -fPIC -MMD -MP $(WARNINGS) \
-              $(LUA_CFLAGS) -DDL_LUADIR='"$(LUADIR)"' $(CFLAGS)
+              $(LUA_CFLAGS) -DDL_LUADIR='"$(LUADIR)"' \
+              -DDL_SRCDIR='"$(CURDIR)"' $(CFLAGS)
 AVX2_FLAGS := -mavx2 -mfma
 LIBS       := -lz -lm -lpthread
 

@@ -628,6 +628,16 @@ static int drive(lua_State *L, int mode, int goal)
             else
                 draw_bar(lt, bar_goal, 0);
         }
+        /* Before any callback: calling Lua would let the REPL's Ctrl-C hook
+         * raise a bare "interrupted" instead of saying where training stopped. */
+        if (dl_interrupted()) {
+            dl_interrupt_set(0);   /* reported here: see dl.h */
+            if (lt->progress && !ended)
+                printf("\r\033[K"), fflush(stdout);
+            lua_pushliteral(L, "interrupted");
+            lua_setfield(L, 1, "stopped");
+            return luaL_error(L, "interrupted after epoch %d, batch %d", e, b);
+        }
         int go_on = 1;
         lua_pushinteger(L, e);
         lua_pushinteger(L, b);
@@ -644,21 +654,9 @@ static int drive(lua_State *L, int mode, int goal)
         }
         if (mode == DRIVE_STEP || (mode == DRIVE_EPOCH && ended))
             break;
-        if (dl_interrupted()) {
-            dl_interrupt_set(0);   /* reported here: see dl.h */
-            if (lt->progress && !ended)
-                printf("\r\033[K"), fflush(stdout);
-            lua_pushliteral(L, "interrupted");
-            lua_setfield(L, 1, "stopped");
-            return luaL_error(L, "interrupted after epoch %d, batch %d", e, b);
-        }
     }
-    if (mode == DRIVE_RUN && t->stop != TRAIN_CALLER) {
-        /* A run that ends with early stopping on keeps the best epoch. */
-        if (t->cfg.patience > 0 && t->best && t->best_epoch > 0 && t->best_epoch != t->epoch
-            && t->stop != TRAIN_EARLY)
-            train_restore_best(t);
-    }
+    if (mode == DRIVE_RUN && t->stop != TRAIN_CALLER)
+        train_finish(t);
     sync_history(L, t);
     sync_fields(L, t);
     lua_pushvalue(L, 1);

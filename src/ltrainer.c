@@ -43,13 +43,16 @@ static double clock_now(void)
 }
 
 /* ------------------------------------------------------------------------ */
-/* The network: lnetwork.c provides dl_checknet (declared in deltalab.h).     */
-/* Until it does, this weak stand-in keeps the program linking.               */
+/* The network. lnetwork.c should export dl_checknet (declared in
+ * deltalab.h); until it does, this weak definition reads its userdata, whose
+ * block starts with the net pointer (NULL once the network is closed). */
 
 __attribute__((weak)) struct net *dl_checknet(lua_State *L, int i)
 {
-    luaL_error(L, "network binding not available yet");
-    return NULL;
+    net **p = luaL_checkudata(L, i, "network");
+    if (!*p)
+        luaL_error(L, "attempt to use a closed network");
+    return *p;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -139,6 +142,16 @@ static void check_known_options(lua_State *L)
     }
 }
 
+/* The live matrix at idx, NULL when it is not a matrix; a closed matrix raises
+ * "attempt to use a freed matrix" (more useful than "matrix expected"). */
+static mat *test_live_matrix(lua_State *L, int idx)
+{
+    mat *m = dl_testmatrix(L, idx);
+    if (!m && luaL_testudata(L, idx, DL_MATRIX))
+        m = dl_checkmatrix(L, idx);
+    return m;
+}
+
 /* Read a data set (a table with X and y or Y) at stack index idx into d;
  * leaves nothing on the stack. `what` names it in errors. */
 static void read_dataset(lua_State *L, int idx, train_data *d, const char *what)
@@ -149,21 +162,21 @@ static void read_dataset(lua_State *L, int idx, train_data *d, const char *what)
         luaL_error(L, "%s must be a dataset (a table with X and y), got %s", what,
                    luaL_typename(L, idx));
     lua_getfield(L, idx, "X");
-    if (!dl_testmatrix(L, -1))
+    if (!test_live_matrix(L, -1))
         luaL_error(L, "%s.X must be a matrix (N samples x inputs), got %s", what,
                    luaL_typename(L, -1));
-    d->X = *dl_testmatrix(L, -1);
+    d->X = *test_live_matrix(L, -1);
     lua_getfield(L, idx, "y");
     lua_getfield(L, idx, "Y");
     if (!lua_isnil(L, -2)) {
-        if (!dl_testmatrix(L, -2))
+        if (!test_live_matrix(L, -2))
             luaL_error(L, "%s.y must be an Nx1 matrix of labels, got %s", what,
                        luaL_typename(L, -2));
-        d->labels = *dl_testmatrix(L, -2);
+        d->labels = *test_live_matrix(L, -2);
     } else if (!lua_isnil(L, -1)) {
-        if (!dl_testmatrix(L, -1))
+        if (!test_live_matrix(L, -1))
             luaL_error(L, "%s.Y must be a matrix of targets, got %s", what, luaL_typename(L, -1));
-        d->targets = *dl_testmatrix(L, -1);
+        d->targets = *test_live_matrix(L, -1);
     } else {
         luaL_error(L, "%s has neither y (labels) nor Y (targets)", what);
     }
@@ -180,8 +193,10 @@ static ltrainer *check_state(lua_State *L, int idx)
  * been closed, which raises here, before the core can touch it). */
 static ltrainer *check_trainer(lua_State *L)
 {
-    luaL_checktype(L, 1, LUA_TTABLE);
-    if (!lua_getmetatable(L, 1) || (luaL_getmetatable(L, DL_TRAINER), !lua_rawequal(L, -1, -2)))
+    if (!lua_istable(L, 1) || !lua_getmetatable(L, 1))
+        luaL_typeerror(L, 1, DL_TRAINER);
+    luaL_getmetatable(L, DL_TRAINER);
+    if (!lua_rawequal(L, -1, -2))
         luaL_typeerror(L, 1, DL_TRAINER);
     lua_pop(L, 2);
     lua_getfield(L, 1, "_state");
@@ -330,7 +345,9 @@ static int t_new(lua_State *L)
     lua_getfield(L, 1, "net");
     if (lua_isnil(L, -1))
         luaL_error(L, "trainer: net is required (a network to train)");
-    net *n = dl_checknet(L, -1);   /* "network expected" */
+    if (!luaL_testudata(L, -1, "network"))
+        luaL_error(L, "trainer: net must be a network, got %s", luaL_typename(L, -1));
+    net *n = dl_checknet(L, -1);   /* raises for a closed network */
     lua_pop(L, 1);
     train_data train, val;
     memset(&val, 0, sizeof val);
@@ -611,6 +628,16 @@ static int drive(lua_State *L, int mode, int goal)
             else
                 draw_bar(lt, bar_goal, 0);
         }
+        /* Before any callback: calling Lua would let the REPL's Ctrl-C hook
+         * raise a bare "interrupted" instead of saying where training stopped. */
+        if (dl_interrupted()) {
+            dl_interrupt_set(0);   /* reported here: see dl.h */
+            if (lt->progress && !ended)
+                printf("\r\033[K"), fflush(stdout);
+            lua_pushliteral(L, "interrupted");
+            lua_setfield(L, 1, "stopped");
+            return luaL_error(L, "interrupted after epoch %d, batch %d", e, b);
+        }
         int go_on = 1;
         lua_pushinteger(L, e);
         lua_pushinteger(L, b);
@@ -627,21 +654,9 @@ static int drive(lua_State *L, int mode, int goal)
         }
         if (mode == DRIVE_STEP || (mode == DRIVE_EPOCH && ended))
             break;
-        if (dl_interrupted()) {
-            dl_interrupt_set(0);   /* reported here: see dl.h */
-            if (lt->progress && !ended)
-                printf("\r\033[K"), fflush(stdout);
-            lua_pushliteral(L, "interrupted");
-            lua_setfield(L, 1, "stopped");
-            return luaL_error(L, "interrupted after epoch %d, batch %d", e, b);
-        }
     }
-    if (mode == DRIVE_RUN && t->stop != TRAIN_CALLER) {
-        /* A run that ends with early stopping on keeps the best epoch. */
-        if (t->cfg.patience > 0 && t->best && t->best_epoch > 0 && t->best_epoch != t->epoch
-            && t->stop != TRAIN_EARLY)
-            train_restore_best(t);
-    }
+    if (mode == DRIVE_RUN && t->stop != TRAIN_CALLER)
+        train_finish(t);
     sync_history(L, t);
     sync_fields(L, t);
     lua_pushvalue(L, 1);
@@ -765,10 +780,12 @@ static int t_confident_errors(lua_State *L)
     train_data d;
     net *n = check_net_and_set(L, &d, "most_confident_errors");
     lua_Integer k = luaL_optinteger(L, 3, 10);
-    if (k < 0 || k > d.X.rows)
-        return luaL_argerror(L, 3, lua_pushfstring(L, "k must be in 0..%d, got %I", d.X.rows, k));
+    if (k < 0)
+        return luaL_argerror(L, 3, lua_pushfstring(L, "k must be >= 0, got %I", k));
     if (!d.labels.data)
         return luaL_error(L, "most_confident_errors: the set has no labels (y)");
+    if (k > d.X.rows)
+        k = d.X.rows;   /* "up to k": there cannot be more errors than rows */
     size_t kk = k ? (size_t)k : 1;
     int *idx = lua_newuserdatauv(L, kk * (2 * sizeof(int) + sizeof(float)), 0);
     int *pred = idx + kk;

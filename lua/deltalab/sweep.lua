@@ -179,6 +179,9 @@ local function parse_args(args)
       if not flags.cell then error("sweep: --cell needs a cell number, got " .. a:sub(8), 0) end
       i = i + 1
     elseif a == "--commands" then flags.commands = true; i = i + 1
+    elseif a == "--record" then
+      if args[i + 1] == nil then error("sweep: --record needs a file name", 0) end
+      flags.record = args[i + 1]; i = i + 2
     elseif a == "--count" then flags.count = true; i = i + 1
     elseif a == "--merge" then
       flags.merge = {}
@@ -227,7 +230,7 @@ end
 --   fixed = settings added to every cell; order = grid keys, slowest first;
 --   record = path of a JSON-lines file to append one record per cell to;
 --   name = a tag written into each record;
---   args = the command line to read --cell/--commands/--count/--merge from
+--   args = the command line to read --cell/--commands/--count/--merge/--record from
 --     (default: the script's global `arg`);
 --   keep_going = true to record a failing cell's error and go on;
 --   quiet = true to print nothing.
@@ -248,6 +251,7 @@ function sweep.sweep(opts)
   if args == nil and type(_G.arg) == "table" then args = _G.arg end
   local flags = parse_args(args)
   local out = io.stdout
+  local record = flags.record or opts.record
 
   if flags.count then
     if not opts.quiet then out:write(#cells, "\n") end
@@ -260,6 +264,7 @@ function sweep.sweep(opts)
     local script = args and args[0] or "script.lua"
     local base = { shquote(prog), shquote(script) }
     for _, a in ipairs(flags.rest) do base[#base + 1] = shquote(a) end
+    if flags.record then base[#base + 1] = "--record " .. shquote(flags.record) end
     local lines = {}
     for k = 1, #cells do
       lines[k] = table.concat(base, " ") .. " --cell " .. k
@@ -268,7 +273,7 @@ function sweep.sweep(opts)
     return {}, "commands", lines
   end
   if flags.merge then
-    local paths = #flags.merge > 0 and flags.merge or opts.record
+    local paths = #flags.merge > 0 and flags.merge or record
     if not paths then error("sweep: --merge needs record files (or record = in the sweep)", 2) end
     return sweep.merge(paths, opts.quiet), "merge"
   end
@@ -283,7 +288,7 @@ function sweep.sweep(opts)
     for k = 1, #cells do todo[k] = k end
   end
 
-  local machine = opts.record and records.machine()
+  local machine = record and records.machine()
   -- Wall-clock seconds from the C module once it is loaded (os.clock counts
   -- CPU time of every thread); sweep is loaded while the trainer module opens.
   local core = package.loaded["deltalab.trainer"]
@@ -309,10 +314,10 @@ function sweep.sweep(opts)
       seconds = secs, name = opts.name, seed = cfg.seed,
     }
     if ok then r.result = as_result(res) else r.error = tostring(res) end
-    if opts.record then
+    if record then
       r.machine = machine
       r.time = os.date("!%Y-%m-%dT%H:%M:%SZ", w0)
-      records.append(opts.record, r)
+      records.append(record, r)
     end
     results[#results + 1] = r
   end

@@ -420,8 +420,7 @@ dl_status train_epoch(trainer *t, train_hook hook, void *ud)
     return DL_OK;
 }
 
-/* Load the best parameters at the end of a run with early stopping on. */
-static void finish_run(trainer *t)
+void train_finish(trainer *t)
 {
     if (t->cfg.patience > 0 && t->best && t->best_epoch > 0 && t->best_epoch != t->epoch
         && t->stop != TRAIN_EARLY)
@@ -438,7 +437,7 @@ dl_status train_run(trainer *t, train_hook hook, void *ud)
             return s;
     }
     if (t->stop != TRAIN_CALLER)
-        finish_run(t);
+        train_finish(t);
     return DL_OK;
 }
 

@@ -197,6 +197,10 @@ dl_status train_epoch(trainer *t, train_hook hook, void *ud);
 /* Epochs until cfg.epochs have been completed in total (resuming a partial
  * epoch) or early stopping; interrupt and hook as for train_epoch. */
 dl_status train_run(trainer *t, train_hook hook, void *ud);
+/* End of a run (train_run calls it; a caller driving train_step itself calls
+ * it when its run ends normally): with early stopping on and restore_best,
+ * load the best epoch's parameters if they are not the current ones. */
+void train_finish(trainer *t);
 /* Load the best epoch's parameters (DL_EINVAL when none was kept). */
 dl_status train_restore_best(trainer *t);
 

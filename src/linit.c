@@ -18,6 +18,7 @@ static const luaL_Reg c_modules[] = {
     { "deltalab.network", luaopen_deltalab_network },
     { "deltalab.trainer", luaopen_deltalab_trainer },
     { "deltalab.datacore", luaopen_deltalab_datacore },
+    { "deltalab.plotcore", luaopen_deltalab_plotcore },
     { NULL, NULL }
 };
 

@@ -48,6 +48,17 @@ mat *dl_checkmatrix(lua_State *L, int i)
     return &lm->m;
 }
 
+/*
+ * Matrices have a __gc (the same function as __close, as for files), so a
+ * dead matrix is finalized in one collection and its memory freed only in the
+ * next. With Lua's default pause of 200 % that lag lets a loop of temporaries
+ * creep upward cycle after cycle (measured: about 1 GB after 4000 matrices of
+ * 4 MB, 68 MB after 200000 of 40 KB). Each allocation of 1 KB or more
+ * therefore also pays for a GC step of its own size — twice the collector's
+ * pace for matrices — which holds such loops to a few matrices' worth.
+ */
+#define BIG_MATRIX 1024
+
 mat *dl_newmatrix(lua_State *L, int rows, int cols)
 {
     if (rows < 0 || cols < 0 || rows > MAT_MAX_DIM || cols > MAT_MAX_DIM)
@@ -70,6 +81,8 @@ mat *dl_newmatrix(lua_State *L, int rows, int cols)
     lm->rowref = 0;
     memset(lm->m.data, 0, bytes);
     luaL_setmetatable(L, DL_MATRIX);
+    if (bytes >= BIG_MATRIX)
+        lua_gc(L, LUA_GCSTEP, (int)(bytes >> 10));
     return &lm->m;
 }
 
@@ -100,6 +113,8 @@ static const char *numstr(lua_State *L, lua_Number x)
 {
     if (x != x)
         return "nan";
+    if (x == floor(x) && fabs(x) < 1e15)
+        return lua_pushfstring(L, "%I", (lua_Integer)x);
     lua_pushnumber(L, x);
     return lua_tostring(L, -1);
 }
@@ -707,7 +722,7 @@ static int arith(lua_State *L, mat_op op, const char *sym, const char *verb)
                               big.cols, big.rows, big.rows, big.cols);
         }
         mat *C = dl_newmatrix(L, r, c);
-        check_status(L, mat_broadcast(*C, *a, *b, op), lua_pushfstring(L, "matrix %s", sym));
+        check_status(L, mat_broadcast(*C, *a, *b, op), op == MAT_ADD ? "matrix +" : "matrix -");
         return 1;
     }
     mat *m = a ? a : b;

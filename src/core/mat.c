@@ -313,7 +313,8 @@ static float op1(mat_op op, float a, float b)
  * freed by the caller): an in-place m:add_(m:row(1)) must use row 1 as it was. */
 static dl_status detach(mat *x, mat C, float **tmp)
 {
-    if (!mat_overlaps(*x, C) || (x->data == C.data && x->stride == C.stride))
+    if (!mat_overlaps(*x, C) || (x->data == C.data && x->stride == C.stride
+                                   && mat_same_shape(*x, C)))
         return DL_OK;
     float *p = dl_alloc(mat_size(*x));
     if (!p)

@@ -25,7 +25,8 @@ WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 LUA_CFLAGS := $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
 LUA_LIBS   := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
 ALL_CFLAGS  = -std=c11 -D_POSIX_C_SOURCE=200809L -fPIC -MMD -MP $(WARNINGS) \
-              $(LUA_CFLAGS) -DDL_LUADIR='"$(LUADIR)"' $(CFLAGS)
+              $(LUA_CFLAGS) -DDL_LUADIR='"$(LUADIR)"' \
+              -DDL_SRCDIR='"$(CURDIR)"' $(CFLAGS)
 AVX2_FLAGS := -mavx2 -mfma
 LIBS       := -lz -lm -lpthread
 
@@ -102,7 +103,7 @@ install: all
 	install -m 644 $(B)/deltalab.so $(DESTDIR)$(PREFIX)/lib/lua/5.4/deltalab.so
 	install -m 644 lua/deltalab/*.lua $(DESTDIR)$(LUADIR)/deltalab/
 	install -m 644 doc/*.md $(DESTDIR)$(PREFIX)/share/doc/deltalab/
-	if [ -f doc/deltalab.1 ]; then install -m 644 doc/deltalab.1 $(DESTDIR)$(PREFIX)/share/man/man1/; fi
+	install -m 644 doc/deltalab.1 $(DESTDIR)$(PREFIX)/share/man/man1/deltalab.1
 
 clean:
 	rm -rf $(OBJ) $(B)/deltalab $(B)/deltalab.so build-asan

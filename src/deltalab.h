@@ -19,6 +19,12 @@ int luaopen_deltalab_matrix(lua_State *L);
 int luaopen_deltalab_network(lua_State *L);
 int luaopen_deltalab_trainer(lua_State *L);
 int luaopen_deltalab_datacore(lua_State *L);
+int luaopen_deltalab_plotcore(lua_State *L);
+
+/* The network userdata at index i (raises "network expected, got ..."),
+ * for bindings that train or evaluate a network (ltrainer.c). */
+struct net;
+struct net *dl_checknet(lua_State *L, int i);
 
 /* The entry point of deltalab.so for require "deltalab". */
 int luaopen_deltalab(lua_State *L);

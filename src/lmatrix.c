@@ -63,7 +63,8 @@ mat *dl_newmatrix(lua_State *L, int rows, int cols)
 {
     if (rows < 0 || cols < 0 || rows > MAT_MAX_DIM || cols > MAT_MAX_DIM)
         luaL_error(L, "matrix size %dx%d is invalid", rows, cols);
-    size_t bytes = mat_bytes(rows, cols), phys = mat_phys_memory();
+    size_t bytes = mat_bytes(rows, cols);
+    size_t phys = bytes >= ((size_t)1 << 28) ? mat_phys_memory() : 0;  /* a syscall: big ones only */
     if ((rows && cols && !bytes) || bytes > SIZE_MAX - sizeof(lmatrix) - 64)
         luaL_error(L, "matrix %dx%d is too large for memory", rows, cols);
     /* Linux overcommits: without this a huge buffer "succeeds" and the process
@@ -79,6 +80,7 @@ mat *dl_newmatrix(lua_State *L, int rows, int cols)
     uintptr_t p = ((uintptr_t)(lm + 1) + 63) & ~(uintptr_t)63;
     lm->m = (mat){ (float *)p, rows, cols, cols };
     lm->rowref = 0;
+    mat_advise_huge(lm->m.data, bytes);
     memset(lm->m.data, 0, bytes);
     luaL_setmetatable(L, DL_MATRIX);
     if (bytes >= BIG_MATRIX && lua_gc(L, LUA_GCISRUNNING))  /* respect collectgarbage("stop") */

@@ -159,7 +159,7 @@ T.test("finders say every place they looked and how to get the data", function()
     .. "data_batch_5.bin and test_batch.bin in:", 1, true), "cifar10 title in:\n" .. out)
   for _, place in ipairs{ tmp .. "/empty/cifar10 ($DELTALAB_DATA)",
                           tmp .. "/empty ($DELTALAB_DATA)",
-                          "./data/cifar10 (where make data puts it)",
+                          "./data/cifar10 (make data's directory)",
                           tmp .. "/xdg/deltalab/cifar10 (your data directory)",
                           "../shared/data/cifar10", "cifar-10-binary.tar.gz" } do
     T.truthy(out:find(place, 1, true), "cifar10 error mentions " .. place .. " in:\n" .. out)

@@ -508,7 +508,20 @@ function data.csv(path, opts)
   if header ~= nil and type(header) ~= "boolean" then
     argerror("csv", 2, "header must be true, false or nil, got " .. tostring(header))
   end
-  local M, has_header = core.csv(path, sep, header)
+  -- The label column goes to the core so that it may hold class names; a
+  -- column given by name is looked up in the first line first.
+  local label = opts.label
+  if label == nil and opts.target == nil then label = -1 end
+  local early = label
+  if type(label) == "string" then
+    early = nil
+    for j, name in ipairs(csv_header(path, sep) or {}) do
+      if name == label then early = j break end
+    end
+  elseif math.type(label) ~= "integer" then
+    early = nil
+  end
+  local M, has_header, classnames = core.csv(path, sep, header, early)
   local _, ncols = shape(M)
   local columns = has_header and csv_header(path, sep) or nil
 
@@ -536,8 +549,6 @@ function data.csv(path, opts)
       ycols[i] = column(v, "target"); used[ycols[i]] = true
     end
   end
-  local label = opts.label
-  if label == nil and not ycols then label = -1 end
   if label then
     ycol = column(label, "label"); used[ycol] = true
   end
@@ -557,6 +568,9 @@ function data.csv(path, opts)
     end
   end
   if ycols then set.Y = core.cols(M, ycols) end
+  if classnames then
+    set.names, set.classes = classnames, #classnames
+  end
   local ds = data.dataset(set)
   if columns then
     ds.columns = {}

@@ -23,6 +23,16 @@ local MAX_DEPTH = 16  -- __index chains longer than this are cut (and cycles)
 
 -- The value of field `name` of v, found without running any code: a raw field
 -- of a table, else the same in its metatable's __index table, and so on.
+-- A metatable's methods: its __index when that is a table, else its
+-- __methods (types whose __index is a function, like matrix, keep their
+-- methods table there so that help and completion can list it).
+local function methods_of(mt)
+  local index = rawget(mt, "__index")
+  if type(index) == "table" then return index end
+  index = rawget(mt, "__methods")
+  return type(index) == "table" and index or nil
+end
+
 local function field(v, name)
   for _ = 1, MAX_DEPTH do
     if type(v) == "table" then
@@ -31,8 +41,8 @@ local function field(v, name)
     end
     local mt = getmetatable(v)
     if type(mt) ~= "table" then return nil end
-    local index = rawget(mt, "__index")
-    if type(index) ~= "table" then return nil end
+    local index = methods_of(mt)
+    if not index then return nil end
     v = index
   end
 end
@@ -50,8 +60,8 @@ local function fields(v)
     end
     local mt = getmetatable(v)
     if type(mt) ~= "table" then break end
-    local index = rawget(mt, "__index")
-    if type(index) ~= "table" then break end
+    local index = methods_of(mt)
+    if not index then break end
     v = index
   end
   return out

@@ -43,6 +43,16 @@ local names            -- value -> {qualified name, ...}, see scan_names
 
 ------------------------------------------------------------------ finding the pages
 
+-- A metatable's methods: its __index when that is a table, else its
+-- __methods (types whose __index is a function, like matrix, keep their
+-- methods table there so that help and completion can list it).
+local function methods_of(mt)
+  local index = rawget(mt, "__index")
+  if type(index) == "table" then return index end
+  index = rawget(mt, "__methods")
+  return type(index) == "table" and index or nil
+end
+
 local function readable(path)
   local f = io.open(path, "r")
   if f then f:close() end
@@ -163,8 +173,8 @@ local function fields(v)
     end
     local mt = getmetatable(v)
     if type(mt) ~= "table" then break end
-    local index = rawget(mt, "__index")
-    if type(index) ~= "table" then break end
+    local index = methods_of(mt)
+    if not index then break end
     v = index
   end
   return out
@@ -180,8 +190,8 @@ local function registered_types()
   local out = {}
   for k, v in pairs(debug.getregistry()) do
     if type(k) == "string" and type(v) == "table" and rawget(v, "__name") == k
-        and type(rawget(v, "__index")) == "table" then
-      out[k] = rawget(v, "__index")
+        and methods_of(v) then
+      out[k] = methods_of(v)
     end
   end
   for k, v in pairs(lua_types) do out[k] = v end
@@ -398,7 +408,7 @@ local function type_of(x)
   local tname = rawget(mt, "__name")
   local all = registered_types()
   if type(tname) == "string" and all[tname] then return tname, all[tname] end
-  local index = rawget(mt, "__index")
+  local index = methods_of(mt)
   for k, methods in pairs(lua_types) do
     if mt == methods or index == methods then return k, methods end
   end

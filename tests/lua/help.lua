@@ -4,7 +4,7 @@ local T = require "check"
 
 local here = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "."
 local fixture = here .. "/helpdoc"
-local zeros, shape = matrix.zeros, getmetatable(matrix.zeros(1, 1)).__index.shape
+local zeros, shape = matrix.zeros, getmetatable(matrix.zeros(1, 1)).__methods.shape
 
 local function use_fixture()
   help.docdir = fixture

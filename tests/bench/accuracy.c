@@ -399,6 +399,11 @@ int main(int argc, char **argv)
     }
     if (opt_seeds < 1)
         opt_seeds = 1;
+    if (opt_threads > 0) {   /* the core reads it when its thread pool starts */
+        char v[16];
+        snprintf(v, sizeof v, "%d", opt_threads);
+        setenv("DELTALAB_THREADS", v, 1);
+    }
     printf("accuracy oracles (kernels: %s; shared machine: times are noisy)\n", kern()->isa);
     int all = strcmp(which, "all") == 0;
     if (all || strcmp(which, "e3") == 0) bench_e3();

@@ -170,6 +170,12 @@ T.test("a callback returning false stops training", function()
   t:run()                          -- goes on to the end
   T.eq(t.stopped, nil)
   T.eq(#t.history.train_loss, 3)
+  t:run()                          -- already there: nothing
+  T.eq(#t.history.train_loss, 3)
+  t:step()
+  t:run(2)                         -- the partial epoch counts as one of the 2
+  T.eq(#t.history.train_loss, 5)
+  T.eq(select(2, t:position()), 0)
 
   local epochs = {}
   local u = trainer{ net = softmax_net(3), train = set, batch = 4, epochs = 5,

@@ -8,8 +8,9 @@
  * workspace for its batch and evaluation sizes. A step then allocates
  * nothing: it gathers the batch's rows through the permutation into the
  * network's input workspace, runs forward, cost, backward and update, and adds
- * to the epoch's running figures. (History grows, by doubling, only when more
- * epochs are run than were planned: once per epoch, never per step.)
+ * to the epoch's running figures. (The history is sized for the planned
+ * epochs, up to 1024 of them and 2^20 recorded steps; beyond that it grows by
+ * doubling, so a step allocates only at those rare doublings.)
  *
  * The unit of work is one batch (train_step). After every step the trainer
  * and the network are consistent, so whoever drives the loop — train_epoch

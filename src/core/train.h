@@ -20,8 +20,8 @@
  *
  * Loss figures in the history are the mean cost of the data (the L2 term is
  * not included). The training figures of an epoch are running means over its
- * batches, each taken before that batch's update (as Keras and the book's
- * monitor do); the validation figures come from a full pass after the epoch.
+ * batches, each taken before that batch's update (as Keras reports them);
+ * the validation figures come from a full pass after the epoch.
  *
  * Labels are 0-based class labels (N × 1, integral values 0..k−1, see net.h);
  * for regression the targets are an N × nᴸ matrix and accuracies are NaN.

@@ -14,11 +14,11 @@
  * can be resumed later. Ctrl-C (dl_interrupted) is polled in the same place.
  */
 #include "deltalab.h"
+#include "core/threads.h"
 #include "core/train.h"
 
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -845,9 +845,7 @@ static int t_info(lua_State *L)
     lua_setfield(L, -2, "isa");
     lua_pushstring(L, DL_VERSION);
     lua_setfield(L, -2, "version");
-    const char *env = getenv("DELTALAB_THREADS");
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    lua_pushinteger(L, env && atoi(env) > 0 ? atoi(env) : (cores > 0 ? cores : 1));
+    lua_pushinteger(L, dl_threads());
     lua_setfield(L, -2, "threads");
     return 1;
 }

@@ -4,6 +4,7 @@
  * Each entry keeps the signature and the meaning of its reference twin.
  */
 #include "kern.h"
+#include "gemm.h"
 
 #include <immintrin.h>
 
@@ -22,4 +23,5 @@ void kern_avx2_fill(kern_table *t)
 {
     t->isa = "avx2";
     t->axpy = avx2_axpy;
+    t->gemm = gemm_avx2;
 }

@@ -676,7 +676,7 @@ static int t_run(lua_State *L)
     if (more > 0) {
         if (more > 0x7fffffff - t->epoch)
             return luaL_argerror(L, 2, "too many epochs");
-        goal = t->epoch + (int)more + (t->pos > 0);   /* a partial epoch is finished first */
+        goal = t->epoch + (int)more;   /* a partial epoch is finished first, and counts */
         if (t->stop == TRAIN_EARLY)
             t->stop = TRAIN_RUNNING;               /* asked for more: go on */
     }

@@ -259,6 +259,14 @@ static void bench_e2(void)
     if (c.epochs != 6)
         printf("; 6 epochs projected %.0f s", secs * 6 / c.epochs);
     printf("\n");
+    {
+        /* E2's other question: online learning (batch 1) against mini-batches. */
+        train_config o = c;
+        o.batch = 1;
+        double orate = probe(n, o, train, 200);
+        printf("  online (batch 1, probe of 200 steps): %.0f samples/s = %.2fx the batch-32 rate\n",
+               orate, orate / rate);
+    }
     if (opt_torch) {
         int th = opt_threads ? opt_threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
         double tr = torch_rate(th, 300);
@@ -399,6 +407,11 @@ int main(int argc, char **argv)
     }
     if (opt_seeds < 1)
         opt_seeds = 1;
+    if (opt_threads > 0) {   /* the core reads it when its thread pool starts */
+        char v[16];
+        snprintf(v, sizeof v, "%d", opt_threads);
+        setenv("DELTALAB_THREADS", v, 1);
+    }
     printf("accuracy oracles (kernels: %s; shared machine: times are noisy)\n", kern()->isa);
     int all = strcmp(which, "all") == 0;
     if (all || strcmp(which, "e3") == 0) bench_e3();

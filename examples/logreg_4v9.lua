@@ -64,7 +64,7 @@ end
 
 -- The grid: rows λ, columns lr, each cell the correct count out of #test.
 print(("\ncorrect out of %d test images (λ down, learning rate across)"):format(#test))
-local head = { ("%8s"):format("λ \\ lr") }
+local head = { "  λ \\ lr" }
 for _, lr in ipairs(lrs) do head[#head + 1] = ("%8g"):format(lr) end
 print(table.concat(head, " "))
 local best

@@ -19,13 +19,16 @@
  *
  * Block sizes for AMD Zen 5 (this machine: L1d 48 KiB 12-way, L2 1 MiB 8-way
  * per core, large shared L3):
- *   KC = 256  a kc×NR B sliver is 16 KiB and an MR×kc A sliver 6 KiB, so both
+ *   KC = 384  a kc×NR B sliver is 24 KiB and an MR×kc A sliver 9 KiB, so both
  *             stay in L1 while the kernel streams through them;
- *   MC = 144  the packed MC×KC A block is 144 KiB, well inside L2 (it is reused
+ *   MC = 144  the packed MC×KC A block is 216 KiB, well inside L2 (it is reused
  *             for every NR-column sliver of the B block);
- *   NC = 3072 the packed KC×NC B block is 3 MiB, in L3, reused for every MC
+ *   NC = 3072 the packed KC×NC B block is 4.5 MiB, in L3, reused for every MC
  *             block; large enough that the training products (N ≤ 3136) need
  *             only one or two B blocks.
+ * Chosen by a sweep of KC in {256, 384, 512} × MC in {72, 144, 288} on square
+ * 512..2048 and the batch-32 products (tests/bench/gemm.c): KC = 384 was best
+ * for the batch-32 products by 5-10 %, and all were within noise on squares.
  * K and M are cut into equal blocks no larger than KC / MC (784 → 4×196, not
  * 256+256+256+16), so no block is a sliver that costs a full C pass.
  */
@@ -36,7 +39,7 @@
 #include <string.h>
 
 enum { MR = 6, NR = 16 };
-enum { KC = 256, MC = 144, NC = 3072 };
+enum { KC = 384, MC = 144, NC = 3072 };
 
 /* One operand as the algorithm sees it: op(X)(i, k) (see at()). */
 typedef struct operand {
@@ -72,46 +75,54 @@ static int block_size(int n, int max, int unit)
 /*
  * Micro-kernel contract:
  *   Ap  packed MR×kc sliver, Ap[k*MR + r] = op(A)(r, k), 32-byte aligned;
- *   Bp  packed kc×NR sliver, Bp[k*NR + c] = op(B)(k, c), 32-byte aligned;
- *   C   a full MR×NR tile, row stride ldc, any alignment;
+ *   Bp  kc×NR sliver, Bp[k*ldbp + c] = op(B)(k, c): packed (ldbp = NR), or
+ *       B itself when op(B) = B and M is small (ldbp = ldb, see gemm_blocked);
+ *   C   a tile of mr×NR (mr ≤ MR) with row stride ldc, any alignment;
  *   kc >= 1.
- * Computes C = alpha·Ap·Bp + beta·C. When beta == 0, C is written only.
- * Per k: two B loads, six broadcasts, twelve independent FMAs — enough to
- * cover the FMA latency (4 cycles) on both FMA pipes (2×4 = 8 in flight).
+ * Computes C = alpha·Ap·Bp + beta·C on the first mr rows. When beta == 0, C
+ * is written only. Per k: two B loads, mr broadcasts, 2·mr independent FMAs —
+ * at mr = 6, twelve, enough to cover the FMA latency (4 cycles) on both FMA
+ * pipes (2×4 = 8 in flight).
+ *
+ * mr is a compile-time constant wherever this is inlined: kernel_6x16 is the
+ * full tile; kernel_rows lets the compiler specialise it for the bottom
+ * border (M = 32 is five full slivers and one of 2 rows: running that one at
+ * 2/6 of the cost, not 6/6, is worth 10 % on a batch of 32).
  */
-static void kernel_6x16(int kc, const float *restrict Ap, const float *restrict Bp,
-                        float alpha, float beta, float *restrict C, int ldc)
+static inline __attribute__((always_inline)) void
+tile_kernel(const int mr, int kc, const float *restrict Ap, const float *restrict Bp, int ldbp,
+            float alpha, float beta, float *restrict C, int ldc)
 {
     __m256 c[MR][2];
 #pragma GCC unroll 6
-    for (int r = 0; r < MR; r++) {
+    for (int r = 0; r < mr; r++) {
         c[r][0] = c[r][1] = _mm256_setzero_ps();
         _mm_prefetch((const char *)(C + (size_t)r * ldc), _MM_HINT_T0);
         _mm_prefetch((const char *)(C + (size_t)r * ldc + NR - 1), _MM_HINT_T0);
     }
 #pragma GCC unroll 4
     for (int k = 0; k < kc; k++) {
-        __m256 b0 = _mm256_load_ps(Bp), b1 = _mm256_load_ps(Bp + 8);
+        __m256 b0 = _mm256_loadu_ps(Bp), b1 = _mm256_loadu_ps(Bp + 8);
 #pragma GCC unroll 6
-        for (int r = 0; r < MR; r++) {
+        for (int r = 0; r < mr; r++) {
             __m256 a = _mm256_broadcast_ss(Ap + r);
             c[r][0] = _mm256_fmadd_ps(a, b0, c[r][0]);
             c[r][1] = _mm256_fmadd_ps(a, b1, c[r][1]);
         }
         Ap += MR;
-        Bp += NR;
+        Bp += ldbp;
     }
     __m256 va = _mm256_set1_ps(alpha);
     if (beta == 0) {
 #pragma GCC unroll 6
-        for (int r = 0; r < MR; r++) {
+        for (int r = 0; r < mr; r++) {
             _mm256_storeu_ps(C + (size_t)r * ldc, _mm256_mul_ps(va, c[r][0]));
             _mm256_storeu_ps(C + (size_t)r * ldc + 8, _mm256_mul_ps(va, c[r][1]));
         }
     } else {
         __m256 vb = _mm256_set1_ps(beta);
 #pragma GCC unroll 6
-        for (int r = 0; r < MR; r++) {
+        for (int r = 0; r < mr; r++) {
             float *cr = C + (size_t)r * ldc;
             _mm256_storeu_ps(cr, _mm256_fmadd_ps(va, c[r][0], _mm256_mul_ps(vb, _mm256_loadu_ps(cr))));
             _mm256_storeu_ps(cr + 8, _mm256_fmadd_ps(va, c[r][1], _mm256_mul_ps(vb, _mm256_loadu_ps(cr + 8))));
@@ -119,13 +130,34 @@ static void kernel_6x16(int kc, const float *restrict Ap, const float *restrict 
     }
 }
 
-/* A tile of mr×nr (≤ MR×NR) at the border: the kernel writes into an aligned
- * stack tile, and only the mr×nr corner is merged into C. */
+static void kernel_6x16(int kc, const float *Ap, const float *Bp, int ldbp, float alpha,
+                        float beta, float *C, int ldc)
+{
+    tile_kernel(MR, kc, Ap, Bp, ldbp, alpha, beta, C, ldc);
+}
+
+/* The kernel on the first mr (1..MR) rows of the sliver. */
+static void kernel_rows(int mr, int kc, const float *Ap, const float *Bp, int ldbp,
+                        float alpha, float beta, float *C, int ldc)
+{
+    switch (mr) {
+    case 1: tile_kernel(1, kc, Ap, Bp, ldbp, alpha, beta, C, ldc); break;
+    case 2: tile_kernel(2, kc, Ap, Bp, ldbp, alpha, beta, C, ldc); break;
+    case 3: tile_kernel(3, kc, Ap, Bp, ldbp, alpha, beta, C, ldc); break;
+    case 4: tile_kernel(4, kc, Ap, Bp, ldbp, alpha, beta, C, ldc); break;
+    case 5: tile_kernel(5, kc, Ap, Bp, ldbp, alpha, beta, C, ldc); break;
+    default: tile_kernel(MR, kc, Ap, Bp, ldbp, alpha, beta, C, ldc); break;
+    }
+}
+
+/* A tile of mr×nr (≤ MR×NR) at the right border: the kernel writes its mr
+ * rows into an aligned stack tile, and only the mr×nr corner is merged into
+ * C. (A full-width tile at the bottom border needs no copy: kernel_rows.) */
 static void edge_tile(int mr, int nr, int kc, const float *Ap, const float *Bp,
                       float alpha, float beta, float *C, int ldc)
 {
     _Alignas(32) float t[MR * NR];
-    kernel_6x16(kc, Ap, Bp, alpha, 0.0f, t, NR);
+    kernel_rows(mr, kc, Ap, Bp, NR, alpha, 0.0f, t, NR);
     for (int i = 0; i < mr; i++)
         for (int j = 0; j < nr; j++) {
             float *c = &C[(size_t)i * ldc + j];
@@ -195,6 +227,7 @@ static void pack_B(float *restrict Bp, operand B, int k0, int kc, int j0, int nc
         if (!B.t) {  /* op(B)(k, j) = B[k][j]: NR contiguous floats per k */
             const float *src = B.p + (size_t)k0 * B.ld + j0 + s;
             for (int k = 0; k < kc; k++, src += B.ld) {
+                _mm_prefetch((const char *)(src + 8 * (size_t)B.ld), _MM_HINT_T0);
                 if (cols == NR) {
                     _mm256_store_ps(Bp + k * NR, _mm256_loadu_ps(src));
                     _mm256_store_ps(Bp + k * NR + 8, _mm256_loadu_ps(src + 8));
@@ -213,7 +246,10 @@ static void pack_B(float *restrict Bp, operand B, int k0, int kc, int j0, int nc
                 for (int h = 0; h < 2; h++) {
                     __m256 r[8];
                     const float *src = B.p + (size_t)(j0 + s + 8 * h) * B.ld + k0 + k;
-                    for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(src + (size_t)i * B.ld);
+                    for (int i = 0; i < 8; i++) {
+                        _mm_prefetch((const char *)(src + (size_t)i * B.ld + 64), _MM_HINT_T0);
+                        r[i] = _mm256_loadu_ps(src + (size_t)i * B.ld);
+                    }
                     transpose8(r);
                     for (int i = 0; i < 8; i++) _mm256_store_ps(Bp + (k + i) * NR + 8 * h, r[i]);
                 }
@@ -232,28 +268,46 @@ static void pack_B(float *restrict Bp, operand B, int k0, int kc, int j0, int nc
 /* C (M×N) = alpha·op(A)·op(B) + beta·C, sequentially, packing into Ap (MC×KC
  * floats) and Bp (KC×NC floats). Loop order jc → pc → ic → jr → ir: the B
  * block is packed once per (jc, pc) and reused by every A block; inside,
- * a B sliver stays in L1 while the ir loop runs the A slivers past it. */
+ * a B sliver stays in L1 while the ir loop runs the A slivers past it.
+ *
+ * When op(B) = B and M ≤ DIRECT_M, full-width B slivers are not packed: the
+ * kernel reads 16 floats of each row of B in place (ldbp = ldb). Packing
+ * costs about as much per element as DIRECT_M/16 kernel cycles, so for a
+ * batch of 32 it was a fifth of the time; only the ragged right sliver is
+ * still packed, for its zero padding. */
+#define DIRECT_M 48
+
 static void gemm_blocked(int M, int N, int K, float alpha, operand A, operand B,
                          float beta, float *C, int ldc, float *Ap, float *Bp)
 {
     int kb = block_size(K, KC, 1), mb = block_size(M, MC, MR);
+    int direct = !B.t && M <= DIRECT_M;
     for (int jc = 0; jc < N; jc += NC) {
         int nc = imin(NC, N - jc);
+        int nfull = direct ? nc / NR * NR : 0;  /* columns read in place */
         for (int pc = 0; pc < K; pc += kb) {
             int kc = imin(kb, K - pc);
             float bet = pc == 0 ? beta : 1.0f;  /* later depth blocks accumulate */
-            pack_B(Bp, B, pc, kc, jc, nc);
+            if (nc > nfull)
+                pack_B(Bp + (size_t)nfull * kc, B, pc, kc, jc + nfull, nc - nfull);
             for (int ic = 0; ic < M; ic += mb) {
                 int mc = imin(mb, M - ic);
                 pack_A(Ap, A, ic, mc, pc, kc);
                 for (int jr = 0; jr < nc; jr += NR) {
                     const float *bp = Bp + (size_t)jr * kc;
+                    int ldbp = NR;
+                    if (jr < nfull) {
+                        bp = B.p + (size_t)pc * B.ld + jc + jr;
+                        ldbp = B.ld;
+                    }
                     for (int ir = 0; ir < mc; ir += MR) {
                         const float *ap = Ap + (size_t)ir * kc;
                         float *c = C + (size_t)(ic + ir) * ldc + jc + jr;
                         int mr = imin(MR, mc - ir), nr = imin(NR, nc - jr);
                         if (mr == MR && nr == NR)
-                            kernel_6x16(kc, ap, bp, alpha, bet, c, ldc);
+                            kernel_6x16(kc, ap, bp, ldbp, alpha, bet, c, ldc);
+                        else if (nr == NR)
+                            kernel_rows(mr, kc, ap, bp, ldbp, alpha, bet, c, ldc);
                         else
                             edge_tile(mr, nr, kc, ap, bp, alpha, bet, c, ldc);
                     }

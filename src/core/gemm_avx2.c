@@ -74,7 +74,8 @@ static int block_size(int n, int max, int unit)
 
 /*
  * Micro-kernel contract:
- *   Ap  packed MR×kc sliver, Ap[k*MR + r] = op(A)(r, k), 32-byte aligned;
+ *   a   MR row pointers into op(A) with a[r][k*astep] = op(A)(r, k): a packed
+ *       MR×kc sliver (a[r] = Ap + r, astep = MR), or rows in place (astep = 1);
  *   Bp  kc×NR sliver, Bp[k*ldbp + c] = op(B)(k, c): packed (ldbp = NR), or
  *       B itself when op(B) = B and M is small (ldbp = ldb, see gemm_blocked);
  *   C   a tile of mr×NR (mr ≤ MR) with row stride ldc, any alignment;
@@ -90,8 +91,8 @@ static int block_size(int n, int max, int unit)
  * 2/6 of the cost, not 6/6, is worth 10 % on a batch of 32).
  */
 static inline __attribute__((always_inline)) void
-tile_kernel(const int mr, int kc, const float *restrict Ap, const float *restrict Bp, int ldbp,
-            float alpha, float beta, float *restrict C, int ldc)
+tile_kernel(const int mr, int kc, const float *const a[MR], const int astep,
+            const float *restrict Bp, int ldbp, float alpha, float beta, float *restrict C, int ldc)
 {
     __m256 c[MR][2];
 #pragma GCC unroll 6
@@ -105,11 +106,10 @@ tile_kernel(const int mr, int kc, const float *restrict Ap, const float *restric
         __m256 b0 = _mm256_loadu_ps(Bp), b1 = _mm256_loadu_ps(Bp + 8);
 #pragma GCC unroll 6
         for (int r = 0; r < mr; r++) {
-            __m256 a = _mm256_broadcast_ss(Ap + r);
-            c[r][0] = _mm256_fmadd_ps(a, b0, c[r][0]);
-            c[r][1] = _mm256_fmadd_ps(a, b1, c[r][1]);
+            __m256 ar = _mm256_broadcast_ss(a[r] + (size_t)k * astep);
+            c[r][0] = _mm256_fmadd_ps(ar, b0, c[r][0]);
+            c[r][1] = _mm256_fmadd_ps(ar, b1, c[r][1]);
         }
-        Ap += MR;
         Bp += ldbp;
     }
     __m256 va = _mm256_set1_ps(alpha);
@@ -130,23 +130,34 @@ tile_kernel(const int mr, int kc, const float *restrict Ap, const float *restric
     }
 }
 
-static void kernel_6x16(int kc, const float *Ap, const float *Bp, int ldbp, float alpha,
+/* noinline: inlined into a loop nest, the kernel competes for the 16 ymm
+ * registers with the caller's values and spills an accumulator. */
+static __attribute__((noinline)) void kernel_6x16(int kc, const float *Ap, const float *Bp, int ldbp, float alpha,
                         float beta, float *C, int ldc)
 {
-    tile_kernel(MR, kc, Ap, Bp, ldbp, alpha, beta, C, ldc);
+    const float *a[MR] = { Ap, Ap + 1, Ap + 2, Ap + 3, Ap + 4, Ap + 5 };
+    tile_kernel(MR, kc, a, MR, Bp, ldbp, alpha, beta, C, ldc);
+}
+
+/* The same kernel reading op(A) in place from MR row pointers, each row
+ * contiguous in k (astep = 1): gemm_small_nt's A side is B's rows. */
+static __attribute__((noinline)) void kernel_rowptr(int kc, const float *const a[MR], const float *Bp, float *C)
+{
+    tile_kernel(MR, kc, a, 1, Bp, NR, 1.0f, 0.0f, C, NR);
 }
 
 /* The kernel on the first mr (1..MR) rows of the sliver. */
-static void kernel_rows(int mr, int kc, const float *Ap, const float *Bp, int ldbp,
+static __attribute__((noinline)) void kernel_rows(int mr, int kc, const float *Ap, const float *Bp, int ldbp,
                         float alpha, float beta, float *C, int ldc)
 {
+    const float *a[MR] = { Ap, Ap + 1, Ap + 2, Ap + 3, Ap + 4, Ap + 5 };
     switch (mr) {
-    case 1: tile_kernel(1, kc, Ap, Bp, ldbp, alpha, beta, C, ldc); break;
-    case 2: tile_kernel(2, kc, Ap, Bp, ldbp, alpha, beta, C, ldc); break;
-    case 3: tile_kernel(3, kc, Ap, Bp, ldbp, alpha, beta, C, ldc); break;
-    case 4: tile_kernel(4, kc, Ap, Bp, ldbp, alpha, beta, C, ldc); break;
-    case 5: tile_kernel(5, kc, Ap, Bp, ldbp, alpha, beta, C, ldc); break;
-    default: tile_kernel(MR, kc, Ap, Bp, ldbp, alpha, beta, C, ldc); break;
+    case 1: tile_kernel(1, kc, a, MR, Bp, ldbp, alpha, beta, C, ldc); break;
+    case 2: tile_kernel(2, kc, a, MR, Bp, ldbp, alpha, beta, C, ldc); break;
+    case 3: tile_kernel(3, kc, a, MR, Bp, ldbp, alpha, beta, C, ldc); break;
+    case 4: tile_kernel(4, kc, a, MR, Bp, ldbp, alpha, beta, C, ldc); break;
+    case 5: tile_kernel(5, kc, a, MR, Bp, ldbp, alpha, beta, C, ldc); break;
+    default: tile_kernel(MR, kc, a, MR, Bp, ldbp, alpha, beta, C, ldc); break;
     }
 }
 
@@ -317,6 +328,44 @@ static void gemm_blocked(int M, int N, int K, float alpha, operand A, operand B,
     }
 }
 
+/* C = alpha·op(A)·Bᵀ + beta·C for small M (a batch through a layer, A·Wᵀ),
+ * computed as its transpose Cᵀ = B·op(A)ᵀ so that B's rows, already
+ * contiguous in k, feed the kernel's broadcast side in place: nothing of the
+ * big operand is packed or transposed. Only op(A)ᵀ (kc × M, small) is packed,
+ * into NR-wide slivers. Each 6×16 tile of Cᵀ goes through a stack tile and is
+ * written transposed into C: 96 stores per kc·MR·NR multiply-adds. */
+static void gemm_small_nt(int M, int N, int K, float alpha, operand A, operand B,
+                          float beta, float *C, int ldc, float *Bp)
+{
+    int kb = block_size(K, KC, 1);
+    operand At = { A.p, A.ld, !A.t };  /* op(At)(k, i) = op(A)(i, k) */
+    for (int pc = 0; pc < K; pc += kb) {
+        int kc = imin(kb, K - pc);
+        float bet = pc == 0 ? beta : 1.0f;
+        pack_B(Bp, At, pc, kc, 0, M);
+        for (int j = 0; j < N; j += MR) {
+            int rows = imin(MR, N - j);
+            const float *w[MR];
+            for (int r = 0; r < MR; r++)  /* past the last row: repeat row j, unused */
+                w[r] = B.p + (size_t)(j + (r < rows ? r : 0)) * B.ld + pc;
+            if (j + MR < N)  /* the next group's rows, from L3 or memory, while this one computes */
+                for (int r = 0; r < imin(MR, N - j - MR); r++)
+                    for (int k = 0; k < kc; k += 16)
+                        _mm_prefetch((const char *)(B.p + (size_t)(j + MR + r) * B.ld + pc + k), _MM_HINT_T0);
+            for (int i = 0; i < M; i += NR) {
+                int cols = imin(NR, M - i);
+                _Alignas(32) float t[MR * NR];
+                kernel_rowptr(kc, w, Bp + (size_t)i * kc, t);
+                for (int c = 0; c < cols; c++) {
+                    float *cr = C + (size_t)(i + c) * ldc + j;
+                    for (int r = 0; r < rows; r++)
+                        cr[r] = bet == 0 ? alpha * t[r * NR + c] : alpha * t[r * NR + c] + bet * cr[r];
+                }
+            }
+        }
+    }
+}
+
 /* Without scratch memory (allocation failed): plain loops, still correct. */
 static void gemm_plain(int M, int N, int K, float alpha, operand A, operand B,
                        float beta, float *C, int ldc)
@@ -477,7 +526,9 @@ static void run_part(void *arg, int i, int n)
         if (M <= 0 || N <= 0)
             return;
         float *buf = dl_scratch(PACK_FLOATS);
-        if (buf)
+        if (buf && B.t && M <= DIRECT_M)
+            gemm_small_nt(M, N, J->K, J->alpha, A, B, J->beta, C, J->ldc, buf);
+        else if (buf)
             gemm_blocked(M, N, J->K, J->alpha, A, B, J->beta, C, J->ldc, buf, buf + (size_t)MC * KC);
         else
             gemm_plain(M, N, J->K, J->alpha, A, B, J->beta, C, J->ldc);

@@ -395,29 +395,47 @@ static inline float hsum(__m256 v)
 }
 
 /* y[i·incy] = alpha·(X row i)·v + beta·y[i·incy] for i < n; X is n×K with row
- * stride ldx, v contiguous. Four rows at a time share each load of v. */
+ * stride ldx, v contiguous. Four rows at a time share each load of v; two
+ * accumulators per row (k in steps of 16) keep 8 FMA chains in flight, enough
+ * for both FMA pipes, so the loop runs at the speed the rows arrive. */
 static void gemv_dot(int n, int K, float alpha, const float *X, int ldx,
                      const float *v, float beta, float *y, int incy)
 {
     __m256i tm = tail_mask(K % 8);
-    int kv = K - K % 8;
+    int k16 = K - K % 16, kv = K - K % 8;
     for (int i = 0; i < n; i += 4) {
         int rows = imin(4, n - i);
         const float *x[4];
-        for (int r = 0; r < 4; r++) x[r] = X + (size_t)(i + (r < rows ? r : 0)) * ldx;
-        __m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
-        for (int k = 0; k < kv; k += 8) {
-            __m256 vk = _mm256_loadu_ps(v + k);
-            for (int r = 0; r < 4; r++) acc[r] = _mm256_fmadd_ps(_mm256_loadu_ps(x[r] + k), vk, acc[r]);
+        __m256 acc[4][2];
+#pragma GCC unroll 4
+        for (int r = 0; r < 4; r++) {
+            x[r] = X + (size_t)(i + (r < rows ? r : 0)) * ldx;
+            acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+        }
+        for (int k = 0; k < k16; k += 16) {
+            __m256 v0 = _mm256_loadu_ps(v + k), v1 = _mm256_loadu_ps(v + k + 8);
+#pragma GCC unroll 4
+            for (int r = 0; r < 4; r++) {
+                acc[r][0] = _mm256_fmadd_ps(_mm256_loadu_ps(x[r] + k), v0, acc[r][0]);
+                acc[r][1] = _mm256_fmadd_ps(_mm256_loadu_ps(x[r] + k + 8), v1, acc[r][1]);
+            }
+        }
+        if (k16 < kv) {
+            __m256 v0 = _mm256_loadu_ps(v + k16);
+#pragma GCC unroll 4
+            for (int r = 0; r < 4; r++)
+                acc[r][0] = _mm256_fmadd_ps(_mm256_loadu_ps(x[r] + k16), v0, acc[r][0]);
         }
         if (kv < K) {
-            __m256 vk = _mm256_maskload_ps(v + kv, tm);
+            __m256 v0 = _mm256_maskload_ps(v + kv, tm);
+#pragma GCC unroll 4
             for (int r = 0; r < 4; r++)
-                acc[r] = _mm256_fmadd_ps(_mm256_maskload_ps(x[r] + kv, tm), vk, acc[r]);
+                acc[r][1] = _mm256_fmadd_ps(_mm256_maskload_ps(x[r] + kv, tm), v0, acc[r][1]);
         }
         for (int r = 0; r < rows; r++) {
+            float d = alpha * hsum(_mm256_add_ps(acc[r][0], acc[r][1]));
             float *yi = &y[(size_t)(i + r) * incy];
-            *yi = beta == 0 ? alpha * hsum(acc[r]) : alpha * hsum(acc[r]) + beta * *yi;
+            *yi = beta == 0 ? d : d + beta * *yi;
         }
     }
 }
@@ -437,12 +455,14 @@ static void gemv_axpy(int n, int K, float alpha, const float *X, int ldx,
         int rows = imin(4, K - k);
         __m256 a[4];
         const float *x[4];
+#pragma GCC unroll 4
         for (int r = 0; r < 4; r++) {
             a[r] = _mm256_set1_ps(r < rows ? alpha * v[(size_t)(k + r) * incv] : 0);
             x[r] = X + (size_t)(k + (r < rows ? r : 0)) * ldx;
         }
         for (int j = 0; j < nv; j += 8) {
             __m256 s = _mm256_loadu_ps(y + j);
+#pragma GCC unroll 4
             for (int r = 0; r < 4; r++) s = _mm256_fmadd_ps(a[r], _mm256_loadu_ps(x[r] + j), s);
             _mm256_storeu_ps(y + j, s);
         }

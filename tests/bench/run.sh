@@ -39,4 +39,19 @@ o=$(printf '%s\n' "$ours" | grep "^step 784-3136" | awk '{print $(NF-3)}')
 p=$(printf '%s\n' "$peers" | grep "^torch step 784-3136" | sed 's/.*: \([0-9.]*\) samples.*/\1/')
 [ -n "$o" ] && [ -n "$p" ] && awk -v o="$o" -v p="$p" \
     'BEGIN { printf "  %-32s deltalab %.0f vs torch %.0f samples/s (%.2fx)\n", "784-3136-1568-10 batch 32", o, p, o / p }'
+# The matrix type at the prompt against NumPy doing the same operations.
+echo "== matrix (tests/bench/matrix.lua; peer: tests/bench/matrix_peers.py)"
+mo=$("$DELTALAB" tests/bench/matrix.lua $q) || exit 1
+echo "$mo"
+if [ -x /usr/bin/python3 ]; then
+    mp=$(/usr/bin/python3 tests/bench/matrix_peers.py $q 2>&1)
+    echo "$mp"
+    # For each case: how many times faster deltalab is (below 1: slower).
+    printf '%s\n%s\n' "$mo" "$mp" | awk -F': ' '
+        /^numpy matrix / { sub(/^numpy /, "", $1); split($2, v, " "); peer[$1] = v[1]; next }
+        /^matrix / { split($2, v, " "); ours[$1] = v[1]; unit[$1] = v[2]; order[++n] = $1 }
+        END { for (i = 1; i <= n; i++) { c = order[i]; if (!(c in peer) || ours[c] == 0 || peer[c] == 0) continue
+                r = unit[c] == "GFLOPS" ? ours[c] / peer[c] : peer[c] / ours[c]
+                printf "  %-36s deltalab is %.2fx as fast as numpy\n", c, r } }'
+fi
 exit 0

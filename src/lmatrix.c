@@ -17,6 +17,7 @@
 #include "core/linalg.h"
 #include "core/npy.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -87,7 +88,7 @@ static mat *newmatrix(lua_State *L, int rows, int cols, int zero)
         memset(lm->m.data, 0, bytes);
     luaL_setmetatable(L, DL_MATRIX);
     if (bytes >= BIG_MATRIX && lua_gc(L, LUA_GCISRUNNING))  /* respect collectgarbage("stop") */
-        lua_gc(L, LUA_GCSTEP, (int)(bytes >> 10));
+        lua_gc(L, LUA_GCSTEP, (int)((bytes >> 10) < INT_MAX ? bytes >> 10 : INT_MAX));
     return &lm->m;
 }
 

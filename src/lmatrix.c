@@ -17,6 +17,7 @@
 #include "core/linalg.h"
 #include "core/npy.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -59,7 +60,9 @@ mat *dl_checkmatrix(lua_State *L, int i)
  */
 #define BIG_MATRIX 1024
 
-mat *dl_newmatrix(lua_State *L, int rows, int cols)
+/* A new owning matrix; zero = 0 leaves the elements unset, for callers that
+ * write every one of them before anyone can see the matrix (matrix.load). */
+static mat *newmatrix(lua_State *L, int rows, int cols, int zero)
 {
     if (rows < 0 || cols < 0 || rows > MAT_MAX_DIM || cols > MAT_MAX_DIM)
         luaL_error(L, "matrix size %dx%d is invalid", rows, cols);
@@ -81,11 +84,17 @@ mat *dl_newmatrix(lua_State *L, int rows, int cols)
     lm->m = (mat){ (float *)p, rows, cols, cols };
     lm->rowref = 0;
     mat_advise_huge(lm->m.data, bytes);
-    memset(lm->m.data, 0, bytes);
+    if (zero)
+        memset(lm->m.data, 0, bytes);
     luaL_setmetatable(L, DL_MATRIX);
     if (bytes >= BIG_MATRIX && lua_gc(L, LUA_GCISRUNNING))  /* respect collectgarbage("stop") */
-        lua_gc(L, LUA_GCSTEP, (int)(bytes >> 10));
+        lua_gc(L, LUA_GCSTEP, (int)((bytes >> 10) < INT_MAX ? bytes >> 10 : INT_MAX));
     return &lm->m;
+}
+
+mat *dl_newmatrix(lua_State *L, int rows, int cols)
+{
+    return newmatrix(L, rows, cols, 1);
 }
 
 mat *dl_pushview(lua_State *L, mat view, int owner)
@@ -1055,7 +1064,7 @@ static int m_load(lua_State *L)
     if (s != DL_OK)
         return luaL_error(L, "matrix.load: '%s': %s", path,
                           s == DL_EFORMAT ? msg : dl_strerror(s));
-    mat *m = dl_newmatrix(L, info.rows, info.cols);
+    mat *m = newmatrix(L, info.rows, info.cols, 0);   /* every element is read or we raise */
     s = npy_read_data(path, &info, *m, msg, sizeof msg);
     if (s != DL_OK)
         return luaL_error(L, "matrix.load: cannot read '%s': %s", path,

@@ -55,4 +55,20 @@ if out=$("$DELTALAB" -e 'local d = data.mnist(); print(#d.train, #d.test, d.dir)
 else
     echo "  skipped: MNIST not found (make data)"
 fi
+
+# The matrix type at the prompt against NumPy doing the same operations.
+echo "== matrix (tests/bench/matrix.lua; peer: tests/bench/matrix_peers.py)"
+mo=$("$DELTALAB" tests/bench/matrix.lua $q) || exit 1
+echo "$mo"
+if [ -x /usr/bin/python3 ]; then
+    mp=$(/usr/bin/python3 tests/bench/matrix_peers.py $q 2>&1)
+    echo "$mp"
+    # For each case: how many times faster deltalab is (below 1: slower).
+    printf '%s\n%s\n' "$mo" "$mp" | awk -F': ' '
+        /^numpy matrix / { sub(/^numpy /, "", $1); split($2, v, " "); peer[$1] = v[1]; next }
+        /^matrix / { split($2, v, " "); ours[$1] = v[1]; unit[$1] = v[2]; order[++n] = $1 }
+        END { for (i = 1; i <= n; i++) { c = order[i]; if (!(c in peer) || ours[c] == 0 || peer[c] == 0) continue
+                r = unit[c] == "GFLOPS" ? ours[c] / peer[c] : peer[c] / ours[c]
+                printf "  %-36s deltalab is %.2fx as fast as numpy\n", c, r } }'
+fi
 exit 0

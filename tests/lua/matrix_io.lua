@@ -20,6 +20,7 @@ T.test("small matrices print aligned with a shape footer", function()
   T.eq(tostring(matrix{ 1.5, 2 }), "1.5\n2.0\n[matrix 2x1]")
   T.eq(tostring(matrix{ { 1 / 3, 2 / 3 } }), "0.3333  0.6667\n[matrix 1x2]")
   T.eq(tostring(matrix.zeros(0, 4)), "[matrix 0x4]")
+  T.eq(tostring(matrix.zeros(3, 0)), "[matrix 3x0]")
   T.eq(tostring(matrix{ 0 / 0, 1 / 0, -1 / 0 }), " nan\n inf\n-inf\n[matrix 3x1]")
 end)
 

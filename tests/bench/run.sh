@@ -43,4 +43,14 @@ o=$(printf '%s\n' "$ours" | grep "^step 784-3136" | awk '{print $(NF-3)}')
 p=$(printf '%s\n' "$peers" | grep "^torch step 784-3136" | sed 's/.*: \([0-9.]*\) samples.*/\1/')
 [ -n "$o" ] && [ -n "$p" ] && awk -v o="$o" -v p="$p" \
     'BEGIN { printf "  %-32s deltalab %.0f vs torch %.0f samples/s (%.2fx)\n", "784-3136-1568-10 batch 32", o, p, o / p }'
+
+# data.mnist() from Lua: finding and loading the four files (train and test).
+echo "== data.mnist() from Lua (wall clock, includes starting deltalab)"
+t0=$(date +%s.%N)
+if out=$("$DELTALAB" -e 'local d = data.mnist(); print(#d.train, #d.test, d.dir)' 2>&1); then
+    t1=$(date +%s.%N)
+    awk -v a="$t0" -v b="$t1" -v o="$out" 'BEGIN { printf "  %s: %.2f s\n", o, b - a }'
+else
+    echo "  skipped: MNIST not found (make data)"
+fi
 exit 0

@@ -4,6 +4,7 @@
  * notation, the memory layout and the gradient rule.
  */
 #include "net.h"
+#include "net_kern.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -20,6 +21,51 @@ const char *const dl_init_names[DL_INIT_COUNT + 1] = {
 net_hyper net_hyper_default(void)
 {
     return (net_hyper){ .lr = 0.1f, .lambda = 0.0f, .n = 1.0f, .momentum = 0.0f };
+}
+
+/* ------------------------------------------------- one-sample dense kernels */
+
+void net_dense_forward_ref(float *z, const float *W, const float *a, const float *b,
+                           int n_out, int n_in)
+{
+    for (int j = 0; j < n_out; j++) {
+        const float *w = W + (size_t)j * n_in;
+        double s = 0;
+        for (int k = 0; k < n_in; k++) s += (double)w[k] * a[k];
+        z[j] = (float)s + b[j];
+    }
+}
+
+void net_dense_grad_step_ref(float *W, float *dW, const float *delta, const float *a,
+                             int n_out, int n_in, float lr, float decay, int update)
+{
+    for (int j = 0; j < n_out; j++) {
+        float *w = W + (size_t)j * n_in, *g = dW + (size_t)j * n_in;
+        for (int k = 0; k < n_in; k++) {
+            g[k] = delta[j] * a[k];
+            if (update)
+                w[k] = decay * w[k] - lr * g[k];
+        }
+    }
+}
+
+/* The AVX2 pair when the AVX2 kernel table is the active one. */
+static int dense_avx2(void)
+{
+    return kern() == kern_avx2();
+}
+
+static void dense_forward(float *z, const float *W, const float *a, const float *b,
+                          int n_out, int n_in)
+{
+    (dense_avx2() ? net_dense_forward_avx2 : net_dense_forward_ref)(z, W, a, b, n_out, n_in);
+}
+
+static void dense_grad_step(float *W, float *dW, const float *delta, const float *a,
+                            int n_out, int n_in, float lr, float decay, int update)
+{
+    (dense_avx2() ? net_dense_grad_step_avx2 : net_dense_grad_step_ref)(
+        W, dW, delta, a, n_out, n_in, lr, decay, update);
 }
 
 /* ---------------------------------------------------------------- creation */
@@ -322,7 +368,8 @@ dl_status net_set_input(net *n, mat X)
         if (s != DL_OK)
             return s;
     }
-    lay_out(n, X.rows);
+    if (n->B != X.rows)
+        lay_out(n, X.rows);
     if (X.data != n->x.data)
         mat_copy(n->x, X);
     n->have_delta = 0;
@@ -335,8 +382,12 @@ dl_status net_forward_layer(net *n, int l)
         return DL_EINVAL;
     layer *ly = &n->layers[l];
     mat A_prev = l > 0 ? n->layers[l - 1].a : n->x;
-    mat_gemm(ly->z, 1.0f, A_prev, 0, ly->W, 1, 0.0f);  /* Z = A_prev·Wᵀ */
-    mat_add_rowvec(ly->z, ly->z, ly->b);                /*   + b */
+    if (n->B == 1) {                                    /* z = W·a + b, one pass */
+        dense_forward(ly->z.data, ly->W.data, A_prev.data, ly->b.data, ly->n_out, ly->n_in);
+    } else {
+        mat_gemm(ly->z, 1.0f, A_prev, 0, ly->W, 1, 0.0f);  /* Z = A_prev·Wᵀ */
+        mat_add_rowvec(ly->z, ly->z, ly->b);                /*   + b */
+    }
     activate(ly, ly->a, ly->z);                         /* A = σ(Z) */
     return DL_OK;
 }
@@ -527,7 +578,11 @@ dl_status net_backward_layer(net *n, int l)
     float inv_B = 1.0f / (float)n->B, beta = n->accumulate ? 1.0f : 0.0f;
     layer *ly = &n->layers[l];
     mat A_prev = l > 0 ? n->layers[l - 1].a : n->x;
-    mat_gemm(ly->dW, inv_B, ly->delta, 1, A_prev, 0, beta);   /* BP4: δᵀ·A_prev / B */
+    if (n->B == 1 && !n->accumulate)                          /* BP4: δᵀ·A_prev / B */
+        dense_grad_step(ly->W.data, ly->dW.data, ly->delta.data, A_prev.data, ly->n_out,
+                        ly->n_in, 0.0f, 1.0f, 0);
+    else
+        mat_gemm(ly->dW, inv_B, ly->delta, 1, A_prev, 0, beta);
     if (n->accumulate) {                                      /* BP3: mean of δ rows */
         mat row = mat_wrap(n->scratch.data, 1, ly->n_out);
         mat_colsum(row, ly->delta, inv_B);
@@ -657,17 +712,8 @@ static dl_status step_one(net *n, mat Y, const net_hyper *h)
             mat_gemm(prev->delta, 1.0f, ly->delta, 0, ly->W, 0, 0.0f);
             act_backward(prev, prev->delta, prev->z, prev->a, n->scratch);
         }
-        size_t in = (size_t)ly->n_in;
-        for (int j = 0; j < ly->n_out; j++) {                      /* BP4 + update */
-            float *dWj = mat_at(ly->dW, j, 0), *Wj = mat_at(ly->W, j, 0);
-            memset(dWj, 0, in * sizeof *dWj);   /* dWⱼ = 0 + δⱼ·a_prev: axpy is the */
-            k->axpy(dWj, d[j], a_prev, in);      /* kernel every table vectorises */
-            if (!ly->frozen_W) {
-                if (decay != 1.0f)
-                    k->scale(Wj, Wj, decay, in);
-                k->axpy(Wj, -h->lr, dWj, in);
-            }
-        }
+        dense_grad_step(ly->W.data, ly->dW.data, d, a_prev, ly->n_out, ly->n_in, h->lr,
+                        decay, !ly->frozen_W);                     /* BP4 + update */
         memcpy(ly->db.data, d, (size_t)ly->n_out * sizeof *d);   /* BP3 */
         if (!ly->frozen_b)
             k->axpy(ly->b.data, -h->lr, ly->db.data, (size_t)ly->n_out);

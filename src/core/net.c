@@ -689,9 +689,9 @@ dl_status net_update(net *n, const net_hyper *h)
     return DL_OK;
 }
 
-/* backward + update for one sample without momentum, fused row by row: the
- * gradient row dWⱼ = δⱼ·a_prev is written and, while it is in L1, applied to
- * Wⱼ — one pass over W and dW per layer instead of two. BP2 for the layer
+/* backward + update for one sample without momentum, fused: the gradient
+ * row dWⱼ = δⱼ·a_prev is written in the same pass that applies it to Wⱼ
+ * (dense_grad_step) — one pass over W and dW per layer instead of three. BP2 for the layer
  * below runs first, with the weights before the update, exactly as
  * net_backward then net_update would; results agree to the last bit or two
  * (a kernel's vector body uses FMA, its scalar tail may not). */

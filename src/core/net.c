@@ -876,12 +876,17 @@ dl_status net_cost_double(const net *n, mat X, mat Y, double *cost)
     return DL_OK;
 }
 
-/* Largest |g − fd| over a block and the largest |g|, |fd|, into err. */
-static double block_error(net *n, double *P, mat X, mat Y, double *buf, mat G, double eps)
+/* Relative error of a block of gradients G (a view into net->grads): the
+ * largest |g − fd| over the entries checked, over the largest |g| or |fd|.
+ * At most `max` entries are checked, evenly spaced (max <= 0: all). */
+static double block_error(net *n, double *P, mat X, mat Y, double *buf, mat G, double eps,
+                          long max)
 {
     double worst = 0, scale = 0;
     size_t base = (size_t)(G.data - n->grads), len = mat_size(G);
-    for (size_t p = base; p < base + len; p++) {
+    size_t count = max > 0 && (size_t)max < len ? (size_t)max : len;
+    for (size_t i = 0; i < count; i++) {
+        size_t p = base + (count == len ? i : (size_t)((double)i * len / count));
         double keep = P[p];
         P[p] = keep + eps;
         double up = cost_d(n, P, X, Y, buf);
@@ -897,6 +902,12 @@ static double block_error(net *n, double *P, mat X, mat Y, double *buf, mat G, d
 }
 
 dl_status net_gradcheck(net *n, mat X, mat Y, double eps, double *errW, double *errb)
+{
+    return net_gradcheck_some(n, X, Y, eps, 0, errW, errb);
+}
+
+dl_status net_gradcheck_some(net *n, mat X, mat Y, double eps, long max, double *errW,
+                             double *errb)
 {
     if (X.cols != n->sizes[0] || Y.cols != n->sizes[n->L] || X.rows != Y.rows || X.rows < 1)
         return DL_ESHAPE;
@@ -919,8 +930,8 @@ dl_status net_gradcheck(net *n, mat X, mat Y, double eps, double *errW, double *
     }
     for (size_t p = 0; p < n->n_params; p++) P[p] = n->params[p];
     for (int l = 0; l < n->L; l++) {
-        errW[l] = block_error(n, P, X, Y, buf, n->layers[l].dW, eps);
-        errb[l] = block_error(n, P, X, Y, buf, n->layers[l].db, eps);
+        errW[l] = block_error(n, P, X, Y, buf, n->layers[l].dW, eps, max);
+        errb[l] = block_error(n, P, X, Y, buf, n->layers[l].db, eps, max);
     }
     free(P);
     free(buf);

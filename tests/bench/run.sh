@@ -14,6 +14,12 @@ for b in "$OBJ"/bench/*; do
     echo "== $(basename "$b")"
     "$b" $q
 done
+# OpenBLAS 0.3.21 does not know Zen 5 and falls back to SSE3 kernels; compare
+# with its AVX2 (Haswell) kernels as well.
+if [ -x "$OBJ/bench/gemm" ] && ldconfig -p 2>/dev/null | grep -q libopenblas.so.0; then
+    echo "== gemm, OpenBLAS forced to its AVX2 kernels (OPENBLAS_CORETYPE=Haswell)"
+    OPENBLAS_CORETYPE=Haswell "$OBJ/bench/gemm" $q
+fi
 
 # net:step from Lua against PyTorch and NumPy doing the same step.
 echo "== step (net:step from Lua; peers: tests/bench/step_peers.py)"

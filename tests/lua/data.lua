@@ -174,10 +174,10 @@ T.test("finders say every place they looked and how to get the data", function()
   -- A directory with some of the files says which are missing.
   fake_mnist(tmp .. "/empty/mnist", 2, 2, false)
   os.remove(tmp .. "/empty/mnist/t10k-labels-idx1-ubyte")
-  out = run_in(tmp .. "/cwd", env, "print(select(2, pcall(data.mnist)))")
+  out = run_in(tmp .. "/cwd", env, "local ok, e = pcall(data.mnist); print(ok and 'FOUND' or e)")
   -- (When a real MNIST sits further down the search list, as ../shared/data
   -- beside the program does, the partial directory is passed over and found.)
-  if not out:find("dataset mnist", 1, true) and not out:find("^table:") then
+  if not out:find("FOUND", 1, true) then
     T.truthy(out:find("has some files but not t10k-labels-idx1-ubyte", 1, true),
       "partial dir named in:\n" .. out)
   end

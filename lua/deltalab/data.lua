@@ -654,8 +654,8 @@ local function not_found(fname, title, looked, want, how)
 end
 
 local function load_idx_pair(images, labels, name, names, limit)
-  local X, xd = core.idx(images)
-  local y, yd = core.idx(labels, false)
+  local X, xd = core.idx(images, nil, limit)
+  local y, yd = core.idx(labels, false, limit)
   if #xd ~= 3 then
     error(("%s: expected images (3 dimensions), got %d dimensions"):format(images, #xd), 0)
   end
@@ -665,10 +665,8 @@ local function load_idx_pair(images, labels, name, names, limit)
   if xd[1] ~= yd[1] then
     error(("%s: %d labels for the %d images of %s"):format(labels, yd[1], xd[1], images), 0)
   end
-  local set = data.dataset{ X = X, y = y, classes = 10, names = names,
-                            shape = { xd[2], xd[3] }, name = name }
-  if limit and limit < #set then set = set:subset(1, limit) end
-  return set
+  return data.dataset{ X = X, y = y, classes = 10, names = names,
+                       shape = { xd[2], xd[3] }, name = name }
 end
 
 local function idx_finder(fname, title, names, classnames, extra, how)

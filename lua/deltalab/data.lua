@@ -413,6 +413,18 @@ function data.npy(path)
   return matrix.load(path)
 end
 
+-- What a finder returns, {train =, test =, dir =}, prints as a summary at the prompt.
+local pair_meta = {
+  __tostring = function(p)
+    local out = {}
+    for _, k in ipairs{ "train", "test" } do
+      if p[k] then out[#out + 1] = (".%-5s  %s"):format(k, tostring(p[k])) end
+    end
+    if p.dir then out[#out + 1] = "(from " .. p.dir .. ")" end
+    return table.concat(out, "\n")
+  end,
+}
+
 local cifar_names = { "airplane", "automobile", "bird", "cat", "deer", "dog", "frog",
                       "horse", "ship", "truck" }
 local digit_names = { "0", "1", "2", "3", "4", "5", "6", "7", "8", "9" }
@@ -449,8 +461,8 @@ local function cifar_dir(dir, fname)
     Xs[#Xs + 1], ys[#ys + 1] = X, y
   end
   local tX, ty = core.cifar(dir .. "/test_batch.bin")
-  return { train = cifar_set(Xs, ys, "cifar10 train", names),
-           test = cifar_set({ tX }, { ty }, "cifar10 test", names) }
+  return setmetatable({ train = cifar_set(Xs, ys, "cifar10 train", names),
+                         test = cifar_set({ tX }, { ty }, "cifar10 test", names) }, pair_meta)
 end
 
 --- data.cifar(path): one batch file -> a dataset; a directory -> {train, test}.
@@ -686,11 +698,11 @@ local function idx_finder(fname, title, names, classnames, extra, how)
         end
         if #missing == 0 then
           local key = names[1]
-          return {
+          return setmetatable({
             train = load_idx_pair(found[1], found[2], key .. " train", classnames, limit),
             test = load_idx_pair(found[3], found[4], key .. " test", classnames, limit),
             dir = c.dir,
-          }
+          }, pair_meta)
         end
         local note = c.note ~= "" and " " .. c.note or ""
         if #missing < #idx_files then

@@ -119,6 +119,9 @@ T.test("data.mnist{dir=} loads the four files into train and test sets", functio
     .. "shape 28x28")
   local small = data.mnist{ dir = tmp .. "/m1", n = 2 }
   T.eq(#small.train, 2); T.eq(#small.test, 2)
+  T.eq(small.train.X:get(2, 1), d.train.X:get(2, 1), "the first n of the same file")
+  T.truthy(tostring(small):find(".train  dataset mnist train: 2 samples", 1, true),
+    "the pair prints as a summary")
 end)
 
 T.test("data.mnist refuses labels that do not match the images", function()

@@ -175,7 +175,7 @@ static char *plain_line(const char *prompt, int tty)
     }
     char *line = NULL;
     size_t cap = 0;
-    ssize_t n = getline(&line, &cap, stdin);
+    ssize_t n = dl_interrupted() ? -1 : getline(&line, &cap, stdin);
     if (n < 0) {
         if (dl_interrupted()) {
             clearerr(stdin);
@@ -226,14 +226,14 @@ static int history_max(void)
 static int getc_interruptible(FILE *f)
 {
     for (;;) {
+        if (dl_interrupted())  /* also a Ctrl-C that came between two reads */
+            return '\n';
         unsigned char c;
         ssize_t n = read(fileno(f), &c, 1);
         if (n == 1)
             return c;
         if (n == 0 || errno != EINTR)
             return EOF;
-        if (dl_interrupted())
-            return '\n';
 #if RL_READLINE_VERSION >= 0x0801
         rl_check_signals();  /* readline's own: a window resize (SIGWINCH) */
 #endif

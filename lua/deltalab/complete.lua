@@ -7,8 +7,9 @@
 --     > matrix.z<Tab>        --> matrix.zeros
 --
 -- A word is a dotted path, optionally ending in `:name`. Fields are looked up
--- in tables and through metatables whose `__index` is a table, so the methods
--- of userdata (a matrix) and of Lua objects (a figure) complete too. Nothing
+-- in tables and through metatables whose `__index` is a table (or, when it is
+-- a function, whose `__methods` is), so the methods of userdata (a matrix) and
+-- of Lua objects (a figure) complete too. Nothing
 -- here calls a function or an `__index` function: Tab never runs user code.
 
 local complete = {}
@@ -21,29 +22,28 @@ local keywords = {
 
 local MAX_DEPTH = 16  -- __index chains longer than this are cut (and cycles)
 
--- The value of field `name` of v, found without running any code: a raw field
--- of a table, else the same in its metatable's __index table, and so on.
--- A metatable's methods: its __index when that is a table, else its
--- __methods (types whose __index is a function, like matrix, keep their
--- methods table there so that help and completion can list it).
-local function methods_of(mt)
+-- Where v's methods are: its metatable's __index when that is a table, else
+-- the metatable's __methods table (deltalab's C types keep them there when
+-- __index must be a function, as m[i] needs).
+local function methods_of(v)
+  local mt = getmetatable(v)
+  if type(mt) ~= "table" then return nil end
   local index = rawget(mt, "__index")
   if type(index) == "table" then return index end
   index = rawget(mt, "__methods")
-  return type(index) == "table" and index or nil
+  if type(index) == "table" then return index end
 end
 
+-- The value of field `name` of v, found without running any code: a raw field
+-- of a table, else the same in its metatable's __index table, and so on.
 local function field(v, name)
   for _ = 1, MAX_DEPTH do
     if type(v) == "table" then
       local x = rawget(v, name)
       if x ~= nil then return x end
     end
-    local mt = getmetatable(v)
-    if type(mt) ~= "table" then return nil end
-    local index = methods_of(mt)
-    if not index then return nil end
-    v = index
+    v = methods_of(v)
+    if v == nil then return nil end
   end
 end
 
@@ -58,11 +58,8 @@ local function fields(v)
         end
       end
     end
-    local mt = getmetatable(v)
-    if type(mt) ~= "table" then break end
-    local index = methods_of(mt)
-    if not index then break end
-    v = index
+    v = methods_of(v)
+    if v == nil then break end
   end
   return out
 end
@@ -84,8 +81,10 @@ function complete.candidates(word)
       v = field(v, name)
       if v == nil then return out end
     end
+    local hidden = partial:sub(1, 2) ~= "__"  -- metamethods only when asked for
     for k, x in pairs(fields(v)) do
-      if k:sub(1, #partial) == partial and (sep == "." or type(x) == "function") then
+      if k:sub(1, #partial) == partial and (sep == "." or type(x) == "function")
+          and not (hidden and k:sub(1, 2) == "__") then
         out[#out + 1] = path .. sep .. k
       end
     end

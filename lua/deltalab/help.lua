@@ -13,8 +13,8 @@
 -- starts a reference entry, which runs to the next heading; a page opens with
 -- a `# ` title and an overview. A function value is mapped to its name by
 -- scanning the modules (help.modules) and the method tables of the registered
--- types: C metatables in the registry (their `__name` and `__index` table) and
--- Lua types registered with help.type(name, methods). The pages are read on
+-- types: C metatables in the registry (their `__name`, and `__index` if it is
+-- a table, else `__methods`) and Lua types registered with help.type(name, methods). The pages are read on
 -- the first call and kept; help.reload() forgets them.
 --
 -- The docs are found in $DELTALAB_DOC, else beside the Lua files: doc/ in the
@@ -42,16 +42,6 @@ local docs             -- the parsed pages, see load_docs
 local names            -- value -> {qualified name, ...}, see scan_names
 
 ------------------------------------------------------------------ finding the pages
-
--- A metatable's methods: its __index when that is a table, else its
--- __methods (types whose __index is a function, like matrix, keep their
--- methods table there so that help and completion can list it).
-local function methods_of(mt)
-  local index = rawget(mt, "__index")
-  if type(index) == "table" then return index end
-  index = rawget(mt, "__methods")
-  return type(index) == "table" and index or nil
-end
 
 local function readable(path)
   local f = io.open(path, "r")
@@ -126,7 +116,22 @@ local function parse_page(path, name)
   return page
 end
 
--- Every page: those doc/README.md links to, then one per module, repl and help.
+-- The *.md files of dir, through ls (Lua cannot list a directory); nil when
+-- that fails, and then the links between pages are all there is to go on.
+local function list_dir(dir)
+  local ok, pipe = pcall(io.popen, "ls -1 -- '" .. dir:gsub("'", "'\\''") .. "' 2>/dev/null")
+  if not ok or not pipe then return nil end
+  local out = {}
+  for file in pipe:lines() do
+    local name = file:match("^([%w_%-]+)%.md$")
+    if name then out[#out + 1] = name end
+  end
+  pipe:close()
+  return out
+end
+
+-- Every page: those doc/README.md links to, one per module, repl and help, the
+-- pages they link to, and the other *.md files of the directory.
 local function load_docs()
   local dir, err = find_docdir()
   if not dir then return nil, err end
@@ -143,7 +148,14 @@ local function load_docs()
   end
   for _, m in ipairs(help.modules) do want(m) end
   want("repl"); want("help")
-  for _, name in ipairs(wanted) do
+  local listed = list_dir(dir) or {}
+  table.sort(listed)
+  for _, name in ipairs(listed) do
+    if name ~= "README" then want(name) end
+  end
+  local i = 1
+  while wanted[i] do
+    local name = wanted[i]
     local page = parse_page(dir .. "/" .. name .. ".md", name)
     if page then
       docs.pages[#docs.pages + 1] = page
@@ -154,15 +166,30 @@ local function load_docs()
           table.insert(docs.entries[k], e)
         end
       end
+      for _, line in ipairs(page.lines) do
+        for link in line:gmatch("%]%(([%w_%-]+)%.md[#%)]") do
+          if link ~= "README" then want(link) end
+        end
+      end
     end
+    i = i + 1
   end
   return docs
 end
 
 ------------------------------------------------------------------ naming values
 
--- Fields of v as complete.lua sees them: raw fields, then through metatables
--- whose __index is a table. No code runs.
+-- The methods table of a metatable: __index when it is a table, else
+-- __methods (deltalab's C types keep them there when __index is a function).
+local function methods_in(mt)
+  local index = rawget(mt, "__index")
+  if type(index) == "table" then return index end
+  index = rawget(mt, "__methods")
+  if type(index) == "table" then return index end
+end
+
+-- Fields of v as complete.lua sees them: raw fields, then those of the
+-- methods tables of its metatables. No code runs.
 local function fields(v)
   local out = {}
   for _ = 1, 16 do
@@ -173,9 +200,8 @@ local function fields(v)
     end
     local mt = getmetatable(v)
     if type(mt) ~= "table" then break end
-    local index = methods_of(mt)
-    if not index then break end
-    v = index
+    v = methods_in(mt)
+    if v == nil then break end
   end
   return out
 end
@@ -185,13 +211,13 @@ local function field(v, name)
 end
 
 -- The types whose methods help can name: C metatables in the registry
--- (luaL_newmetatable sets __name) with an __index table, and help.type's.
+-- (luaL_newmetatable sets __name) with a methods table, and help.type's.
 local function registered_types()
   local out = {}
   for k, v in pairs(debug.getregistry()) do
     if type(k) == "string" and type(v) == "table" and rawget(v, "__name") == k
-        and methods_of(v) then
-      out[k] = methods_of(v)
+        and methods_in(v) then
+      out[k] = methods_in(v)
     end
   end
   for k, v in pairs(lua_types) do out[k] = v end
@@ -292,18 +318,30 @@ local function listing(list)
   return table.concat(out, "\n")
 end
 
+-- The page of module name: doc/<name>.md, else the page holding most of the
+-- entries that start with "name." or "name:" (trainer's is training.md).
+local function module_page(d, name, prefixed)
+  if d.byname[name] then return d.byname[name] end
+  local count, best = {}, nil
+  for _, e in ipairs(prefixed) do
+    count[e.page] = (count[e.page] or 0) + 1
+    if not best or count[e.page] > count[best] then best = e.page end
+  end
+  return best
+end
+
 -- A module: its page's title and overview, then the list of its entries (the
 -- page's, and those elsewhere that start with "name." or "name:").
 local function module_text(d, name)
-  local page = d.byname[name]
+  local prefixed = entries_with_prefix(d, name)
+  local page = module_page(d, name, prefixed)
   local list, seen = {}, {}
   if page then
     for _, e in ipairs(page.entries) do seen[e] = true; list[#list + 1] = e end
   end
-  for _, e in ipairs(entries_with_prefix(d, name)) do
+  for _, e in ipairs(prefixed) do
     if not seen[e] then list[#list + 1] = e end
   end
-  if not page and #list > 0 then page = list[1].page end
   local out = {}
   if page then
     out[#out + 1] = page.title
@@ -335,7 +373,8 @@ local function type_text(d, tname, methods)
   end
   local missing = {}
   for k, v in pairs(methods or {}) do
-    if type(v) == "function" and not (d.entries[tname .. ":" .. k] or d.entries[tname .. "." .. k]) then
+    if type(v) == "function" and not k:match("^_")
+        and not (d.entries[tname .. ":" .. k] or d.entries[tname .. "." .. k]) then
       missing[#missing + 1] = "  " .. tname .. ":" .. k
     end
   end
@@ -408,11 +447,11 @@ local function type_of(x)
   local tname = rawget(mt, "__name")
   local all = registered_types()
   if type(tname) == "string" and all[tname] then return tname, all[tname] end
-  local index = methods_of(mt)
+  local index = methods_in(mt)
   for k, methods in pairs(lua_types) do
     if mt == methods or index == methods then return k, methods end
   end
-  if type(tname) == "string" then return tname, type(index) == "table" and index or nil end
+  if type(tname) == "string" then return tname, index end
 end
 
 local describe
@@ -484,7 +523,7 @@ local function guide(d)
   out[#out + 1] = "\nModules:"
   for _, m in ipairs(help.modules) do
     if m ~= "deltalab" and m ~= "help" then
-      local p = d.byname[m]
+      local p = module_page(d, m, entries_with_prefix(d, m))
       local title = "(no page yet)"
       if p then  -- "matrix — dense matrices" -> "dense matrices"
         local rest = p.title:match("^" .. m .. "%s*(.*)$") or p.title
@@ -493,11 +532,13 @@ local function guide(d)
       out[#out + 1] = ("  %-9s %s"):format(m, title)
     end
   end
-  local others = {}
+  local others, modpages = {}, {}
+  for _, m in ipairs(help.modules) do
+    local p = m ~= "deltalab" and m ~= "help" and module_page(d, m, entries_with_prefix(d, m))
+    if p then modpages[p] = true end
+  end
   for _, p in ipairs(d.pages) do
-    local module = false
-    for _, m in ipairs(help.modules) do module = module or p.name == m end
-    if not module then others[#others + 1] = p.name end
+    if not modpages[p] then others[#others + 1] = p.name end
   end
   if #others > 0 then
     out[#out + 1] = "\nPages (help \"repl\" and so on): " .. table.concat(others, ", ")

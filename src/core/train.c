@@ -228,10 +228,14 @@ dl_status train_new(trainer **out, net *n, const train_config *cfg,
         t->best = dl_alloc(n->n_params);
         s = t->best ? DL_OK : DL_ENOMEM;
     }
+    /* Room for the planned epochs (and steps), within reason: a plan of a
+     * million epochs grows by doubling at epoch ends instead. */
     if (s == DL_OK)
-        s = history_reserve(&t->history, cfg->epochs);
-    if (s == DL_OK && cfg->record_steps)
-        s = history_reserve_steps(&t->history, steps_per_epoch(t) * cfg->epochs);
+        s = history_reserve(&t->history, cfg->epochs < 1024 ? cfg->epochs : 1024);
+    if (s == DL_OK && cfg->record_steps) {
+        long long steps = (long long)steps_per_epoch(t) * cfg->epochs;
+        s = history_reserve_steps(&t->history, steps < (1 << 20) ? (int)steps : 1 << 20);
+    }
     if (s == DL_OK)
         s = net_reserve(n, t->cfg.batch > t->cfg.eval_batch ? t->cfg.batch : t->cfg.eval_batch);
     if (s != DL_OK) {
@@ -390,8 +394,8 @@ dl_status train_step(trainer *t)
     t->batch_in_epoch++;
     train_history *h = &t->history;
     if (t->cfg.record_steps) {
-        if (h->steps == h->step_cap)
-            s = history_reserve_steps(h, h->step_cap + steps_per_epoch(t) * t->cfg.epochs);
+        if (h->steps == h->step_cap)   /* only past the planned steps: doubling */
+            s = h->step_cap > 0x3fffffff ? DL_ENOMEM : history_reserve_steps(h, 2 * h->step_cap);
         if (s == DL_OK)
             h->step_loss[h->steps++] = (float)cost;
     }

@@ -8,8 +8,9 @@
  * workspace for its batch and evaluation sizes. A step then allocates
  * nothing: it gathers the batch's rows through the permutation into the
  * network's input workspace, runs forward, cost, backward and update, and adds
- * to the epoch's running figures. (History grows, by doubling, only when more
- * epochs are run than were planned: once per epoch, never per step.)
+ * to the epoch's running figures. (The history is sized for the planned
+ * epochs, up to 1024 of them and 2^20 recorded steps; beyond that it grows by
+ * doubling, so a step allocates only at those rare doublings.)
  *
  * The unit of work is one batch (train_step). After every step the trainer
  * and the network are consistent, so whoever drives the loop — train_epoch
@@ -19,8 +20,8 @@
  *
  * Loss figures in the history are the mean cost of the data (the L2 term is
  * not included). The training figures of an epoch are running means over its
- * batches, each taken before that batch's update (as Keras and the book's
- * monitor do); the validation figures come from a full pass after the epoch.
+ * batches, each taken before that batch's update (as Keras reports them);
+ * the validation figures come from a full pass after the epoch.
  *
  * Labels are 0-based class labels (N × 1, integral values 0..k−1, see net.h);
  * for regression the targets are an N × nᴸ matrix and accuracies are NaN.

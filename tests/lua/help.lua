@@ -4,7 +4,7 @@ local T = require "check"
 
 local here = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "."
 local fixture = here .. "/helpdoc"
-local zeros, shape = matrix.zeros, getmetatable(matrix.zeros(1, 1)).__methods.shape
+local zeros, shape = matrix.zeros, matrix.zeros(1, 1).shape
 
 local function use_fixture()
   help.docdir = fixture
@@ -84,6 +84,15 @@ T.test("help.type registers a Lua type: its methods get names and entries", func
   T.eq(help.text("widget:spin"), help.text(widget.spin))
   T.checkerror("bad argument #1 to 'type' (string expected, got number)", help.type, 1, {})
   T.checkerror("bad argument #2 to 'type' (table expected, got nil)", help.type, "x")
+end)
+
+T.test("pages not linked from README.md are found; a module's page by its entries", function()
+  use_fixture()
+  local text = help.text(trainer)
+  T.eq(text:match("^[^\n]*"), "trainer — fixture training")
+  has(text, "  trainer{...}\n  trainer:run([n])")
+  has(help.text(), "trainer   fixture training")
+  T.eq(help.text("trainer{...}"), "trainer{...}\n\nMakes a trainer.")
 end)
 
 T.test("a page that is no module prints whole", function()

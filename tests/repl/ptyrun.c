@@ -144,13 +144,13 @@ static int ends_with(const buf *b, const char *s)
     return b->n >= n && memcmp(b->p + b->n - n, s, n) == 0;
 }
 
-/* Wait until the output ends in a prompt and nothing more comes for 15 ms.
- * 1 or 2 for the prompt, 0 on timeout or exit. */
-static int wait_prompt(child *c)
+/* Wait until the output written after byte `from` ends in a prompt and
+ * nothing more comes for 15 ms. 1 or 2 for the prompt, 0 on timeout or exit. */
+static int wait_prompt(child *c, size_t from)
 {
     long end = now_ms() + c->timeout;
     while (c->alive && now_ms() < end) {
-        int p = ends_with(&c->out, ">> ") ? 2 : ends_with(&c->out, "> ") ? 1 : 0;
+        int p = c->out.n <= from ? 0 : ends_with(&c->out, ">> ") ? 2 : ends_with(&c->out, "> ") ? 1 : 0;
         if (p) {
             size_t before = c->out.n;
             pump(c, 15);
@@ -164,15 +164,34 @@ static int wait_prompt(child *c)
     return c->prompt = 0;
 }
 
-/* Wait until the line just typed has been echoed (the program took it). */
-static void wait_echo(child *c, size_t from)
+/* Is the terminal in raw mode? readline turns ICANON off while it reads a
+ * line and back on when it returns it, so raw means "at a prompt". */
+static int raw_mode(child *c)
+{
+    struct termios t;
+    return tcgetattr(c->pty, &t) == 0 && !(t.c_lflag & ICANON);
+}
+
+/*
+ * After a line that a Ctrl-C will follow: wait until the program took it (its
+ * echo ends), then tell whether it runs (0) or waits at a prompt for more
+ * (1 or 2). At a prompt readline has the terminal raw; a program that stays
+ * in cooked mode for 150 ms without a new prompt is running.
+ */
+static int wait_running(child *c, size_t from)
 {
     long end = now_ms() + c->timeout;
-    while (c->alive && now_ms() < end && !memchr(c->out.p + from, '\n', c->out.n - from))
+    const char *nl = NULL;
+    while (c->alive && now_ms() < end && !(nl = c->out.n > from ? memchr(c->out.p + from, '\n', c->out.n - from) : NULL))
         pump(c, 20);
-    long settle = now_ms() + 100;  /* let the chunk start running */
-    while (c->alive && now_ms() < settle)
-        pump(c, 20);
+    size_t echoed = nl ? (size_t)(nl - c->out.p) + 1 : c->out.n;
+    long settle = now_ms() + 150;
+    while (c->alive && now_ms() < settle) {
+        if (raw_mode(c) || (c->out.n > echoed && ends_with(&c->out, "> ")))
+            return wait_prompt(c, echoed);
+        pump(c, 10);
+    }
+    return c->prompt = 0;
 }
 
 static void send(child *c, const char *s, size_t n)
@@ -482,7 +501,7 @@ int main(int argc, char **argv)
     while (i < nlines && !is_key(lines[i].kind) && lines[i].kind != CTRL_D)
         exp[nexp++] = &lines[i++];
     {
-        int p = wait_prompt(&c);
+        int p = wait_prompt(&c, 0);
         buf visible = { 0 };
         size_t mark = 0;
         take_chunk(&c, &mark, KEEP_ALL, p != 0, &visible);
@@ -535,22 +554,23 @@ int main(int argc, char **argv)
             if (l->kind == CTRL_C) {
                 /* at a prompt, readline ends the dropped line with a newline */
                 enum echo echo = c.prompt ? DROP_LINE : KEEP_ALL;
+                size_t from = c.out.n;
                 send(&c, "\003", 1);
-                wait_prompt(&c);
+                wait_prompt(&c, from);
                 take_chunk(&c, &mark, echo, c.prompt != 0, &visible);
                 continue;
             }
+            size_t from = c.out.n;
             send_typed(&c, l->text, l->kind != TYPE);
             if (l->kind == TYPE) {
                 pump(&c, 50);
                 take_chunk(&c, &mark, DROP_ALL, 0, &visible);
             } else if (next_is_ctrl_c) {
                 /* it runs, or it waits at ">> " for the rest of a statement */
-                wait_echo(&c, mark);
-                c.prompt = ends_with(&c.out, ">> ") ? 2 : ends_with(&c.out, "> ") ? 1 : 0;
+                wait_running(&c, from);
                 take_chunk(&c, &mark, DROP_LINE, c.prompt != 0, &visible);
             } else {
-                wait_prompt(&c);
+                wait_prompt(&c, from);
                 take_chunk(&c, &mark, DROP_LINE, c.prompt != 0, &visible);
             }
         }

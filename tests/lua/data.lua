@@ -233,6 +233,16 @@ T.test("data.csv errors carry the line and column", function()
   T.checkerror("sep must be one character", data.csv, tmp .. "/h.csv", { sep = ";;" })
 end)
 
+T.test("data.npy reads through matrix.load", function()
+  local m = matrix{ { 1, 2, 3 }, { 4, 5, 6 } }
+  if type(m.save) ~= "function" then return T.skip("data.npy", "no m:save in this build") end
+  m:save(tmp .. "/m.npy")
+  local n = data.npy(tmp .. "/m.npy")
+  local r, c = n:shape()
+  T.eq(r, 2); T.eq(c, 3); T.eq(n:get(2, 3), 6)
+  T.checkerror("bad argument #1 to 'npy' (file name expected, got no value)", data.npy)
+end)
+
 -- A CIFAR batch of n records: label (i + k) % 10, R plane = i, G = 100 + i, B = 200 + i.
 local function cifar_batch(n, k)
   local parts = {}
@@ -331,7 +341,9 @@ T.test("split keeps order without a seed and is reproducible with one", function
     seen[r] = true
   end
   for i = 1, 2 do T.truthy(not seen[q1.X:get(i, 1)], "disjoint") end
-  T.checkerror("fraction in [0, 1] expected, got 2", s.split, s, 2)
+  T.checkerror("bad argument #1 to 'split' (fraction in [0, 1] expected, got 2)", s.split, s, 2)
+  T.checkerror("bad argument #2 to 'split' (seed must be an integer, got 1.5)", s.split, s,
+    0.5, { seed = 1.5 })
 end)
 
 T.test("shuffle permutes X and y together, reproducibly", function()

@@ -108,14 +108,15 @@ local tl, vl = {}, {}
 for e = 1, h.epochs do tl[e] = { e, h.train_loss[e] }; vl[e] = { e, h.val_loss[e] } end
 show("overfit", "lines", { train = tl, test = vl, logscale = "xy", xlabel = "epoch",
   title = "regression net: train and test loss" })
-local xs, fit, truth = matrix.range(-1, 1, 0.02), {}, {}
+local xs, fit, truth = matrix.range(-1, 1, 0.05), {}, {}
 local out = rnet:forward(xs:reshape(xs:rows() * xs:cols(), 1))
 for i = 1, out:rows() do
-  local x = -1 + 0.02 * (i - 1)
+  local x = -1 + 0.05 * (i - 1)
   fit[i], truth[i] = { x, out[i][1] }, { x, math.sin(3 * x) }
 end
 local pts = {}
 for i = 1, #train do pts[i] = { train.X[i][1], train.Y[i][1] } end
-show("fit", "lines", { net = fit, ["sin(3x)"] = truth, ["training points"] = pts, points = true,
+table.sort(pts, function(p, q) return p[1] < q[1] end)
+show("fit", "lines", { net = fit, ["sin(3x)"] = truth, ["training points (joined)"] = pts, points = true,
   title = "the fitted function" })
 cli.finish()

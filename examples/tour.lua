@@ -47,14 +47,16 @@ for _, line in ipairs{
   "x;",                          -- a final ; keeps a value quiet...
   "_ + 1",                       -- ...and _ is the last value all the same
   "m = matrix{{1, 2}, {3, 4}}",
-  "m:shape()",                   -- values of every type print through print
-  "m:get(2, 1)",
+  "m",                           -- values of every type print through print
+  "m:shape()",
+  "m[2][1]",                     -- positions are 1-based, as in Lua
   "nosuch.field",                -- an error: the message, and the session goes on
   "x",
 } do
   prompt(line)
 end
 print([[
+
 At the real prompt also:
   for i = 1, 3 do        a statement that is not finished goes on at the >> prompt
   matrix.ze<Tab>         Tab completes names, fields and methods (m:sh<Tab>)

@@ -92,7 +92,9 @@ static int d_cifar(lua_State *L)
     return 2;
 }
 
-/* csv(path, sep, header: true|false|nil) -> M (every field), has_header */
+/* csv(path, sep, header: true|false|nil, label column: 1-based, negative from
+ * the end, or nil) -> M (every field), has_header, class names (a list, when
+ * the label column holds text; M then holds their 0-based positions) */
 static int d_csv(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
@@ -101,15 +103,31 @@ static int d_csv(lua_State *L)
     luaL_argcheck(L, seplen == 1 && sep[0] != '"' && sep[0] != '\n', 2,
                   "the separator must be one character (not a quote or newline)");
     int mode = lua_isnoneornil(L, 3) ? -1 : lua_toboolean(L, 3);
+    lua_Integer label = luaL_optinteger(L, 4, 0);
+    int label_col = label > 0 && label <= MAT_MAX_DIM ? (int)label - 1
+                  : label < 0 && label >= -MAT_MAX_DIM ? (int)label : MAT_MAX_DIM;
     char err[DATA_ERRLEN];
     csv_info info;
-    if (data_csv_info(path, sep[0], mode, &info, err))
+    if (data_csv_info(path, sep[0], mode, label_col, &info, err))
         return luaL_error(L, "%s: %s", path, err);
     mat *M = dl_newmatrix(L, info.rows, info.cols);
-    if (data_csv_read(path, sep[0], &info, *M, err))
+    csv_names names = { NULL, 0, 0 };
+    if (info.text_col >= 0) {
+        names.name = lua_newuserdatauv(L, (size_t)CSV_NAMES_MAX * CSV_NAME_MAX, 0);
+        names.cap = CSV_NAMES_MAX;
+    }
+    if (data_csv_read(path, sep[0], &info, *M, &names, err))
         return luaL_error(L, "%s: %s", path, err);
+    lua_pushvalue(L, -1 - (info.text_col >= 0));   /* M */
     lua_pushboolean(L, info.header);
-    return 2;
+    if (info.text_col < 0)
+        return 2;
+    lua_createtable(L, names.n, 0);
+    for (int c = 0; c < names.n; c++) {
+        lua_pushstring(L, names.name[c]);
+        lua_rawseti(L, -2, c + 1);
+    }
+    return 3;
 }
 
 /* rows(M, positions) -> a new matrix of those rows */

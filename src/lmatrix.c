@@ -63,7 +63,8 @@ mat *dl_newmatrix(lua_State *L, int rows, int cols)
 {
     if (rows < 0 || cols < 0 || rows > MAT_MAX_DIM || cols > MAT_MAX_DIM)
         luaL_error(L, "matrix size %dx%d is invalid", rows, cols);
-    size_t bytes = mat_bytes(rows, cols), phys = mat_phys_memory();
+    size_t bytes = mat_bytes(rows, cols);
+    size_t phys = bytes >= ((size_t)1 << 28) ? mat_phys_memory() : 0;  /* a syscall: big ones only */
     if ((rows && cols && !bytes) || bytes > SIZE_MAX - sizeof(lmatrix) - 64)
         luaL_error(L, "matrix %dx%d is too large for memory", rows, cols);
     /* Linux overcommits: without this a huge buffer "succeeds" and the process
@@ -79,9 +80,10 @@ mat *dl_newmatrix(lua_State *L, int rows, int cols)
     uintptr_t p = ((uintptr_t)(lm + 1) + 63) & ~(uintptr_t)63;
     lm->m = (mat){ (float *)p, rows, cols, cols };
     lm->rowref = 0;
+    mat_advise_huge(lm->m.data, bytes);
     memset(lm->m.data, 0, bytes);
     luaL_setmetatable(L, DL_MATRIX);
-    if (bytes >= BIG_MATRIX)
+    if (bytes >= BIG_MATRIX && lua_gc(L, LUA_GCISRUNNING))  /* respect collectgarbage("stop") */
         lua_gc(L, LUA_GCSTEP, (int)(bytes >> 10));
     return &lm->m;
 }
@@ -846,7 +848,9 @@ static int m_apply(lua_State *L)
     int k = luaL_checkoption(L, 2, NULL, apply_names);
     mat *C = newlike(L, *m);
     dl_status s;
-    if (k < DL_ACT_COUNT)
+    if (k == DL_SOFTMAX && m->cols == 1 && m->rows > 1)
+        s = mat_softmax_cols(*C, *m, 1.0f);     /* a column vector: as m:softmax() */
+    else if (k < DL_ACT_COUNT)
         s = mat_apply(*C, *m, (dl_act)k, 1.0f);
     else if (k < DL_ACT_COUNT + 5)
         s = mat_map(*C, *m, (mat_fn)(k - DL_ACT_COUNT));
@@ -863,8 +867,9 @@ static int m_softmax(lua_State *L)
     mat *m = checkm(L, 1);
     checkopts(L, 2);
     lua_Number c = optfield(L, 2, "temperature", 1);
-    int dim = (int)optfield(L, 2, "dim", m->cols == 1 && m->rows > 1 ? 1 : 2);
-    luaL_argcheck(L, dim == 1 || dim == 2, 2, "dim must be 1 or 2");
+    lua_Number dim = optfield(L, 2, "dim", m->cols == 1 && m->rows > 1 ? 1 : 2);
+    if (dim != 1 && dim != 2)
+        luaL_argerror(L, 2, lua_pushfstring(L, "dim must be 1 or 2, got %s", numstr(L, dim)));
     mat *C = newlike(L, *m);
     check_status(L, dim == 2 ? mat_softmax_rows(*C, *m, (float)c)
                              : mat_softmax_cols(*C, *m, (float)c), "softmax");

@@ -543,13 +543,9 @@ static int n_step(lua_State *L)
     luaL_checkany(L, 3);
     net_hyper h = get_hyper(L, 4, "network:step");
     set_input(L, n, 2, "network:step");
-    for (int l = 0; l < n->L; l++) net_forward_layer(n, l);
-    mat T = get_target(L, n, 3, "network:step");
+    mat T = get_target(L, n, 3, "network:step");  /* needs the batch size set_input set */
     double c;
-    net_cost(n, T, &c);
-    dl_status s = net_backward(n, T);
-    if (s == DL_OK)
-        s = net_update(n, &h);
+    dl_status s = net_step(n, n->x, T, &h, &c);  /* the input is in place: no copy */
     if (s != DL_OK)
         return status_error(L, "network:step", s);
     lua_pushnumber(L, c);

@@ -14,11 +14,11 @@
  * can be resumed later. Ctrl-C (dl_interrupted) is polled in the same place.
  */
 #include "deltalab.h"
+#include "core/threads.h"
 #include "core/train.h"
 
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,6 +31,7 @@ typedef struct ltrainer {
     int progress;             /* draw the progress bar */
     int has_schedule_fn;      /* a Lua function gives η per epoch */
     double bar_last;          /* clock of the last bar drawn */
+    int bar_shown;            /* a bar is on the current line (no newline yet) */
     double bar_rate_t0;       /* clock and rows at the start of the current drive */
     long bar_rate_rows;
 } ltrainer;
@@ -519,6 +520,7 @@ static void draw_bar(ltrainer *lt, int goal_epochs, int force)
     if (!force && now - lt->bar_last < 0.1)
         return;
     lt->bar_last = now;
+    lt->bar_shown = 1;
     int spe = (t->N + t->cfg.batch - 1) / t->cfg.batch;
     int e = t->epoch_ended ? t->epoch : t->epoch + 1;
     int b = t->batch_in_epoch;
@@ -539,6 +541,16 @@ static void draw_bar(ltrainer *lt, int goal_epochs, int force)
         printf("  acc %.2f%%", rows ? 100.0 * t->run_correct / rows : 0.0);
     printf("  %.0f samples/s  ETA %s", rate, eta);
     fflush(stdout);
+}
+
+/* Take the bar off its line, so that what is printed next starts clean. */
+static void clear_bar(ltrainer *lt)
+{
+    if (lt->bar_shown) {
+        printf("\r\033[K");
+        fflush(stdout);
+        lt->bar_shown = 0;
+    }
 }
 
 /* After an epoch: replace the bar by a summary line that stays. */
@@ -562,8 +574,9 @@ enum { DRIVE_STEP, DRIVE_EPOCH, DRIVE_RUN };
 
 /* Call the callback `name` kept in the state's user value (at uv) with the
  * trainer and extra arguments already pushed (nargs); true unless it
- * returned false. Errors propagate: the core is between batches. */
-static int call_back(lua_State *L, int uv, const char *name, int nargs)
+ * returned false. Errors propagate (the core is between batches), after the
+ * progress bar is taken off its line. */
+static int call_back(lua_State *L, ltrainer *lt, int uv, const char *name, int nargs)
 {
     if (lua_getfield(L, uv, name) != LUA_TFUNCTION) {
         lua_pop(L, 1 + nargs);
@@ -572,18 +585,24 @@ static int call_back(lua_State *L, int uv, const char *name, int nargs)
     lua_insert(L, -(nargs + 1));
     lua_pushvalue(L, 1);
     lua_insert(L, -(nargs + 1));
-    lua_call(L, nargs + 1, 1);
+    if (lua_pcall(L, nargs + 1, 1, 0) != LUA_OK) {
+        clear_bar(lt);   /* the error message gets a line of its own */
+        return lua_error(L);
+    }
     int go_on = !(lua_isboolean(L, -1) && !lua_toboolean(L, -1));
     lua_pop(L, 1);
     return go_on;
 }
 
 /* The η of the coming epoch from the Lua schedule function. */
-static void schedule_lr(lua_State *L, int uv, trainer *t)
+static void schedule_lr(lua_State *L, ltrainer *lt, int uv, trainer *t)
 {
     lua_getfield(L, uv, "schedule");
     lua_pushinteger(L, t->epoch + 1);
-    lua_call(L, 1, 1);
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+        clear_bar(lt);
+        lua_error(L);
+    }
     int ok = 0;
     double lr = lua_tonumberx(L, -1, &ok);
     if (!ok || !(lr >= 0) || !isfinite(lr))
@@ -604,14 +623,14 @@ static int drive(lua_State *L, int mode, int goal)
     lt->bar_rate_t0 = clock_now();
     lt->bar_rate_rows = 0;
     lt->bar_last = 0;
+    lt->bar_shown = 0;
     while (!(mode == DRIVE_RUN && (t->epoch >= goal || t->stop == TRAIN_EARLY))) {
         if (t->pos == 0 && lt->has_schedule_fn)
-            schedule_lr(L, uv, t);
+            schedule_lr(L, lt, uv, t);
         dl_status s = train_step(t);
         if (s != DL_OK) {
             sync_history(L, t);
-            if (lt->progress)
-                printf("\r\033[K"), fflush(stdout);
+            clear_bar(lt);
             return luaL_error(L, "trainer: training failed at epoch %d, batch %d: %s",
                               t->epoch + 1, t->batch_in_epoch + 1, dl_strerror(s));
         }
@@ -622,18 +641,19 @@ static int drive(lua_State *L, int mode, int goal)
             sync_history(L, t);
         if (ended)
             sync_fields(L, t);
-        if (lt->progress) {
-            if (ended)
+        if (lt->progress) {   /* t:step() draws no bar: the prompt prints its cost */
+            if (ended) {
                 epoch_line(t, bar_goal > t->epoch ? bar_goal : t->epoch);
-            else
+                lt->bar_shown = 0;
+            } else if (mode != DRIVE_STEP) {
                 draw_bar(lt, bar_goal, 0);
+            }
         }
         /* Before any callback: calling Lua would let the REPL's Ctrl-C hook
          * raise a bare "interrupted" instead of saying where training stopped. */
         if (dl_interrupted()) {
             dl_interrupt_set(0);   /* reported here: see dl.h */
-            if (lt->progress && !ended)
-                printf("\r\033[K"), fflush(stdout);
+            clear_bar(lt);
             lua_pushliteral(L, "interrupted");
             lua_setfield(L, 1, "stopped");
             return luaL_error(L, "interrupted after epoch %d, batch %d", e, b);
@@ -642,10 +662,10 @@ static int drive(lua_State *L, int mode, int goal)
         lua_pushinteger(L, e);
         lua_pushinteger(L, b);
         lua_pushnumber(L, t->last_loss);
-        go_on = call_back(L, uv, "on_step", 3);
+        go_on = call_back(L, lt, uv, "on_step", 3);
         if (go_on && ended) {
             lua_pushinteger(L, e);
-            go_on = call_back(L, uv, "on_epoch", 1);
+            go_on = call_back(L, lt, uv, "on_epoch", 1);
         }
         if (!go_on) {
             t->stop = TRAIN_CALLER;
@@ -655,6 +675,7 @@ static int drive(lua_State *L, int mode, int goal)
         if (mode == DRIVE_STEP || (mode == DRIVE_EPOCH && ended))
             break;
     }
+    clear_bar(lt);
     if (mode == DRIVE_RUN && t->stop != TRAIN_CALLER)
         train_finish(t);
     sync_history(L, t);
@@ -824,9 +845,7 @@ static int t_info(lua_State *L)
     lua_setfield(L, -2, "isa");
     lua_pushstring(L, DL_VERSION);
     lua_setfield(L, -2, "version");
-    const char *env = getenv("DELTALAB_THREADS");
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    lua_pushinteger(L, env && atoi(env) > 0 ? atoi(env) : (cores > 0 ? cores : 1));
+    lua_pushinteger(L, dl_threads());
     lua_setfield(L, -2, "threads");
     return 1;
 }

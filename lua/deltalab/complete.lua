@@ -81,8 +81,10 @@ function complete.candidates(word)
       v = field(v, name)
       if v == nil then return out end
     end
+    local hidden = partial:sub(1, 2) ~= "__"  -- metamethods only when asked for
     for k, x in pairs(fields(v)) do
-      if k:sub(1, #partial) == partial and (sep == "." or type(x) == "function") then
+      if k:sub(1, #partial) == partial and (sep == "." or type(x) == "function")
+          and not (hidden and k:sub(1, 2) == "__") then
         out[#out + 1] = path .. sep .. k
       end
     end

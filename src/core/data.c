@@ -594,22 +594,30 @@ static int parse_number(const char *s, double *v)
 
 #define FIELD_MAX 128
 
-static int count_fields(const char *line, char sep, int *numeric)
+/* Number of fields of a line; flags[j] (for j < cap) = field j is a number. */
+static int field_flags(const char *line, char sep, unsigned char *flags, int cap)
 {
     const char *p = line;
     int more = 1, n = 0, lf;
     char f[FIELD_MAX];
     double v;
-    *numeric = 1;
     while (next_field(&p, &more, sep, f, sizeof f, &lf)) {
+        if (n < cap)
+            flags[n] = !lf && parse_number(f, &v);
         n++;
-        if (lf || !parse_number(f, &v))
-            *numeric = 0;
     }
     return n;
 }
 
-dl_status data_csv_info(const char *path, char sep, int header_mode, csv_info *info, char *err)
+/*
+ * The header is detected from the first two lines: the first is a header
+ * when some column holds text there and a number on the next line. Looking
+ * at one line is not enough, since a column of class names ("Iris-setosa")
+ * is text on every line. A file of one line is a header when a column other
+ * than the label column holds text.
+ */
+dl_status data_csv_info(const char *path, char sep, int header_mode, int label_col,
+                        csv_info *info, char *err)
 {
     lines *l;
     dl_status st = lines_open(&l, path, err);
@@ -617,40 +625,144 @@ dl_status data_csv_info(const char *path, char sep, int header_mode, csv_info *i
         return st;
     memset(info, 0, sizeof *info);
     info->header = -1;
+    info->text_col = -1;
+    unsigned char *first = NULL, *flags = NULL;  /* per column: is a number */
     long rows = 0;
-    int r;
+    int r, col = -1, cols = 0;
     while ((r = lines_next(l, &st, err)) > 0) {
         if (is_blank(l->line))
             continue;
-        int numeric;
-        int n = count_fields(l->line, sep, &numeric);
-        if (info->header < 0) {
-            info->cols = n;
-            info->header = header_mode < 0 ? !numeric : header_mode;
-            if (info->header)
-                continue;
-        } else if (n != info->cols) {
+        if (!flags) {
+            /* the first line: the number of columns, the label column */
+            cols = field_flags(l->line, sep, NULL, 0);
+            first = malloc(2 * (size_t)cols + 2);
+            if (!first) {
+                st = fail(err, DL_ENOMEM, "not enough memory");
+                break;
+            }
+            flags = first + cols + 1;
+            field_flags(l->line, sep, first, cols);
+            info->cols = cols;
+            col = label_col < 0 ? cols + label_col : label_col;
+            if (col < 0 || col >= cols)
+                col = -1;
+            if (header_mode >= 0)
+                info->header = header_mode;
+            if (info->header == 0) {
+                rows++;
+                if (col >= 0 && !first[col])
+                    info->text_col = col;
+            }
+            continue;
+        }
+        int n = field_flags(l->line, sep, flags, cols);
+        if (n != cols) {
             st = fail(err, DL_EFORMAT, "line %ld: %d field%s, expected %d (as on the first "
-                      "line)", l->lineno, n, n == 1 ? "" : "s", info->cols);
+                      "line)", l->lineno, n, n == 1 ? "" : "s", cols);
             break;
         }
-        if (++rows > MAT_MAX_DIM || (uint64_t)rows * (uint64_t)info->cols > (1ull << 34)) {
+        if (info->header < 0) {
+            info->header = 0;
+            for (int j = 0; j < cols; j++)
+                if (!first[j] && flags[j])
+                    info->header = 1;
+            if (!info->header) {
+                rows++;
+                if (col >= 0 && !first[col])
+                    info->text_col = col;
+            }
+        }
+        if (col >= 0 && !flags[col])
+            info->text_col = col;
+        if (++rows > MAT_MAX_DIM || (uint64_t)rows * (uint64_t)cols > (1ull << 34)) {
             st = fail(err, DL_EFORMAT, "line %ld: too many rows", l->lineno);
             break;
         }
     }
-    if (!st && info->header < 0)
+    if (!st && !flags)
         st = fail(err, DL_EFORMAT, "no data: the file is empty");
+    if (!st && info->header < 0) {
+        /* one line only */
+        info->header = 0;
+        for (int j = 0; j < cols; j++)
+            if (j != col && !first[j])
+                info->header = 1;
+        if (!info->header) {
+            rows = 1;
+            if (col >= 0 && !first[col])
+                info->text_col = col;
+        }
+    }
     info->rows = (int)rows;
+    free(first);
     lines_close(l);
     return st;
 }
 
-dl_status data_csv_read(const char *path, char sep, const csv_info *info, mat M, char *err)
+/* The class number of name f, adding it if new (in order of appearance). */
+static int intern(csv_names *names, const char *f, int lf, long lineno, char *err)
+{
+    if (lf || strlen(f) >= CSV_NAME_MAX) {
+        fail(err, DL_EFORMAT, "line %ld: class name '%.40s...' is longer than %d characters",
+             lineno, f, CSV_NAME_MAX - 1);
+        return -1;
+    }
+    for (int c = 0; c < names->n; c++)
+        if (strcmp(names->name[c], f) == 0)
+            return c;
+    if (names->n == names->cap) {
+        fail(err, DL_EFORMAT, "line %ld: more than %d distinct class names in the label "
+             "column", lineno, names->cap);
+        return -1;
+    }
+    strcpy(names->name[names->n], f);
+    return names->n++;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Sort the names and renumber the column to match. */
+static dl_status sort_names(csv_names *names, mat M, int col)
+{
+    int n = names->n;
+    const char **order = malloc((n ? (size_t)n : 1) * sizeof *order);
+    int *newpos = malloc((n ? (size_t)n : 1) * sizeof *newpos);
+    char (*copy)[CSV_NAME_MAX] = malloc((n ? (size_t)n : 1) * CSV_NAME_MAX);
+    dl_status st = order && newpos && copy ? DL_OK : DL_ENOMEM;
+    if (!st) {
+        for (int c = 0; c < n; c++)
+            order[c] = names->name[c];
+        qsort(order, (size_t)n, sizeof *order, compare_names);
+        for (int k = 0; k < n; k++) {
+            int old = (int)((order[k] - names->name[0]) / CSV_NAME_MAX);
+            newpos[old] = k;
+            memcpy(copy[k], order[k], CSV_NAME_MAX);
+        }
+        memcpy(names->name, copy, (size_t)n * CSV_NAME_MAX);
+        for (int i = 0; i < M.rows; i++) {
+            float *v = mat_at(M, i, col);
+            *v = (float)newpos[(int)*v];
+        }
+    }
+    free(order);
+    free(newpos);
+    free(copy);
+    return st;
+}
+
+dl_status data_csv_read(const char *path, char sep, const csv_info *info, mat M,
+                        csv_names *names, char *err)
 {
     if (M.rows != info->rows || M.cols != info->cols)
         return fail(err, DL_ESHAPE, "matrix is %dx%d, the file needs %dx%d", M.rows, M.cols,
                     info->rows, info->cols);
+    if (info->text_col >= 0 && (!names || names->cap < 1))
+        return fail(err, DL_EINVAL, "no room for the class names");
+    if (names)
+        names->n = 0;
     lines *l;
     dl_status st = lines_open(&l, path, err);
     if (st)
@@ -677,7 +789,14 @@ dl_status data_csv_read(const char *path, char sep, const csv_info *info, mat M,
                           info->cols);
                 break;
             }
-            if (lf || !parse_number(f, &v)) {
+            if (col == info->text_col) {
+                int c = intern(names, f, lf, l->lineno, err);
+                if (c < 0) {
+                    st = DL_EFORMAT;
+                    break;
+                }
+                v = c;
+            } else if (lf || !parse_number(f, &v)) {
                 st = fail(err, DL_EFORMAT, "line %ld: column %d: '%.40s%s' is not a number",
                           l->lineno, col + 1, f, lf || strlen(f) > 40 ? "..." : "");
                 break;
@@ -695,6 +814,10 @@ dl_status data_csv_read(const char *path, char sep, const csv_info *info, mat M,
     }
     if (!st && row != info->rows)
         st = fail(err, DL_EFORMAT, "the file changed while it was being read");
+    if (!st && info->text_col >= 0)
+        st = sort_names(names, M, info->text_col);
+    if (st == DL_ENOMEM)
+        fail(err, st, "not enough memory");
     lines_close(l);
     return st;
 }

@@ -60,15 +60,37 @@ typedef struct csv_info {
     int rows;        /* data lines (blank lines and the header not counted) */
     int cols;        /* fields per line */
     int header;      /* 1 when the first non-blank line is a header */
+    int text_col;    /* 0-based label column holding text (class names), or -1 */
 } csv_info;
+
+/* label_col for "no label column" */
+#define CSV_NO_LABEL 0x7fffffff
+
+/* Longest class name kept (with its NUL) and most distinct names. */
+#define CSV_NAME_MAX 64
+#define CSV_NAMES_MAX 4096
+
+typedef struct csv_names {
+    char (*name)[CSV_NAME_MAX];  /* cap slots, caller-owned; name[c] = class c */
+    int cap;                     /* slots available */
+    int n;                       /* distinct names found */
+} csv_names;
 
 /* Scan a CSV file (plain or gzip): count rows and fields, check that every
  * line has as many fields as the first, and decide on the header (header_mode
- * -1: detect — a header has a field that is not a number; 0: none; 1: yes). */
-dl_status data_csv_info(const char *path, char sep, int header_mode, csv_info *info, char *err);
+ * -1: detect — the first line is a header when a column holds text there and
+ * a number on the next line; 0: none; 1: yes).
+ * label_col (0-based, or negative from the end: -1 is the last; anything out
+ * of range means none) is the label column: when one of its fields is not a
+ * number, info->text_col says it holds class names. */
+dl_status data_csv_info(const char *path, char sep, int header_mode, int label_col,
+                        csv_info *info, char *err);
 /* Parse every field as a number into M (info->rows × info->cols); a field
- * that is not a number is reported with its line and column. */
-dl_status data_csv_read(const char *path, char sep, const csv_info *info, mat M, char *err);
+ * that is not a number is reported with its line and column. The text
+ * column, if any, gets class numbers instead: the distinct names sorted
+ * (byte order) into names, and each row the position of its name. */
+dl_status data_csv_read(const char *path, char sep, const csv_info *info, mat M,
+                        csv_names *names, char *err);
 
 /* dst row i = src row idx[i] (0-based) for i < n; dst is n × src.cols. */
 dl_status data_gather_rows(mat dst, mat src, const int *idx, int n);

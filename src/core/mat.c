@@ -1,4 +1,5 @@
 /* mat.c — matrix values, allocation and the row loops around the kernels. */
+#define _DEFAULT_SOURCE  /* madvise(MADV_HUGEPAGE) */
 #include "mat.h"
 
 #include <stdint.h>
@@ -217,6 +218,7 @@ dl_status mat_colsum(mat r, mat A, float s)
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 size_t mat_bytes(int rows, int cols)
@@ -236,6 +238,22 @@ size_t mat_phys_memory(void)
     if ((size_t)pages > SIZE_MAX / (size_t)page)
         return SIZE_MAX;
     return (size_t)pages * (size_t)page;
+}
+
+void mat_advise_huge(void *p, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+    long page = sysconf(_SC_PAGESIZE);
+    if (bytes < ((size_t)4 << 20) || page <= 0)
+        return;
+    uintptr_t lo = ((uintptr_t)p + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
+    uintptr_t hi = ((uintptr_t)p + bytes) & ~((uintptr_t)page - 1);
+    if (hi > lo)
+        madvise((void *)lo, hi - lo, MADV_HUGEPAGE);   /* advice only: failure is fine */
+#else
+    (void)p;
+    (void)bytes;
+#endif
 }
 
 /* [first byte, one past the last byte] of m's elements. */
@@ -679,7 +697,13 @@ size_t mat_format(char *buf, size_t size, mat m, const mat_fmt *opt)
     window w = { m.rows, m.rows, m.cols, m.cols };
     if (m.rows > opt->max_rows)
         w.r1 = opt->edge_rows, w.r2 = m.rows - opt->edge_rows;
-    plan p = make_plan(m, w);
+    /* A cell takes at least 3 characters with its gap, so no more than
+     * line_width/3 columns from either end can show: plan from those only. */
+    int most = opt->line_width / 3 + 1;
+    window first = w;
+    if (m.cols > 2 * most)
+        first.c1 = most, first.c2 = m.cols - most;
+    plan p = make_plan(m, first);
     if ((long)m.cols * (p.width + 2) > opt->line_width) {
         int k = (opt->line_width - 3) / (2 * (p.width + 2));
         if (k < 1) k = 1;

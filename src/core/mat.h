@@ -97,6 +97,10 @@ size_t mat_bytes(int rows, int cols);
 /* Physical memory of this machine in bytes (0 if unknown): the ceiling on one
  * matrix, since Linux overcommits and a too-large buffer would be killed later. */
 size_t mat_phys_memory(void);
+/* Advise the kernel to back this fresh buffer with huge pages when it is 4 MB
+ * or more (what NumPy does): first touches then fault 2 MB at a time instead
+ * of 4 KB, which on some machines makes a big matrix ten times faster to make. */
+void mat_advise_huge(void *p, size_t bytes);
 /* 1 when a and b share any byte of memory. */
 int mat_overlaps(mat a, mat b);
 

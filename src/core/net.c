@@ -660,7 +660,8 @@ static dl_status step_one(net *n, mat Y, const net_hyper *h)
         size_t in = (size_t)ly->n_in;
         for (int j = 0; j < ly->n_out; j++) {                      /* BP4 + update */
             float *dWj = mat_at(ly->dW, j, 0), *Wj = mat_at(ly->W, j, 0);
-            k->scale(dWj, a_prev, d[j], in);
+            memset(dWj, 0, in * sizeof *dWj);   /* dWⱼ = 0 + δⱼ·a_prev: axpy is the */
+            k->axpy(dWj, d[j], a_prev, in);      /* kernel every table vectorises */
             if (!ly->frozen_W) {
                 if (decay != 1.0f)
                     k->scale(Wj, Wj, decay, in);

@@ -30,6 +30,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "threads.h"
 #include "train.h"
 
 typedef struct set {
@@ -268,7 +269,7 @@ static void bench_e2(void)
                orate, orate / rate);
     }
     if (opt_torch) {
-        int th = opt_threads ? opt_threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+        int th = dl_threads();
         double tr = torch_rate(th, 300);
         if (tr > 0)
             printf("  PyTorch (Debian python3-torch, %d threads, same net and batch): %.0f samples/s;"
@@ -407,12 +408,10 @@ int main(int argc, char **argv)
     }
     if (opt_seeds < 1)
         opt_seeds = 1;
-    if (opt_threads > 0) {   /* the core reads it when its thread pool starts */
-        char v[16];
-        snprintf(v, sizeof v, "%d", opt_threads);
-        setenv("DELTALAB_THREADS", v, 1);
-    }
-    printf("accuracy oracles (kernels: %s; shared machine: times are noisy)\n", kern()->isa);
+    if (opt_threads > 0)
+        dl_threads_set(opt_threads);
+    printf("accuracy oracles (kernels: %s, %d threads; shared machine: times are noisy)\n",
+           kern()->isa, dl_threads());
     int all = strcmp(which, "all") == 0;
     if (all || strcmp(which, "e3") == 0) bench_e3();
     if (all || strcmp(which, "e6") == 0) bench_e6();

@@ -271,10 +271,10 @@ static void test_csv(void)
     const char *names[] = { "t.csv", "t.csv.gz" };
     for (int f = 0; f < 2; f++) {
         csv_info info;
-        CHECK(data_csv_info(path(names[f]), ',', -1, &info, err) == DL_OK);
+        CHECK(data_csv_info(path(names[f]), ',', -1, CSV_NO_LABEL, &info, err) == DL_OK);
         CHECK(info.rows == 3 && info.cols == 3 && info.header == 1);
         float M[9];
-        CHECK(data_csv_read(path(names[f]), ',', &info, mat_wrap(M, 3, 3), err) == DL_OK);
+        CHECK(data_csv_read(path(names[f]), ',', &info, mat_wrap(M, 3, 3), NULL, err) == DL_OK);
         CHECK(M[0] == 1 && M[1] == 2 && M[2] == 0);
         CHECK(M[3] == 3.5f && M[4] == -40 && M[5] == 1);
         CHECK(M[6] == 5 && M[7] == 6 && M[8] == 2);
@@ -283,35 +283,71 @@ static void test_csv(void)
     const char *tsv = "1\t2\n3\t4\n";
     write_file("t.tsv", tsv, strlen(tsv));
     csv_info info;
-    CHECK(data_csv_info(path("t.tsv"), '\t', -1, &info, err) == DL_OK);
+    CHECK(data_csv_info(path("t.tsv"), '\t', -1, CSV_NO_LABEL, &info, err) == DL_OK);
     CHECK(info.rows == 2 && info.cols == 2 && info.header == 0);
-    CHECK(data_csv_info(path("t.csv"), ',', 0, &info, err) == DL_OK);
+    CHECK(data_csv_info(path("t.csv"), ',', 0, CSV_NO_LABEL, &info, err) == DL_OK);
     CHECK(info.rows == 4 && info.header == 0);
     float M[12];
-    CHECK(data_csv_read(path("t.csv"), ',', &info, mat_wrap(M, 4, 3), err) == DL_EFORMAT);
+    CHECK(data_csv_read(path("t.csv"), ',', &info, mat_wrap(M, 4, 3), NULL, err) == DL_EFORMAT);
     CHECK(has("line 1: column 1: 'a' is not a number"));
 
     const char *bad = "x,y\n1,2\n3,abc\n";
     write_file("bad.csv", bad, strlen(bad));
-    CHECK(data_csv_info(path("bad.csv"), ',', -1, &info, err) == DL_OK);
-    CHECK(data_csv_read(path("bad.csv"), ',', &info, mat_wrap(M, 2, 2), err) == DL_EFORMAT);
+    CHECK(data_csv_info(path("bad.csv"), ',', -1, CSV_NO_LABEL, &info, err) == DL_OK);
+    CHECK(data_csv_read(path("bad.csv"), ',', &info, mat_wrap(M, 2, 2), NULL, err) == DL_EFORMAT);
     CHECK(has("line 3: column 2: 'abc' is not a number"));
     const char *ragged = "1,2,3\n4,5,6\n\n7,8\n";
     write_file("ragged.csv", ragged, strlen(ragged));
-    CHECK(data_csv_info(path("ragged.csv"), ',', -1, &info, err) == DL_EFORMAT);
+    CHECK(data_csv_info(path("ragged.csv"), ',', -1, CSV_NO_LABEL, &info, err) == DL_EFORMAT);
     CHECK(has("line 4: 2 fields, expected 3"));
     const char *empty_field = "1,,3\n";
     write_file("ef.csv", empty_field, strlen(empty_field));
-    CHECK(data_csv_info(path("ef.csv"), ',', 0, &info, err) == DL_OK);
-    CHECK(data_csv_read(path("ef.csv"), ',', &info, mat_wrap(M, 1, 3), err) == DL_EFORMAT);
+    CHECK(data_csv_info(path("ef.csv"), ',', 0, CSV_NO_LABEL, &info, err) == DL_OK);
+    CHECK(data_csv_read(path("ef.csv"), ',', &info, mat_wrap(M, 1, 3), NULL, err) == DL_EFORMAT);
     CHECK(has("line 1: column 2: '' is not a number"));
     write_file("blank.csv", "\n \n", 3);
-    CHECK(data_csv_info(path("blank.csv"), ',', -1, &info, err) == DL_EFORMAT);
+    CHECK(data_csv_info(path("blank.csv"), ',', -1, CSV_NO_LABEL, &info, err) == DL_EFORMAT);
     CHECK(has("no data"));
     /* a line without a final newline still counts */
     write_file("nonl.csv", "1,2\n3,4", 7);
-    CHECK(data_csv_info(path("nonl.csv"), ',', -1, &info, err) == DL_OK);
+    CHECK(data_csv_info(path("nonl.csv"), ',', -1, CSV_NO_LABEL, &info, err) == DL_OK);
     CHECK(info.rows == 2);
+}
+
+/* A label column of class names: numbered in sorted order, names returned. */
+static void test_csv_text_labels(void)
+{
+    const char *text = "5.1,3.5,Iris-setosa\n6.2,2.9,Iris-versicolor\n"
+                       "5.0,3.4,Iris-setosa\n6.3,3.3,\"Iris-virginica\"\n"
+                       "7.0,3.2,Iris-versicolor\n";
+    write_file("iris.csv", text, strlen(text));
+    csv_info info;
+    CHECK(data_csv_info(path("iris.csv"), ',', -1, -1, &info, err) == DL_OK);
+    CHECK(info.rows == 5 && info.cols == 3 && info.header == 0 && info.text_col == 2);
+    char slots[8][CSV_NAME_MAX];
+    csv_names names = { slots, 8, 0 };
+    float M[15];
+    CHECK(data_csv_read(path("iris.csv"), ',', &info, mat_wrap(M, 5, 3), &names, err) == DL_OK);
+    CHECK(names.n == 3);
+    CHECK(strcmp(slots[0], "Iris-setosa") == 0 && strcmp(slots[1], "Iris-versicolor") == 0
+          && strcmp(slots[2], "Iris-virginica") == 0);
+    CHECK(M[2] == 0 && M[5] == 1 && M[8] == 0 && M[11] == 2 && M[14] == 1);
+    CHECK(M[3] == 6.2f && M[13] == 3.2f);
+    /* the same column named 0-based from the front */
+    CHECK(data_csv_info(path("iris.csv"), ',', -1, 2, &info, err) == DL_OK);
+    CHECK(info.text_col == 2);
+    /* another column is not a label column: text there is an error */
+    CHECK(data_csv_info(path("iris.csv"), ',', -1, 0, &info, err) == DL_OK);
+    CHECK(info.text_col == -1);
+    CHECK(data_csv_read(path("iris.csv"), ',', &info, mat_wrap(M, 5, 3), NULL, err)
+          == DL_EFORMAT);
+    CHECK(has("line 1: column 3: 'Iris-setosa' is not a number"));
+    /* too many names for the room given */
+    CHECK(data_csv_info(path("iris.csv"), ',', -1, -1, &info, err) == DL_OK);
+    names.cap = 2;
+    CHECK(data_csv_read(path("iris.csv"), ',', &info, mat_wrap(M, 5, 3), &names, err)
+          == DL_EFORMAT);
+    CHECK(has("line 4: more than 2 distinct class names"));
 }
 
 static void test_gather_and_permute(void)
@@ -474,6 +510,7 @@ int main(void)
     RUN(test_idx_damaged_gz);
     RUN(test_cifar);
     RUN(test_csv);
+    RUN(test_csv_text_labels);
     RUN(test_gather_and_permute);
     RUN(test_labels);
     RUN(test_stats);

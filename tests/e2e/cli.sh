@@ -113,6 +113,21 @@ expect "-e error exits 1" 1 "" "$DL" -e 'error("no")'
 err_has "... with the chunk name" "(command line):1: no"
 expect "a script's output before an error is kept" 1 "before" "$DL" -e 'print("before") error("x")'
 
+"$DL" -e 'io.write("started\n") io.stdout:flush() while true do end' >"$tmp/started" 2>"$tmp/err" &
+pid=$!
+for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+    grep -q started "$tmp/started" 2>/dev/null && break
+    sleep 0.1
+done
+kill -INT $pid
+wait $pid
+status=$?
+if [ $status = 1 ] && grep -q "^deltalab: interrupted" "$tmp/err"; then
+    ok "SIGINT stops a script: 'deltalab: interrupted' and status 1"
+else
+    fail "SIGINT stops a script" "status $status" "stderr: $(head -c 400 "$tmp/err")"
+fi
+
 # ---- -v, -h, bad options
 v=$("$DL" -v)
 isa=$("$DL" -e 'io.write(deltalab.isa)')

@@ -32,6 +32,13 @@ T.test("':' offers only functions, '.' every field", function()
   complete_obj = nil
 end)
 
+T.test("metamethods and other __names only when the prefix asks for them", function()
+  complete_mt = setmetatable({ __private = 1, open = 2 }, { __index = { __hidden = 3 } })
+  T.eq(list(C("complete_mt.")), "complete_mt.open")
+  T.eq(list(C("complete_mt.__")), "complete_mt.__hidden complete_mt.__private")
+  complete_mt = nil
+end)
+
 T.test("deep paths and strings' methods", function()
   complete_t = { a = { b = { cde = 1 } } }
   T.eq(list(C("complete_t.a.b.c")), "complete_t.a.b.cde")

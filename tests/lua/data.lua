@@ -159,7 +159,7 @@ T.test("finders say every place they looked and how to get the data", function()
     .. "data_batch_5.bin and test_batch.bin in:", 1, true), "cifar10 title in:\n" .. out)
   for _, place in ipairs{ tmp .. "/empty/cifar10 ($DELTALAB_DATA)",
                           tmp .. "/empty ($DELTALAB_DATA)",
-                          "./data/cifar10 (where make data puts it)",
+                          "./data/cifar10 (make data's directory)",
                           tmp .. "/xdg/deltalab/cifar10 (your data directory)",
                           "../shared/data/cifar10", "cifar-10-binary.tar.gz" } do
     T.truthy(out:find(place, 1, true), "cifar10 error mentions " .. place .. " in:\n" .. out)
@@ -205,9 +205,21 @@ T.test("data.csv: header detection, label column, targets, names", function()
   T.eq(#s5, 2); T.eq(s5.classes, 3); T.eq(s5.columns, nil)
 end)
 
+T.test("data.csv: a label column of class names", function()
+  local p = write("iris.csv", "sl,sw,species\n5.1,3.5,setosa\n6.2,2.9,versicolor\n"
+    .. "5.0,3.4,setosa\n6.3,3.3,virginica\n")
+  local s = data.csv(p)
+  T.eq(s.classes, 3); T.eq(table.concat(s.names, ","), "setosa,versicolor,virginica")
+  T.eq(table.concat(s:labels(), ","), "0,1,0,2"); T.eq(select(2, s.X:shape()), 2)
+  local s2 = data.csv(p, { label = "species" })
+  T.eq(s2.names[3], "virginica")
+  T.checkerror("line 2: column 3: 'setosa' is not a number", data.csv, p,
+    { label = 1 })
+end)
+
 T.test("data.csv errors carry the line and column", function()
   local p = write("bad.csv", "a,b\n1,2\n3,x7\n")
-  T.checkerror(p .. ": line 3: column 2: 'x7' is not a number", data.csv, p)
+  T.checkerror(p .. ": line 3: column 2: 'x7' is not a number", data.csv, p, { label = 1 })
   p = write("ragged.csv", "1,2,3\n4,5\n")
   T.checkerror(p .. ": line 2: 2 fields, expected 3", data.csv, p)
   p = write("frac.csv", "1,2,0\n3,4,0.5\n")

@@ -182,6 +182,16 @@ T.test("GC: loops of matrices stay bounded without collectgarbage()", function()
   end
 end)
 
+T.test("collectgarbage('stop') is respected", function()
+  collectgarbage()
+  collectgarbage("stop")
+  local before = collectgarbage("count")
+  for _ = 1, 5 do local _ = matrix.zeros(100, 100) end
+  local grew = collectgarbage("count") - before
+  collectgarbage("restart")
+  T.truthy(grew > 5 * 39, ("all five matrices still counted (%.0f KB)"):format(grew))
+end)
+
 T.test("too large for memory is a Lua error, and the program goes on", function()
   -- 4 TB: more than any machine this runs on
   T.checkerror("matrix 1000000x1000000 needs 4000.0 GB, more than this machine's", matrix.zeros, 1e6, 1e6)

@@ -190,6 +190,8 @@ T.test("apply: every function and derivative vs its formula", function()
   close(p:apply("log"), elementwise(p, nil, function(x) return math.log(x) end), 2e-6, "log")
   close(p:apply("sqrt"), elementwise(p, nil, function(x) return math.sqrt(x) end), 1e-6, "sqrt")
   close(a:apply("softmax"), tab(a:softmax{ dim = 2 }), 0, "apply softmax is row softmax")
+  local v = matrix{ 1, 2, 3 }
+  close(v:apply("softmax"), tab(v:softmax()), 0, "and down a column vector, as softmax()")
   T.checkerror("bad argument #1 to 'apply' (invalid option 'sigmod')", function() return a:apply("sigmod") end)
   T.checkerror("bad argument #1 to 'apply' (string expected, got no value)", function() return a:apply() end)
 end)
@@ -222,7 +224,9 @@ T.test("softmax: rows, columns, temperature", function()
   local hot = v:softmax{ temperature = 100 }
   close(hot, { { 0 }, { 0 }, { 1 } }, 1e-6, "c = 100 is one-hot")
   close(v:softmax{ temperature = 0 }, { { 1 / 3 }, { 1 / 3 }, { 1 / 3 } }, 1e-6, "c = 0 is uniform")
-  T.checkerror("dim must be 1 or 2", v.softmax, v, { dim = 3 })
+  T.checkerror("bad argument #1 to 'softmax' (dim must be 1 or 2, got 3)", function() return v:softmax{ dim = 3 } end)
+  T.checkerror("dim must be 1 or 2, got 1.5", v.softmax, v, { dim = 1.5 })
+  T.checkerror("table of options expected, got number", v.softmax, v, 2)
   T.checkerror("temperature must be a number, got string", v.softmax, v, { temperature = "hot" })
 end)
 
@@ -342,6 +346,36 @@ T.test("solve, inv, lstsq vs hand-worked answers and a Lua check", function()
   T.checkerror("inv: 2x3 is not square", function() return matrix.zeros(2, 3):inv() end)
   T.checkerror("inv: the 2x2 matrix is singular", function() return matrix.zeros(2, 2):inv() end)
   T.checkerror("bad argument #2 to 'solve' (matrix expected, got number)", function() return matrix.solve(A, 1) end)
+end)
+
+T.test("the AVX2 and scalar kernels agree on every matrix operation", function()
+  if not (deltalab and deltalab.use) or not pcall(deltalab.use, "avx2") then
+    return T.skip("AVX2 vs scalar", "only one ISA on this machine")
+  end
+  local A, B, r, c = rmat(37, 29) * 3, rmat(29, 41), rmat(1, 29), rmat(37, 1)
+  local function battery()
+    local out = {
+      A * B, A:T() * A, A + r, c - A, A:hadamard(A), A:ediv(A + 7), 2 / (A + 7),
+      A:softmax(), A:softmax{ dim = 1, temperature = 3 }, A:sum(1), A:norm(2),
+      A:apply("abs"):apply("log"), A:apply("exp"),
+    }
+    for _, name in ipairs{ "sigmoid", "tanh", "relu", "leaky_relu", "softplus", "step",
+                           "dsigmoid", "dtanh", "drelu", "dsoftplus" } do
+      out[#out + 1] = A:apply(name)
+    end
+    out[#out + 1] = matrix{ A:sum(), A:mean(), A:dot(A), A:max(), A:min() }
+    return out
+  end
+  local was = deltalab.isa
+  deltalab.use("scalar")
+  local ref = battery()
+  deltalab.use("avx2")
+  local fast = battery()
+  deltalab.use(was)
+  for k = 1, #ref do
+    -- GEMM over K = 37 terms of size ~3: fp32 accumulation differs by ~K·ulp
+    T.truthy(matrix.allclose(fast[k], ref[k], 1e-5, 1e-5), "result " .. k .. " agrees")
+  end
 end)
 
 T.done()

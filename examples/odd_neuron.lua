@@ -15,7 +15,7 @@
 --   deltalab examples/odd_neuron.lua [--quick]
 
 local cli = require "deltalab.cli"
-local cli_opt = cli.parse(arg, { quick = false }, "usage: deltalab examples/odd_neuron.lua [--quick]")
+cli.parse(arg, { quick = false }, "usage: deltalab examples/odd_neuron.lua [--quick]")
 
 local x, y = { 0.05, 0.10 }, { 0.01, 0.99 }
 

@@ -82,16 +82,6 @@ function cli.parse(args, spec, usage)
   return opt
 end
 
---- Wall-clock seconds since some fixed moment (for timing runs).
-function cli.now()
-  local ok, p = pcall(require, "deltalab.plotcore")
-  if ok and p.now then return p.now() end
-  local f = io.popen("date +%s.%N")
-  local t = f and tonumber(f:read("l")) or os.time()
-  if f then f:close() end
-  return t
-end
-
 --- s padded with spaces to n characters (UTF-8 aware, unlike %-20s):
 -- on the right (left-justified), or on the left when `right` is true.
 function cli.pad(s, n, right)

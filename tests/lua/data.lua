@@ -278,6 +278,8 @@ T.test("data.cifar reads records: label byte, then R, G, B planes", function()
   T.eq(d.train.y:get(3, 1), 3, "first record of batch 2: (1 + 2) % 10")
   local d2 = data.cifar(tmp .. "/c10/cifar-10-batches-bin")
   T.eq(#d2.train, 10)
+  local d3 = data.cifar10{ dir = tmp .. "/c10", n = 3 }
+  T.eq(#d3.train, 3); T.eq(#d3.test, 3); T.eq(d3.test.y:get(3, 1), 2, "(3 + 9) % 10")
 end)
 
 local function toy()

@@ -248,6 +248,32 @@ static mat get_target(lua_State *L, net *n, int idx, const char *fn)
     return T;
 }
 
+/* Raise on a key of the table at idx that is neither a position 1..npos nor
+ * one of names (NULL-terminated), so that a typo such as cots = "..." is an
+ * error instead of a silent default. what names the table in the message. */
+static void check_keys(lua_State *L, int idx, lua_Integer npos, const char *const names[],
+                       const char *what, const char *expected)
+{
+    idx = lua_absindex(L, idx);
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        int ok = 0;
+        if (lua_type(L, -1) == LUA_TNUMBER) {
+            lua_Integer k;
+            ok = lua_isinteger(L, -1) && (k = lua_tointeger(L, -1)) >= 1 && k <= npos;
+        } else if (lua_type(L, -1) == LUA_TSTRING) {
+            for (int i = 0; names[i] && !ok; i++)
+                ok = strcmp(lua_tostring(L, -1), names[i]) == 0;
+        }
+        if (!ok) {
+            const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1)
+                          : lua_pushfstring(L, "[%s]", luaL_tolstring(L, -1, NULL));
+            luaL_error(L, "%s: unknown option '%s' (expected %s)", what, k, expected);
+        }
+    }
+}
+
 /* lr, lambda, n, momentum from the options table at idx (absent: defaults). */
 static net_hyper get_hyper(lua_State *L, int idx, const char *fn)
 {
@@ -257,7 +283,8 @@ static net_hyper get_hyper(lua_State *L, int idx, const char *fn)
     if (!lua_istable(L, idx))
         luaL_error(L, "%s: options must be a table like {lr = 0.5} (got %s)", fn,
                    luaL_typename(L, idx));
-    static const char *const keys[] = { "lr", "lambda", "n", "momentum" };
+    static const char *const keys[] = { "lr", "lambda", "n", "momentum", NULL };
+    check_keys(L, idx, 0, keys, fn, "lr, lambda, n, momentum");
     float *dst[] = { &h.lr, &h.lambda, &h.n, &h.momentum };
     for (int k = 0; k < 4; k++) {
         int t = lua_getfield(L, idx, keys[k]);
@@ -312,6 +339,7 @@ static void adopt(lua_State *L, lnet *ln, net *n)
 
 static const char *const init_names_hint = "nielsen, scaled, xavier, he, zeros or a table";
 
+
 /* network{784, 30, 10} or network{784, {100, "relu"}, {10, "softmax", c = 2},
  * cost = "cross_entropy", init = "xavier", seed = 42, freeze = "b"} */
 static int net_construct(lua_State *L)
@@ -324,6 +352,9 @@ static int net_construct(lua_State *L)
                           fn, count, count == 1 ? "" : "s");
     if (count > NET_MAX_LAYERS + 1)
         return luaL_error(L, "%s: at most %d layers", fn, NET_MAX_LAYERS);
+    static const char *const options[] = { "cost", "init", "seed", "freeze", NULL };
+    static const char *const layer_options[] = { "c", NULL };
+    check_keys(L, 1, count, options, fn, "layer sizes and cost, init, seed, freeze");
     int sizes[NET_MAX_LAYERS + 1];
     dl_act acts[NET_MAX_LAYERS];
     float cs[NET_MAX_LAYERS];
@@ -334,6 +365,9 @@ static int net_construct(lua_State *L)
         const char *actname = NULL;
         float c = 1.0f;
         if (lua_istable(L, -1)) {
+            const char *what = lua_pushfstring(L, "%s: layer %d", fn, i + 1);
+            check_keys(L, -2, 2, layer_options, what, "{size, activation, c =}");
+            lua_pop(L, 1);
             lua_geti(L, -1, 1);
             sz = lua_tointegerx(L, -1, &isnum);
             lua_pop(L, 1);
@@ -495,6 +529,8 @@ static int n_backward(lua_State *L)
     luaL_checkany(L, 2);
     int acc = 0;
     if (lua_istable(L, 3)) {
+        static const char *const keys[] = { "accumulate", NULL };
+        check_keys(L, 3, 0, keys, "network:backward", "accumulate");
         lua_getfield(L, 3, "accumulate");
         acc = lua_toboolean(L, -1);
         lua_pop(L, 1);
@@ -623,6 +659,8 @@ static int n_gradcheck(lua_State *L)
     lua_Integer max = 1000;   /* per W and per b: a big network stays seconds */
     if (!lua_isnoneornil(L, 4)) {
         luaL_checktype(L, 4, LUA_TTABLE);
+        static const char *const keys[] = { "eps", "max", "all", "print", NULL };
+        check_keys(L, 4, 0, keys, "network:gradcheck", "eps, max, all, print");
         lua_getfield(L, 4, "eps");
         if (!lua_isnil(L, -1)) {
             eps = lua_tonumber(L, -1);

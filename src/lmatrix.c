@@ -227,6 +227,33 @@ static void checkopts(lua_State *L, int arg)
         luaL_typeerror(L, arg, "table of options");
 }
 
+/* The options table at arg (if any) has no key outside names: a typo such as
+ * {temprature = 2} is an error, not a silent default. */
+static void checkoptnames(lua_State *L, int arg, const char *const names[])
+{
+    if (!lua_istable(L, arg))
+        return;
+    lua_pushnil(L);
+    while (lua_next(L, arg)) {
+        lua_pop(L, 1);
+        int ok = 0;
+        for (int i = 0; names[i] && !ok; i++)
+            ok = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), names[i]) == 0;
+        if (!ok) {
+            luaL_Buffer b;
+            luaL_buffinit(L, &b);
+            for (int i = 0; names[i]; i++) {
+                luaL_addstring(&b, i ? ", " : "");
+                luaL_addstring(&b, names[i]);
+            }
+            luaL_pushresult(&b);
+            const char *list = lua_tostring(L, -1);
+            const char *key = luaL_tolstring(L, -2, NULL);
+            luaL_argerror(L, arg, lua_pushfstring(L, "unknown option '%s' (expected %s)", key, list));
+        }
+    }
+}
+
 /* dim from m:sum(2) or m:sum{dim = 2}: 0 (all elements), 1 or 2. */
 static int optreducedim(lua_State *L, int arg)
 {
@@ -406,6 +433,9 @@ static int random_matrix(lua_State *L, int normal)
     int optarg = lua_istable(L, 2) ? 2 : 3;
     int c = optarg == 2 ? 1 : optdim(L, 2, "cols", 1);
     checkopts(L, optarg);
+    static const char *const uniform[] = { "min", "max", "seed", NULL };
+    static const char *const gauss[] = { "mean", "std", "seed", NULL };
+    checkoptnames(L, optarg, normal ? gauss : uniform);
     rng own, *g = lua_touserdata(L, lua_upvalueindex(1));
     lua_Number a = optfield(L, optarg, normal ? "mean" : "min", 0);
     lua_Number b = optfield(L, optarg, normal ? "std" : "max", 1);
@@ -884,6 +914,8 @@ static int m_softmax(lua_State *L)
 {
     mat *m = checkm(L, 1);
     checkopts(L, 2);
+    static const char *const names[] = { "temperature", "dim", NULL };
+    checkoptnames(L, 2, names);
     lua_Number c = optfield(L, 2, "temperature", 1);
     lua_Number dim = optfield(L, 2, "dim", m->cols == 1 && m->rows > 1 ? 1 : 2);
     if (dim != 1 && dim != 2)

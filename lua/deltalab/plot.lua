@@ -592,6 +592,11 @@ end
 -- @usage local fig = plot.figure{output = "curves.svg"}
 function plot.figure(opts)
   opts = checkopts(opts, 1, "figure")
+  for k in pairs(opts) do
+    if k ~= "output" and k ~= "size" and k ~= "quiet" and k ~= "persist" then
+      argerror(1, "figure", ("unknown option '%s' (expected output, size, quiet, persist)"):format(tostring(k)))
+    end
+  end
   local fig = setmetatable({ id = state.next_id, size = opts.size, quiet = opts.quiet,
                              persist = opts.persist }, Figure)
   state.next_id = state.next_id + 1

@@ -115,11 +115,25 @@ local function rethrow(err, level)
   error(err, (level or 1) + 1)
 end
 
+-- Refuse option names not in allowed (a typo must not fall back to a default).
+local function checkkeys(opts, allowed, fname, level)
+  for k in pairs(opts) do
+    if not allowed[k] then
+      local names = {}
+      for a in pairs(allowed) do names[#names + 1] = a end
+      table.sort(names)
+      error(("bad argument #3 to '%s' (unknown option '%s' (expected %s))"):format(
+        fname, tostring(k), table.concat(names, ", ")), level + 1)
+    end
+  end
+end
+
 local function options(opts)
   opts = opts or {}
   if type(opts) ~= "table" then
     error("bad argument #3 to 'trace' (options table expected, got " .. type(opts) .. ")", 3)
   end
+  checkkeys(opts, { digits = 1, neurons = 1, format = 1, sample = 1, print = 1 }, "trace", 3)
   local o = { digits = opts.digits or 4, neurons = opts.neurons or 6,
               format = opts.format or "text", sample = opts.sample or 1,
               print = opts.print ~= false }
@@ -308,6 +322,9 @@ function trace.walk(net, x, y, opts)
   if type(opts) ~= "table" then
     error("bad argument #3 to 'walk' (options table expected, got " .. type(opts) .. ")", 2)
   end
+  checkkeys(opts, { digits = 1, neurons = 1, lr = 1, lambda = 1, n = 1, momentum = 1, print = 1,
+                    interactive = 1 },
+            "walk", 2)
   local o = options({ digits = opts.digits, neurons = opts.neurons })
   local f = formatter(o)
   local L = net.L

@@ -488,6 +488,28 @@ T.test("a 1x1 matrix broadcasts over a 1xn one (read past it before)", function(
   T.eq(tostring(a:copy():add_(b)), tostring(matrix.from{ { 11, 12, 13, 14 } }), "1x4:add_(1x1)")
 end)
 
+T.test("a typo in a network option is an error, not a silent default", function()
+  T.checkerror("unknown option 'cots'", network, { 2, 3, 1, cots = "quadratic" })
+  T.checkerror("layer 2: unknown option 'C'", network, { 2, { 3, "relu", C = 2 }, 1 })
+  T.checkerror("unknown option '[5]'", network, { 2, 3, 1, [5] = 4 })
+  T.truthy(network{ 2, { 3, "relu", c = 2 }, 1, cost = "quadratic", seed = 3, init = "he", freeze = "b" },
+           "every documented option")
+  local net, m = network{ 2, 3, 2 }, matrix.rand(2, 3)
+  T.checkerror("unknown option 'lrr'", net.step, net, { 1, 2 }, 1, { lrr = 0.1 })
+  T.checkerror("unknown option 'lrr'", net.update, net, { lrr = 0.1 })
+  net:forward{ 1, 2 }
+  T.checkerror("unknown option 'scale'", net.backward, net, 1, { scale = 2 })
+  T.checkerror("unknown option 'epss'", net.gradcheck, net, { 1, 2 }, 1, { epss = 1e-3 })
+  T.checkerror("unknown option 'digitz'", net.trace, net, { 1, 2 }, 1, { digitz = 3 })
+  T.checkerror("unknown option 'lrr'", net.walk, net, { 1, 2 }, 1, { lrr = 3 })
+  T.checkerror("unknown option 'tempp'", m.softmax, m, { tempp = 2 })
+  T.checkerror("unknown option 'seeed'", matrix.rand, 2, 2, { seeed = 1 })
+  T.checkerror("unknown option 'outptu'", plot.figure, { outptu = "x.png" })
+  T.truthy(net:step({ 1, 2 }, 1, { lr = 0.1, lambda = 0, n = 3, momentum = 0.5 }), "step's options")
+  T.truthy(m:softmax{ temperature = 2, dim = 1 } and matrix.randn(2, { mean = 1, std = 2, seed = 3 }),
+           "softmax's and randn's options")
+end)
+
 T.test("library errors point at the caller's line, name the function", function()
   local net = network{ 2, 3, 2 }
   local set = data.xor()

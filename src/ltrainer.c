@@ -892,8 +892,10 @@ static int t_tostring(lua_State *L)
         return 1;
     }
     trainer *t = lt->t;
-    lua_pushfstring(L, "trainer: %d samples, batch %d, lr %f, epoch %d of %d%s",
-                    t->N, t->cfg.batch, (double)t->cfg.lr, t->epoch, t->cfg.epochs,
+    char lr[32];  /* %g: lr is a float, whose 0.1 reads 0.10000000149012 in full */
+    snprintf(lr, sizeof lr, "%g", (double)t->cfg.lr);
+    lua_pushfstring(L, "trainer: %d samples, batch %d, lr %s, epoch %d of %d%s",
+                    t->N, t->cfg.batch, lr, t->epoch, t->cfg.epochs,
                     t->stop == TRAIN_EARLY ? " (stopped early)" : "");
     return 1;
 }

@@ -44,8 +44,8 @@ mat *dl_testmatrix(lua_State *L, int i)
 mat *dl_checkmatrix(lua_State *L, int i)
 {
     lmatrix *lm = luaL_checkudata(L, i, DL_MATRIX);
-    if (!lm->m.data)
-        luaL_error(L, "attempt to use a freed matrix");
+    if (!lm->m.data)  /* which argument: add_(m) with m freed must say so */
+        luaL_argerror(L, i, "attempt to use a freed matrix");
     return &lm->m;
 }
 

@@ -405,6 +405,28 @@ static int net_construct(lua_State *L)
             return luaL_error(L, "%s: layer 1 is the input and has no activation", fn);
         }
     }
+    /* Say why before the core can only say "invalid argument": a layer's W
+     * holds at most 2^31 weights, and the parameters, their gradients and
+     * velocities (three floats each) must fit in memory, which Linux would
+     * otherwise promise and then kill the program over. */
+    double params = 0;
+    for (int l = 0; l + 1 < count; l++) {
+        double w = (double)sizes[l] * sizes[l + 1];
+        if (w > 2147483648.0) {
+            char num[32];
+            snprintf(num, sizeof num, "%.3g", w);
+            return luaL_error(L, "%s: layer %d is %dx%d, %s weights; a layer holds at most 2^31",
+                              fn, l + 1, sizes[l + 1], sizes[l], num);
+        }
+        params += w + sizes[l + 1];
+    }
+    size_t phys = params * 12 >= 1e8 ? mat_phys_memory() : 0;
+    if (phys && params * 12 > (double)phys) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%.3g parameters need %.1f GB (weights, gradients, velocities), "
+                 "more than this machine's %.1f GB", params, params * 12 / 1e9, phys / 1e9);
+        return luaL_error(L, "%s: %s", fn, msg);
+    }
     int cost = DL_QUADRATIC;
     if (lua_getfield(L, 1, "cost") != LUA_TNIL) {
         const char *s = lua_tostring(L, -1);

@@ -510,6 +510,13 @@ T.test("a typo in a network option is an error, not a silent default", function(
            "softmax's and randn's options")
 end)
 
+T.test("a network too big says why, before allocating", function()
+  T.checkerror("a layer holds at most 2^31", network, { 16777216, 16777216 })
+  -- 7 layers of 40000x40000: 1.1e10 parameters, 134 GB with gradients and velocities
+  T.checkerror("more than this machine's", network, { 40000, 40000, 40000, 40000,
+                                                    40000, 40000, 40000, 40000 })
+end)
+
 T.test("library errors point at the caller's line, name the function", function()
   local net = network{ 2, 3, 2 }
   local set = data.xor()

@@ -257,6 +257,14 @@ end
 -- @treturn table results: one {cell=, settings=, result=, seconds=} per cell run
 function sweep.sweep(opts)
   if type(opts) ~= "table" then argerror(1, "sweep", "table expected, got " .. type(opts)) end
+  local known = { grid = 1, run = 1, fixed = 1, order = 1, record = 1, args = 1, quiet = 1,
+                  keep_going = 1, name = 1 }
+  for k in pairs(opts) do
+    if not known[k] then
+      error(("sweep: unknown option '%s' (expected args, fixed, grid, keep_going, name, order, quiet, record, run)")
+        :format(tostring(k)), 2)
+    end
+  end
   if type(opts.grid) ~= "table" then
     error("sweep: grid must be a table of lists, e.g. grid = {lr = {0.1, 1}}", 2)
   end

@@ -505,6 +505,8 @@ T.test("a typo in a network option is an error, not a silent default", function(
   T.checkerror("unknown option 'tempp'", m.softmax, m, { tempp = 2 })
   T.checkerror("unknown option 'seeed'", matrix.rand, 2, 2, { seeed = 1 })
   T.checkerror("unknown option 'outptu'", plot.figure, { outptu = "x.png" })
+  T.checkerror("unknown option 'fixd'", trainer.sweep, { grid = { lr = { 1 } }, run = function() return 1 end,
+                                                          fixd = {}, args = {} })
   T.truthy(net:step({ 1, 2 }, 1, { lr = 0.1, lambda = 0, n = 3, momentum = 0.5 }), "step's options")
   T.truthy(m:softmax{ temperature = 2, dim = 1 } and matrix.randn(2, { mean = 1, std = 2, seed = 3 }),
            "softmax's and randn's options")

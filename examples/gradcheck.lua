@@ -10,11 +10,8 @@
 --
 --   deltalab examples/gradcheck.lua [--quick]
 
-local quick = false
-for _, a in ipairs(arg or {}) do
-  if a == "--quick" then quick = true
-  else io.stderr:write("usage: deltalab examples/gradcheck.lua [--quick]\n"); os.exit(2) end
-end
+local cli = require "deltalab.cli"
+local quick = cli.parse(arg, { quick = false }, "usage: deltalab examples/gradcheck.lua [--quick]").quick
 
 local hidden = { "sigmoid", "tanh", "relu", "leaky_relu", "softplus", "linear" }
 local outputs = { quadratic = { "sigmoid", "linear", "tanh", "softmax" },

@@ -38,8 +38,8 @@ end
 -- @treturn table the options, every name of spec present (cli.text → nil)
 function cli.parse(args, spec, usage)
   local opt, given = {}, {}
-  spec.no_plot = spec.no_plot == nil and false or spec.no_plot
-  spec.png = spec.png == nil and cli.text or spec.png
+  if spec.no_plot == nil then spec.no_plot = false end
+  if spec.png == nil then spec.png = cli.text end
   for k, v in pairs(spec) do
     if v ~= cli.text then opt[k] = v end
   end
@@ -82,14 +82,12 @@ function cli.parse(args, spec, usage)
   return opt
 end
 
---- Wall-clock seconds since some fixed moment (for timing runs).
-function cli.now()
-  local ok, p = pcall(require, "deltalab.plotcore")
-  if ok and p.now then return p.now() end
-  local f = io.popen("date +%s.%N")
-  local t = f and tonumber(f:read("l")) or os.time()
-  if f then f:close() end
-  return t
+--- s padded with spaces to n characters (UTF-8 aware, unlike %-20s):
+-- on the right (left-justified), or on the left when `right` is true.
+function cli.pad(s, n, right)
+  s = tostring(s)
+  local gap = string.rep(" ", math.max(0, n - (utf8.len(s) or #s)))
+  return right and gap .. s or s .. gap
 end
 
 local state = { windows = {} }

@@ -27,15 +27,18 @@ local function shape(m)
   return m:shape()
 end
 
--- Raise an argument error in luaL_argerror's wording, at the caller's caller.
-local function argerror(fname, i, msg)
-  error(("bad argument #%d to '%s' (%s)"):format(i, fname, msg), 3)
+-- Raise an argument error in luaL_argerror's wording, blaming the caller of
+-- the public function: level 3 from the function itself, 4 from a helper.
+-- Methods count their arguments after self, as luaL_argerror does for
+-- s:split(3): "bad argument #1 to 'split'".
+local function argerror(fname, i, msg, level)
+  error(("bad argument #%d to '%s' (%s)"):format(i, fname, msg), level or 3)
 end
 
 local function checktable(fname, i, v, optional)
   if v == nil and optional then return {} end
   if type(v) ~= "table" then
-    argerror(fname, i, "table expected, got " .. (v == nil and "no value" or type(v)))
+    argerror(fname, i, "table expected, got " .. (v == nil and "no value" or type(v)), 4)
   end
   return v
 end
@@ -49,7 +52,7 @@ local function checkopts(fname, i, opts, allowed)
       for a in pairs(allowed) do names[#names + 1] = a end
       table.sort(names)
       argerror(fname, i, ("unknown option '%s' (expected %s)"):format(tostring(k),
-        table.concat(names, ", ")))
+        table.concat(names, ", ")), 4)
     end
   end
 end
@@ -60,15 +63,15 @@ local function set_of(list)
   return s
 end
 
--- Option k of opts as an integer >= lo, or default.
-local function optint(fname, opts, k, default, lo)
+-- Option k of opts (argument pos, default 1) as an integer >= lo, or default.
+local function optint(fname, opts, k, default, lo, pos)
   local v = opts[k]
   if v == nil then return default end
   if math.type(v) ~= "integer" and not (type(v) == "number" and v == math.floor(v)) then
-    argerror(fname, 1, ("%s must be an integer, got %s"):format(k, tostring(v)))
+    argerror(fname, pos or 1, ("%s must be an integer, got %s"):format(k, tostring(v)), 4)
   end
   v = math.tointeger(v)
-  if v < lo then argerror(fname, 1, ("%s must be >= %d, got %d"):format(k, lo, v)) end
+  if v < lo then argerror(fname, pos or 1, ("%s must be >= %d, got %d"):format(k, lo, v), 4) end
   return v
 end
 
@@ -76,10 +79,10 @@ local function optnum(fname, opts, k, default, lo)
   local v = opts[k]
   if v == nil then return default end
   if type(v) ~= "number" then
-    argerror(fname, 1, ("%s must be a number, got %s"):format(k, type(v)))
+    argerror(fname, 1, ("%s must be a number, got %s"):format(k, type(v)), 4)
   end
   if lo and not (v >= lo) then
-    argerror(fname, 1, ("%s must be >= %g, got %g"):format(k, lo, v))
+    argerror(fname, 1, ("%s must be >= %g, got %g"):format(k, lo, v), 4)
   end
   return v
 end
@@ -170,7 +173,7 @@ function dataset:onehot(k)
   needlabels(self, "onehot")
   k = k or self.classes
   if math.type(k) ~= "integer" or k < 1 then
-    argerror("onehot", 2, "number of classes must be a positive integer, got " .. tostring(k))
+    argerror("onehot", 1, "number of classes must be a positive integer, got " .. tostring(k))
   end
   return core.onehot(self.y, k)
 end
@@ -205,10 +208,10 @@ function dataset:subset(which, opts)
   if type(which) == "number" then
     local first, last = which, opts
     if math.type(first) ~= "integer" or math.type(last) ~= "integer" then
-      argerror("subset", 2, "first and last must be integers")
+      argerror("subset", 1, "first and last must be integers")
     end
     if first < 1 or last > n or last < first - 1 then
-      argerror("subset", 2, ("rows %d..%d are outside 1..%d"):format(first, last, n))
+      argerror("subset", 1, ("rows %d..%d are outside 1..%d"):format(first, last, n))
     end
     for i = first, last do idx[#idx + 1] = i end
     opts = nil
@@ -233,11 +236,11 @@ function dataset:subset(which, opts)
     end
     if relabelled then newy = newl end
   else
-    argerror("subset", 2, "list of rows, range or function expected, got "
+    argerror("subset", 1, "list of rows, range or function expected, got "
       .. (which == nil and "no value" or type(which)))
   end
-  opts = checktable("subset", 3, opts, true)
-  checkopts("subset", 3, opts, { relabel = true })
+  opts = checktable("subset", 2, opts, true)
+  checkopts("subset", 2, opts, { relabel = true })
   local changes = {}
   if newy then changes.names = false end
   if opts.relabel then
@@ -273,14 +276,14 @@ end
 function dataset:split(frac, opts)
   checkself(self, "split")
   if type(frac) ~= "number" or not (frac >= 0 and frac <= 1) then
-    argerror("split", 2, "fraction in [0, 1] expected, got " .. tostring(frac))
+    argerror("split", 1, "fraction in [0, 1] expected, got " .. tostring(frac))
   end
-  opts = checktable("split", 3, opts, true)
-  checkopts("split", 3, opts, { seed = true })
+  opts = checktable("split", 2, opts, true)
+  checkopts("split", 2, opts, { seed = true })
   local n = #self
   local order
   if opts.seed ~= nil then
-    order = core.perm(n, optint("split", opts, "seed", 0, math.mininteger))
+    order = core.perm(n, optint("split", opts, "seed", 0, math.mininteger, 2))
   else
     order = {}
     for i = 1, n do order[i] = i end
@@ -295,8 +298,8 @@ end
 --- Permute the rows in place (one permutation for X, y and Y); returns self.
 function dataset:shuffle(opts)
   checkself(self, "shuffle")
-  opts = checktable("shuffle", 2, opts, true)
-  checkopts("shuffle", 2, opts, { seed = true })
+  opts = checktable("shuffle", 1, opts, true)
+  checkopts("shuffle", 1, opts, { seed = true })
   local seed = optint("shuffle", opts, "seed", 0, math.mininteger)
   local ms = { self.X }
   if self.y then ms[#ms + 1] = self.y end
@@ -315,13 +318,13 @@ function dataset:normalize(mean, std)
     if std < 1e-6 then std = 1 end
   elseif type(mean) == "number" then
     if type(std) ~= "number" or not (std > 0) then
-      argerror("normalize", 3, "std must be a number > 0 when mean is a number, got "
+      argerror("normalize", 2, "std must be a number > 0 when mean is a number, got "
         .. tostring(std))
     end
   elseif ismatrix(mean) then
-    if not ismatrix(std) then argerror("normalize", 3, "matrix expected for std") end
+    if not ismatrix(std) then argerror("normalize", 2, "matrix expected for std") end
   else
-    argerror("normalize", 2, "mean must be nil, \"global\", a number or a 1xd matrix, got "
+    argerror("normalize", 1, "mean must be nil, \"global\", a number or a 1xd matrix, got "
       .. type(mean))
   end
   core.standardize(self.X, mean, std)
@@ -332,16 +335,16 @@ end
 function dataset:batches(B, opts)
   checkself(self, "batches")
   if math.type(B) ~= "integer" or B < 1 then
-    argerror("batches", 2, "batch size must be a positive integer, got " .. tostring(B))
+    argerror("batches", 1, "batch size must be a positive integer, got " .. tostring(B))
   end
-  opts = checktable("batches", 3, opts, true)
-  checkopts("batches", 3, opts, { shuffle = true, seed = true, drop_last = true })
+  opts = checktable("batches", 2, opts, true)
+  checkopts("batches", 2, opts, { shuffle = true, seed = true, drop_last = true })
   local n = #self
   local X, T = self.X, self.y or self.Y
   local last = opts.drop_last and n - n % B or n
   local i = 1
   if opts.shuffle then
-    local order = core.perm(n, optint("batches", opts, "seed", 0, math.mininteger))
+    local order = core.perm(n, optint("batches", opts, "seed", 0, math.mininteger, 2))
     return function()
       if i > last then return nil end
       local m = math.min(B, last - i + 1)
@@ -364,7 +367,7 @@ function dataset:image(i)
   checkself(self, "image")
   local n = #self
   if math.type(i) ~= "integer" or i < 1 or i > n then
-    argerror("image", 2, ("sample position in 1..%d expected, got %s"):format(n, tostring(i)))
+    argerror("image", 1, ("sample position in 1..%d expected, got %s"):format(n, tostring(i)))
   end
   local s = self.shape or {}
   if #s == 2 then
@@ -391,7 +394,7 @@ end
 
 local function checkpath(fname, path)
   if type(path) ~= "string" then
-    argerror(fname, 1, "file name expected, got " .. (path == nil and "no value" or type(path)))
+    argerror(fname, 1, "file name expected, got " .. (path == nil and "no value" or type(path)), 4)
   end
 end
 
@@ -412,6 +415,18 @@ function data.npy(path)
   end
   return matrix.load(path)
 end
+
+-- What a finder returns, {train =, test =, dir =}, prints as a summary at the prompt.
+local pair_meta = {
+  __tostring = function(p)
+    local out = {}
+    for _, k in ipairs{ "train", "test" } do
+      if p[k] then out[#out + 1] = (".%-5s  %s"):format(k, tostring(p[k])) end
+    end
+    if p.dir then out[#out + 1] = "(from " .. p.dir .. ")" end
+    return table.concat(out, "\n")
+  end,
+}
 
 local cifar_names = { "airplane", "automobile", "bird", "cat", "deer", "dog", "frog",
                       "horse", "ship", "truck" }
@@ -449,8 +464,8 @@ local function cifar_dir(dir, fname)
     Xs[#Xs + 1], ys[#ys + 1] = X, y
   end
   local tX, ty = core.cifar(dir .. "/test_batch.bin")
-  return { train = cifar_set(Xs, ys, "cifar10 train", names),
-           test = cifar_set({ tX }, { ty }, "cifar10 test", names) }
+  return setmetatable({ train = cifar_set(Xs, ys, "cifar10 train", names),
+                         test = cifar_set({ tX }, { ty }, "cifar10 test", names) }, pair_meta)
 end
 
 --- data.cifar(path): one batch file -> a dataset; a directory -> {train, test}.
@@ -654,8 +669,8 @@ local function not_found(fname, title, looked, want, how)
 end
 
 local function load_idx_pair(images, labels, name, names, limit)
-  local X, xd = core.idx(images)
-  local y, yd = core.idx(labels, false)
+  local X, xd = core.idx(images, nil, limit)
+  local y, yd = core.idx(labels, false, limit)
   if #xd ~= 3 then
     error(("%s: expected images (3 dimensions), got %d dimensions"):format(images, #xd), 0)
   end
@@ -665,10 +680,8 @@ local function load_idx_pair(images, labels, name, names, limit)
   if xd[1] ~= yd[1] then
     error(("%s: %d labels for the %d images of %s"):format(labels, yd[1], xd[1], images), 0)
   end
-  local set = data.dataset{ X = X, y = y, classes = 10, names = names,
-                            shape = { xd[2], xd[3] }, name = name }
-  if limit and limit < #set then set = set:subset(1, limit) end
-  return set
+  return data.dataset{ X = X, y = y, classes = 10, names = names,
+                       shape = { xd[2], xd[3] }, name = name }
 end
 
 local function idx_finder(fname, title, names, classnames, extra, how)
@@ -688,11 +701,11 @@ local function idx_finder(fname, title, names, classnames, extra, how)
         end
         if #missing == 0 then
           local key = names[1]
-          return {
+          return setmetatable({
             train = load_idx_pair(found[1], found[2], key .. " train", classnames, limit),
             test = load_idx_pair(found[3], found[4], key .. " test", classnames, limit),
             dir = c.dir,
-          }
+          }, pair_meta)
         end
         local note = c.note ~= "" and " " .. c.note or ""
         if #missing < #idx_files then

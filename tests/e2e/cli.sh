@@ -164,7 +164,8 @@ expect "deltalab.use switches the kernels and deltalab.isa follows" 0 "$(printf 
     "$DL" -e 'print(deltalab.use("scalar"), deltalab.isa)'
 expect "deltalab.use refuses an unknown ISA" 1 "" "$DL" -e 'deltalab.use("sse")'
 err_has "... naming the option" "invalid option 'sse'"
-expect "examples/tour.lua runs" 0 "$("$DL" examples/tour.lua 2>/dev/null)" "$DL" examples/tour.lua
+expect "examples/tour.lua runs" 0 "$("$DL" examples/tour.lua --quick --png "$tmp" 2>/dev/null)" \
+    "$DL" examples/tour.lua --quick --png "$tmp"
 err_empty "examples/tour.lua writes nothing to stderr"
 
 # ---- deltalab.so from a stock lua5.4

@@ -3,7 +3,7 @@
  * trainer core, each result printed beside its reference figure.
  *
  *   build/bench/accuracy [e2|nielsen|e6|e3|all] [--epochs N] [--seeds N]
- *                        [--threads N] [--no-torch] [--probe STEPS]
+ *                        [--threads N] [--no-torch] [--probe STEPS] [--quick]
  *
  *   e2       784-3136-1568-10 (ReLU, softmax, log-likelihood, He init), lr 0.1,
  *            batch 32, 6 epochs on MNIST: >= 98.0 % test accuracy; time and
@@ -21,7 +21,8 @@
  * /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist). A set
  * that is missing is reported as skipped. The machine is shared, so times are
  * noisy; --epochs shortens a run (the E2 figure then projects the full time),
- * and --probe STEPS times that many E2 batches only (throughput, no accuracy).
+ * and --probe STEPS times that many E2 batches only (throughput, no accuracy);
+ * --quick is all of it in seconds: one epoch, one seed, E2 probed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,6 +211,7 @@ static double torch_rate(int threads, int steps)
 }
 
 static int opt_epochs = 0, opt_seeds = 3, opt_threads = 0, opt_torch = 1, opt_probe = 0;
+static int opt_quick = 0;   /* short runs: 1 epoch, 1 seed, E2 probed only */
 
 /* Time `steps` batches of c on n and print the rate and the projected time of
  * the full run (for a quick figure when the full run takes too long). */
@@ -255,22 +257,26 @@ static void bench_e2(void)
     if (acc >= 0)
         printf("  test accuracy %.2f%%   (reference: >= 98.0%% after 6 epochs)%s\n", 100 * acc,
                c.epochs < 6 ? "  [fewer epochs than the reference]" : "");
-    printf("  %d epochs in %.1f s: %.0f samples/s, %.1f GFLOP/s", c.epochs, secs, rate,
-           rate * flops * 1e-9);
-    if (c.epochs != 6)
-        printf("; 6 epochs projected %.0f s", secs * 6 / c.epochs);
-    printf("\n");
+    if (opt_probe)
+        printf("  %.0f samples/s, %.1f GFLOP/s\n", rate, rate * flops * 1e-9);
+    else {
+        printf("  %d epochs in %.1f s: %.0f samples/s, %.1f GFLOP/s", c.epochs, secs, rate,
+               rate * flops * 1e-9);
+        if (c.epochs != 6)
+            printf("; 6 epochs projected %.0f s", secs * 6 / c.epochs);
+        printf("\n");
+    }
     {
         /* E2's other question: online learning (batch 1) against mini-batches. */
         train_config o = c;
         o.batch = 1;
-        double orate = probe(n, o, train, 200);
-        printf("  online (batch 1, probe of 200 steps): %.0f samples/s = %.2fx the batch-32 rate\n",
-               orate, orate / rate);
+        double orate = probe(n, o, train, opt_quick ? 50 : 200);
+        printf("  online (batch 1, probe of %d steps): %.0f samples/s = %.2fx the batch-32 rate\n",
+               opt_quick ? 50 : 200, orate, orate / rate);
     }
     if (opt_torch) {
         int th = dl_threads();
-        double tr = torch_rate(th, 300);
+        double tr = torch_rate(th, opt_quick ? 40 : 300);
         if (tr > 0)
             printf("  PyTorch (Debian python3-torch, %d threads, same net and batch): %.0f samples/s;"
                    " deltalab / PyTorch = %.2fx (goal >= 2x)\n", th, tr, rate / tr);
@@ -403,16 +409,30 @@ int main(int argc, char **argv)
             opt_probe = atoi(argv[++i]);
         else if (strcmp(argv[i], "--no-torch") == 0)
             opt_torch = 0;
-        else
+        else if (strcmp(argv[i], "--quick") == 0)   /* QUICK=1 tests/bench/run.sh */
+            opt_epochs = 1, opt_seeds = 1, opt_probe = 30, opt_quick = 1;
+        else if (argv[i][0] != '-')
             which = argv[i];
+        else {
+            fprintf(stderr, "accuracy: unknown option %s\n", argv[i]);
+            return 2;
+        }
     }
     if (opt_seeds < 1)
         opt_seeds = 1;
     if (opt_threads > 0)
         dl_threads_set(opt_threads);
+    if (opt_epochs)
+        printf("note: runs shortened to %d epoch(s): accuracies fall below their references\n",
+               opt_epochs);
     printf("accuracy oracles (kernels: %s, %d threads; shared machine: times are noisy)\n",
            kern()->isa, dl_threads());
     int all = strcmp(which, "all") == 0;
+    if (!all && strcmp(which, "e2") && strcmp(which, "nielsen") && strcmp(which, "e6")
+        && strcmp(which, "e3")) {
+        fprintf(stderr, "accuracy: unknown benchmark %s (e2, nielsen, e6, e3 or all)\n", which);
+        return 2;
+    }
     if (all || strcmp(which, "e3") == 0) bench_e3();
     if (all || strcmp(which, "e6") == 0) bench_e6();
     if (all || strcmp(which, "nielsen") == 0) bench_nielsen();

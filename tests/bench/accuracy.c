@@ -422,11 +422,11 @@ int main(int argc, char **argv)
         opt_seeds = 1;
     if (opt_threads > 0)
         dl_threads_set(opt_threads);
+    printf("accuracy oracles (kernels: %s, %d threads; shared machine: times are noisy)\n",
+           kern()->isa, dl_threads());
     if (opt_epochs)
         printf("note: runs shortened to %d epoch(s): accuracies fall below their references\n",
                opt_epochs);
-    printf("accuracy oracles (kernels: %s, %d threads; shared machine: times are noisy)\n",
-           kern()->isa, dl_threads());
     int all = strcmp(which, "all") == 0;
     if (!all && strcmp(which, "e2") && strcmp(which, "nielsen") && strcmp(which, "e6")
         && strcmp(which, "e3")) {

@@ -116,6 +116,10 @@ T.test("early stopping restores the best epoch", function()
   T.truthy(same_weights(a, b), "weights are those after epoch 1")
   T.eq(t:run(), t)   -- stopped: run does nothing more
   T.eq(#t.history.val_loss, 3)
+  t:run(2)           -- asked for more: goes on, then back to the best weights
+  T.eq(#t.history.val_loss, 5)
+  T.truthy(same_weights(a, b), "best weights again after the run")
+  T.eq(t:restore_best(), 1)
 end)
 
 T.test("shuffle with a seed is reproducible", function()

@@ -698,8 +698,10 @@ static int t_run(lua_State *L)
         if (more > 0x7fffffff - t->epoch)
             return luaL_argerror(L, 2, "too many epochs");
         goal = t->epoch + (int)more;   /* a partial epoch is finished first, and counts */
-        if (t->stop == TRAIN_EARLY)
-            t->stop = TRAIN_RUNNING;               /* asked for more: go on */
+        if (t->stop == TRAIN_EARLY) {   /* asked for more: go on, with new patience */
+            t->stop = TRAIN_RUNNING;
+            t->bad_epochs = 0;
+        }
     }
     return drive(L, DRIVE_RUN, goal);
 }

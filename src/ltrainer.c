@@ -44,19 +44,6 @@ static double clock_now(void)
 }
 
 /* ------------------------------------------------------------------------ */
-/* The network. lnetwork.c should export dl_checknet (declared in
- * deltalab.h); until it does, this weak definition reads its userdata, whose
- * block starts with the net pointer (NULL once the network is closed). */
-
-__attribute__((weak)) struct net *dl_checknet(lua_State *L, int i)
-{
-    net **p = luaL_checkudata(L, i, "network");
-    if (!*p)
-        luaL_error(L, "attempt to use a closed network");
-    return *p;
-}
-
-/* ------------------------------------------------------------------------ */
 /* Argument helpers                                                           */
 
 /* Raise "trainer: <message>" at the caller's level. */

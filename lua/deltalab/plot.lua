@@ -763,8 +763,9 @@ function kinds.lines(ctx, t)
   for i, s in ipairs(series) do
     if texts[i] ~= "" then
       local block = ctx:block(texts[i])
-      parts[#parts + 1] = ("%s using 1:2 with %s lw 2 title %s"):format(
-        block, (t.points or longest == 1) and "linespoints pt 7 ps 0.6" or "lines", q(s[1]))
+      parts[#parts + 1] = ("%s using 1:2 with %s lw 2 lc rgb '%s' title %s"):format(
+        block, (t.points or longest == 1) and "linespoints pt 7 ps 0.6" or "lines",
+        COLOURS[(#parts) % #COLOURS + 1], q(s[1]))
     end
   end
   if #parts == 0 then argerror(1, "lines", "no data: every series is empty") end
@@ -832,6 +833,7 @@ function kinds.scatter(ctx, X, y, o)
   local xs, labels = points_of(X, y, "scatter")
   if #xs == 0 then argerror(1, "scatter", "no points") end
   ctx:add("set grid")
+  ctx:add("set offsets graph 0.04, graph 0.04, graph 0.04, graph 0.04")  -- no point cut by the border
   ctx:common(o)
   local names = o.names or (type(X) == "table" and X.names) or nil
   local parts = class_points(ctx, xs, labels, names)
@@ -896,7 +898,11 @@ function kinds.bar(ctx, values, o)
   ctx:add("set boxwidth 0.7")
   ctx:add(("set xrange [0.4:%s]"):format(num(#v + 0.6)))
   if lo >= 0 then ctx:add("set yrange [0:*]") end
-  ctx:add("set xtics (" .. table.concat(tics, ", ") .. ")" .. (#v > 8 and " rotate by -45" or ""))
+  -- slanted tick labels only when upright ones would run into each other
+  -- (about 7 characters fit under a bar of a 600-pixel plot of 10 bars)
+  local longest = 0
+  for i = 1, #v do longest = math.max(longest, utf8.len(tostring(labels and labels[i] or i)) or 0) end
+  ctx:add("set xtics (" .. table.concat(tics, ", ") .. ")" .. (longest * #v > 70 and " rotate by -45" or ""))
   ctx:common(o)
   ctx:add(("plot %s using 1:2 with boxes lc rgb '%s' notitle"):format(ctx:block(table.concat(rows, "\n")), COLOURS[1]))
   return o
@@ -997,7 +1003,7 @@ local function mosaic(ctx, ims, h, w, ch, o, fname)
     end
     ctx:add(PALETTES[o.palette or "ink"] or argerror(2, fname, "unknown palette " .. q(o.palette)))
     ctx:add(("set cbrange [%s:%s]"):format(num(o.lo), num(o.hi)))
-    if not o.colorbox then ctx:add("unset colorbox") end
+    if not o.colorbox then ctx:add("unset colorbox") else ctx:add("set cbtics") end  -- unset tics took its numbers
     ctx:add(("plot %s matrix with image notitle"):format(ctx:block(table.concat(grid, "\n"))))
   else
     -- rgbimage wants x y r g b on a full grid: white between the cells
@@ -1292,6 +1298,7 @@ function kinds.surface(ctx, f, xr, yr, o)
   ctx:add(PALETTES.viridis)
   ctx:add("set pm3d depthorder border lc rgb '#404040' lw 0.3")
   ctx:add("set view 55,35")
+  ctx:add("set xyplane relative 0")  -- the x-y plane at the lowest z, not half a height below
   ctx:add("set xlabel " .. q(o.xlabel or "x"))
   ctx:add("set ylabel " .. q(o.ylabel or "y"))
   ctx:add("unset key")
@@ -1405,6 +1412,7 @@ function kinds.boundary(ctx, net, set, o)
   ctx:add(("set xrange [%s:%s]"):format(num(x0), num(x1)))
   ctx:add(("set yrange [%s:%s]"):format(num(y0), num(y1)))
   ctx:add("set size ratio -1")
+  ctx:add("set key opaque box lc rgb '#c8c8c8'")  -- the legend readable over regions and points
   ctx:common(o)
   local parts = { ctx:block(table.concat(rows, "\n")) .. " using 1:2:3 with image notitle" }
   local names = o.names or (type(set) == "table" and set.names) or nil

@@ -413,5 +413,47 @@ T.test("script works without gnuplot", function()
   T.truthy(slurp(gp):find("plot $d1", 1, true), "plot command written")
 end)
 
+-- What the doc pictures showed needed fixing (tools/doc_images.lua, make
+-- doc-images), checked in the script each plot writes: the commands that
+-- make the difference are there, and only where they should be.
+local function script_of(kind, ...)
+  local gp = path(kind .. "-look.gp")
+  local args = table.pack(...)
+  args[args.n].script = gp
+  plot[kind](table.unpack(args, 1, args.n))
+  return slurp(gp)
+end
+
+T.test("lines: series in the class colours, first blue then orange", function()
+  local s = script_of("lines", { train = { 3, 2, 1 }, val = { 4, 3, 2 }, title = "loss" })
+  T.truthy(s:find("title 'train'", 1, true) and s:find("lc rgb '#1f77b4' title 'train'", 1, true), "train blue")
+  T.truthy(s:find("lc rgb '#ff7f0e' title 'val'", 1, true), "val orange")
+end)
+
+T.test("bar: tick labels slant only when they are long", function()
+  local short = {}
+  for i = 0, 9 do short[tostring(i)] = i end
+  T.truthy(not script_of("bar", short, {}):find("rotate", 1, true), "ten digits stand upright")
+  local long = {}
+  for i = 1, 10 do long["category number " .. i] = i end
+  T.truthy(script_of("bar", long, {}):find("rotate by -45", 1, true), "ten long names slant")
+end)
+
+T.test("weights: the colour box keeps its numbers", function()
+  local s = script_of("weights", W, 28, 28, {})
+  local unset = s:find("unset tics", 1, true)
+  local cbtics = s:find("set cbtics", 1, true)
+  T.truthy(unset and cbtics and cbtics > unset, "set cbtics after unset tics")
+  T.truthy(not script_of("grid", digits(2), {}):find("set cbtics", 1, true), "no colour box, no numbers")
+end)
+
+T.test("surface sits on its base plane; scatter and boundary leave their points visible", function()
+  T.truthy(script_of("surface", function(x, y) return x * y end, { -1, 1 }, { -1, 1 }, { samples = 5 })
+           :find("set xyplane relative 0", 1, true), "xyplane")
+  T.truthy(script_of("scatter", rings(), {}):find("set offsets graph 0.04", 1, true), "margin around points")
+  T.truthy(script_of("boundary", stand_in, rings(), { resolution = 10 }):find("set key opaque", 1, true),
+           "an opaque legend over the regions")
+end)
+
 os.execute("rm -rf " .. dir)
 T.done()

@@ -1140,6 +1140,10 @@ end
 
 function kinds.heatmap(ctx, W, o)
   o = checkopts(o, 2, "heatmap")
+  if not plotcore.shape(W) then  -- a layer (table or the network's userdata): its weights
+    local ok, Wv = pcall(function() return W.W end)
+    if ok and plotcore.shape(Wv) then W = Wv end
+  end
   local r, c, v = grid_values(W, 1, "heatmap")
   local lo, hi = minmax(v)
   if lo > hi then lo, hi = 0, 0 end
@@ -1512,12 +1516,25 @@ function plot.live(trainer, opts)
     fig:multiplot{ cols = #panels, rows = 1, table.unpack(panels) }
   end
   if trainer ~= nil then
-    local ok, prev = pcall(function() return trainer.on_epoch end)
-    local hook = function(t, e, ...)
-      if ok and type(prev) == "function" then prev(t, e, ...) end
-      draw(t, e)
+    -- A deltalab trainer reads its callbacks from the table kept as the user
+    -- value of its C state (t._state), not from the trainer table, so that
+    -- is where the hook goes; any other table gets a field on_epoch.
+    local into = trainer
+    local okst, st = pcall(function() return trainer._state end)
+    if okst and type(st) == "userdata" then
+      local uv = debug.getuservalue(st, 1)
+      if type(uv) == "table" then into = uv end
     end
-    pcall(function() trainer.on_epoch = hook end)
+    local ok, prev = pcall(function() return into.on_epoch end)
+    local hook = function(t, e, ...)
+      local go_on = true
+      if ok and type(prev) == "function" then go_on = prev(t, e, ...) end
+      draw(t, e)
+      return go_on  -- the trainer's own callback still decides whether to stop
+    end
+    if not pcall(function() into.on_epoch = hook end) then
+      argerror(1, "live", "trainer whose on_epoch can be set expected, got " .. typename(trainer))
+    end
   end
   return draw, fig
 end

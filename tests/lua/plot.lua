@@ -349,6 +349,51 @@ else
     fig:close()
   end)
 
+  T.test("live with a real trainer: a picture per epoch, one gnuplot, callbacks kept", function()
+    -- the trainer keeps its callbacks in its C state, not in the trainer
+    -- table: the hook must reach them, or nothing is ever drawn
+    local set = data.moons{ n = 100, seed = 1 }
+    local net = network{ 2, { 8, "tanh" }, { 2, "softmax" }, cost = "log_likelihood", seed = 1 }
+    local own, sizes = 0, {}
+    local p = path("live-real.png")
+    local t = trainer{ net = net, train = set, validation = set, epochs = 4, progress = false,
+                       on_epoch = function(_, e) own = own + 1; return e < 3 end }
+    local _, fig = plot.live(t, { output = p, size = { 400, 200 } })
+    local pid
+    local hooked = debug.getuservalue(t._state, 1).on_epoch
+    debug.getuservalue(t._state, 1).on_epoch = function(tt, e)
+      local go_on = hooked(tt, e)
+      sizes[e] = exists(p) and #slurp(p) or 0
+      pid = pid or fig.proc:pid()
+      T.eq(fig.proc:pid(), pid, "same gnuplot at epoch " .. e)
+      return go_on
+    end
+    t:run()
+    T.eq(own, 3, "the trainer's own on_epoch ran each epoch")
+    T.eq(t.stopped, "callback", "its false still stops training")
+    T.eq(#sizes, 3, "a picture after each of the 3 epochs")
+    for e = 1, 3 do T.truthy(sizes[e] > 1000, ("epoch %d: %d bytes"):format(e, sizes[e])) end
+    T.eq(png_size(p), 400, "width")
+    not_blank(p)
+    fig:close()
+  end)
+
+  T.test("heatmap and weights of a network's layer (userdata)", function()
+    local net = network{ 3, 2, seed = 1 }
+    local p = path("layer.gp")
+    plot.heatmap(net.layers[1], { script = p })
+    local s = slurp(p)
+    local W = net.layers[1].W
+    local row = s:match("%$d1 << EOD\n([^\n]*)")
+    local j = 0
+    for x in (row or ""):gmatch("%S+") do
+      j = j + 1
+      T.near(tonumber(x), W:get(1, j), 1e-5, "W[1][" .. j .. "]")  -- 7 significant digits written
+    end
+    T.eq(j, 3, "first row of W is the first data row")
+    plot.weights(net.layers[1], 1, 3, { script = p })
+  end)
+
   T.test("argument errors name the argument", function()
     T.checkerror("bad argument #1 to 'lines' (table expected, got number)", plot.lines, 5)
     T.checkerror("bad argument #1 to 'image' (900 values do not make a 28x28 image", plot.image, matrix.zeros(30, 30), 28, 28)

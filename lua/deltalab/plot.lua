@@ -548,6 +548,14 @@ local function emit(fig, fname, ctx, o)
     if not fig.quiet then io.stdout:write(out); io.stdout:flush() end
     return fig
   end
+  if kind == "text" or fmt == "txt" then
+    -- in characters a grid is rows of dots and colons that bury the curves
+    local kept = {}
+    for _, l in ipairs(ctx.lines) do
+      if not l:match("^set grid") then kept[#kept + 1] = l end
+    end
+    body = table.concat(kept, "\n")
+  end
   local cmds, tmp, final = terminal_commands(fig, o, kind, fmt, dest, fname)
   local text = table.concat(cmds, "\n") .. "\nreset\n" .. body .. (tmp and "\nunset output" or "")
   local ok, out, said = pcall(execute, fig, fname, text, o.timeout)

@@ -212,6 +212,7 @@ else
     T.truthy(s:find("+---", 1, true), "axis border")
     T.truthy(s:find("0.9", 1, true) and s:find("1.5", 1, true), "tick labels")
     T.truthy(s:find("train", 1, true), "legend")
+    T.truthy(not s:find(":....", 1, true), "no grid of dots over the curve")
     fig:close()
   end)
 

@@ -271,7 +271,9 @@ local function text_size(o)
   if o.size then return math.floor(o.size[1]), math.floor(o.size[2]) end
   local cols = tonumber(getenv("COLUMNS") or "") or 80
   local lines = tonumber(getenv("LINES") or "") or 25
-  return math.max(40, math.min(cols, 200)) - 1, math.max(15, math.min(lines - 1, 60))
+  -- the terminal's size, but no bigger than 120x40: a loss curve that
+  -- fills a 250-column screen scrolls the session away and reads no better
+  return math.max(40, math.min(cols, 121)) - 1, math.max(15, math.min(lines - 1, 40))
 end
 
 -- The terminal commands for a destination; returns them, the file gnuplot
@@ -575,6 +577,11 @@ local function emit(fig, fname, ctx, o)
       os.remove(tmp)
       error(("%s: cannot write %s: %s"):format(fname, final, rerr), 0)
     end
+  end
+  if kind == "text" then
+    -- dumb starts each page with a form feed (^L in a log) and pads every
+    -- line to the full width (lines that wrap when the window narrows)
+    out = out:gsub("^\f", ""):gsub(" +\n", "\n")
   end
   fig.text = out
   if #out > 0 and not fig.quiet then

@@ -1149,6 +1149,20 @@ function kinds.weights(ctx, layer, h, w, o)
                               colorbox = o.colorbox == nil and ch == 1 or o.colorbox,
                               normalize = ch == 3 }, { __index = o })
   opts.lo, opts.hi = value_range(ims, opts)
+  if o.range then
+    opts.lo, opts.hi = range_arg(o.range, 4, "weights")
+  elseif opts.palette == "diverging" and ch == 1 then
+    -- ±(99th percentile of |w|) rather than ±max|w|: a handful of large
+    -- weights would otherwise wash every neuron's picture out to near white
+    -- (those few are drawn in the full colour of the scale's end)
+    local a = {}
+    for _, im in ipairs(ims) do
+      for i = 1, #im do local x = math.abs(im[i]); if x == x then a[#a + 1] = x end end
+    end
+    table.sort(a)
+    local m = a[math.max(1, math.ceil(#a * 0.99))] or 0
+    if m > 0 then opts.lo, opts.hi = -m, m end
+  end
   mosaic(ctx, ims, h, w, ch, opts, "weights")
   return o
 end

@@ -493,6 +493,20 @@ T.test("weights: the colour box keeps its numbers", function()
   T.truthy(not script_of("grid", digits(2), {}):find("set cbtics", 1, true), "no colour box, no numbers")
 end)
 
+T.test("weights: one huge weight does not wash the pictures out", function()
+  -- 2 neurons of 100 weights: ±0.01·k for k = 1..100, except one weight of
+  -- 50. The scale ends at the 99th percentile of |w| (198 of 200 sorted
+  -- values: 0.99), not at 50; range = {lo, hi} still sets it by hand.
+  local M = matrix.zeros(2, 100)
+  for i = 1, 2 do for j = 1, 100 do M:set(i, j, (i == 1 and 1 or -1) * 0.01 * j) end end
+  M:set(1, 100, 50)
+  local s = script_of("weights", M, 10, 10, {})
+  local lo, hi = s:match("set cbrange %[(%S+):(%S+)%]")
+  T.near(tonumber(hi), 0.99, 1e-6, "top of the scale")
+  T.near(tonumber(lo), -0.99, 1e-6, "bottom of the scale")
+  T.truthy(script_of("weights", M, 10, 10, { range = { -2, 3 } }):find("set cbrange [-2:3]", 1, true), "range option")
+end)
+
 T.test("surface sits on its base plane; scatter and boundary leave their points visible", function()
   T.truthy(script_of("surface", function(x, y) return x * y end, { -1, 1 }, { -1, 1 }, { samples = 5 })
            :find("set xyplane relative 0", 1, true), "xyplane")

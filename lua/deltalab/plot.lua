@@ -848,7 +848,10 @@ function kinds.scatter(ctx, X, y, o)
   local xs, labels = points_of(X, y, "scatter")
   if #xs == 0 then argerror(1, "scatter", "no points") end
   ctx:add("set grid")
-  ctx:add("set offsets graph 0.04, graph 0.04, graph 0.04, graph 0.04")  -- no point cut by the border
+  -- the points' own range plus a margin (no point cut by the border, and
+  -- no rounding out to the next tic, which shrank the cloud)
+  ctx:add("set autoscale fix")
+  ctx:add("set offsets graph 0.04, graph 0.04, graph 0.04, graph 0.04")
   ctx:common(o)
   local names = o.names or (type(X) == "table" and X.names) or nil
   local parts = class_points(ctx, xs, labels, names)
@@ -1445,7 +1448,7 @@ function kinds.boundary(ctx, net, set, o)
   ctx:add(("set xrange [%s:%s]"):format(num(x0), num(x1)))
   ctx:add(("set yrange [%s:%s]"):format(num(y0), num(y1)))
   ctx:add("set size ratio -1")
-  ctx:add("set key opaque box lc rgb '#c8c8c8'")  -- the legend readable over regions and points
+  ctx:add("set key below")  -- over the regions a legend would be hard to read and hide points
   ctx:common(o)
   local parts = { ctx:block(table.concat(rows, "\n")) .. " using 1:2:3 with image notitle" }
   local names = o.names or (type(set) == "table" and set.names) or nil

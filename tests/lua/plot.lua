@@ -510,9 +510,11 @@ end)
 T.test("surface sits on its base plane; scatter and boundary leave their points visible", function()
   T.truthy(script_of("surface", function(x, y) return x * y end, { -1, 1 }, { -1, 1 }, { samples = 5 })
            :find("set xyplane relative 0", 1, true), "xyplane")
-  T.truthy(script_of("scatter", rings(), {}):find("set offsets graph 0.04", 1, true), "margin around points")
-  T.truthy(script_of("boundary", stand_in, rings(), { resolution = 10 }):find("set key opaque", 1, true),
-           "an opaque legend over the regions")
+  local sc = script_of("scatter", rings(), {})
+  T.truthy(sc:find("set offsets graph 0.04", 1, true), "margin around points")
+  T.truthy(sc:find("set autoscale fix", 1, true), "not rounded out to the next tic")
+  T.truthy(script_of("boundary", stand_in, rings(), { resolution = 10 }):find("set key below", 1, true),
+           "the legend below the regions, not over them")
 end)
 
 os.execute("rm -rf " .. dir)

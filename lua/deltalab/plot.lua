@@ -361,6 +361,9 @@ local function complaints(said)
     local msg = line:match("^%s*(.-)%s*$")
     if msg:find("matrix contains missing or undefined values", 1, true) then
       -- expected: the blank pixels between the cells of a grid are NaN
+    elseif msg:find("empty [xyz]2? range %[") then
+      -- a flat series (one epoch of plot.live, a constant): gnuplot widens
+      -- the range itself, which is right, and need not say so every time
     elseif msg:lower():find("warning:", 1, true) then
       warns[#warns + 1] = msg:gsub("^line %d+:%s*", "")
     elseif msg:match("^line %d+: ") or msg:match("^\"[^\"]*\" line %d+: ") then

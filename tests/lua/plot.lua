@@ -379,6 +379,27 @@ else
     fig:close()
   end)
 
+  T.test("live as a trainer option: on_epoch = plot.live{output = ...}", function()
+    local p = path("live-option.png")
+    local draw, fig = plot.live{ output = p, size = { 300, 200 } }
+    local t = trainer{ net = network{ 2, { 4, "tanh" }, { 2, "softmax" }, cost = "log_likelihood", seed = 1 },
+                       train = data.moons{ n = 60, seed = 2 }, epochs = 2, progress = false, on_epoch = draw }
+    t:run()
+    T.eq(select(2, png_size(p)), 200, "drawn after the epochs")
+    not_blank(p)
+    fig:close()
+  end)
+
+  T.test("a flat series draws without gnuplot's warning about an empty range", function()
+    local exe = os.getenv("DELTALAB") or "./deltalab"
+    local p = io.popen(("%s -e \"plot.lines{a = {0.25}, output = '%s'}; plot.lines{b = {2, 2, 2}, output = '%s'}\" 2>&1"):format(
+      exe, path("flat.png"), path("flat.png")))
+    local out = p:read("a")
+    T.truthy(p:close(), "the program succeeds")
+    T.eq(out, "", "nothing printed")
+    T.truthy(exists(path("flat.png")), "drawn")
+  end)
+
   T.test("heatmap and weights of a network's layer (userdata)", function()
     local net = network{ 3, 2, seed = 1 }
     local p = path("layer.gp")

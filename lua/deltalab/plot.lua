@@ -343,6 +343,10 @@ local function start(fig, fname)
     error(fname .. ": cannot start gnuplot: " .. err, 0)
   end
   fig.proc = proc
+  if fig.closed then  -- drawn in after close: closeall must know it again
+    fig.closed = nil
+    state.figures[fig.id] = fig
+  end
   fig.serial = (fig.serial or 0) + 1
   local marker = ("deltalab-ready-%d-%d"):format(fig.id, fig.serial)
   proc:send("set encoding utf8\nprint GPVAL_TERMINALS\nprint '" .. marker .. "'\n")

@@ -436,6 +436,14 @@ else
     T.truthy(gnuplot_children() >= before + 3, "three more gnuplot processes")
     plot.closeall()
     T.eq(gnuplot_children(), before, "gnuplot processes after closeall")
+    -- a figure drawn in after its close has a gnuplot again, and closeall ends it
+    local g = plot.figure{ quiet = true }
+    g:gnuplot("print 1")
+    g:close()
+    g:gnuplot("print 2")
+    T.eq(gnuplot_children(), before + 1, "the closed figure's new gnuplot")
+    plot.closeall()
+    T.eq(gnuplot_children(), before, "gnuplot processes after closeall")
     -- a figure that is only dropped is reaped by the collector
     local f = plot.figure{ quiet = true }
     f:gnuplot("print 1")

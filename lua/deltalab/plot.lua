@@ -698,7 +698,7 @@ end
 -- call this last); does nothing when the figure draws to a file or text.
 function figure:show()
   checkfig(self, "show")
-  if self.proc and not self.dest and has_display() and window_terminal() then
+  if self.proc and (self.dest == nil or self.dest == "window") and has_display() and window_terminal() then
     execute(self, "show", "pause mouse close", 0)
   end
   return self

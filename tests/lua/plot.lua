@@ -226,6 +226,14 @@ else
     fig:close()
   end)
 
+  T.test("sixel output: a DCS sixel sequence of the requested size", function()
+    local fig = plot.figure{ output = "sixel", quiet = true, size = { 200, 100 } }
+    fig:lines{ a = { 1, 2, 3 } }
+    T.truthy(fig.text:find('^\27Pq"1;1;200;100'), "sixel header with raster 200x100")
+    T.truthy(fig.text:find("\27\\%s*$"), "string terminator at the end")
+    fig:close()
+  end)
+
   T.test(".txt output writes the text picture to a file", function()
     local p = path("loss.txt")
     KINDS[1][2]{ output = p }

@@ -1214,6 +1214,20 @@ function kinds.heatmap(ctx, W, o)
   end
   ctx:add("unset key")
   ctx:common(o)
+  if o.values then
+    -- each value written in its cell (hand-worked examples, number by
+    -- number): white on the dark ends of the diverging scale, else black
+    if r * c > 400 then argerror(2, "heatmap", ("option values: %dx%d is more than 400 cells"):format(r, c)) end
+    local diverging = (o.palette or "diverging") == "diverging"
+    for i = 1, r do
+      for j = 1, c do
+        local x = v[(i - 1) * c + j]
+        local ink = diverging and math.abs(x) / m > 0.6 and "#ffffff" or "#000000"
+        ctx:add(("set label %s at %d,%d center front textcolor rgb '%s'"):format(
+          q(("%.3g"):format(x)), j, i, ink))
+      end
+    end
+  end
   -- in a text terminal a small matrix is drawn with each value as a block
   -- of characters (f lines and 4f columns), so that 2x3 is still visible
   local f = math.max(1, math.min(4, 60 // (4 * c), 24 // r))

@@ -92,8 +92,10 @@ print(("training time %.1f s: %.0f samples/s"):format(secs, h.epochs * #train / 
 
 local show = cli.plots(opt, "mnist_deep")
 show("curves", "multiplot", { cols = 2,
-  { "lines", { train = h.train_loss, test = h.val_loss, title = "loss (log-likelihood)", xlabel = "epoch" } },
-  { "lines", { train = h.train_acc, test = h.val_acc, title = "accuracy", xlabel = "epoch" } } })
+  { "lines", { train = h.train_loss, test = h.val_loss, order = { "train", "test" },
+               title = "loss (log-likelihood)", xlabel = "epoch" } },
+  { "lines", { train = h.train_acc, test = h.val_acc, order = { "train", "test" },
+               title = "accuracy", xlabel = "epoch", legend = "bottom right" } } })
 
 -- Online versus mini-batch: the same network from the same start, trained at
 -- each batch size for the same number of epochs (so the same samples seen).

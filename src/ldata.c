@@ -56,17 +56,20 @@ static int *checkpositions(lua_State *L, int i, int limit, int *n, const char *w
     return p;
 }
 
-/* idx(path [, scale]) -> X, dims */
+/* idx(path [, scale [, limit]]) -> X, dims (X holds at most limit items;
+ * dims are the file's) */
 static int d_idx(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
+    lua_Integer limit = luaL_optinteger(L, 3, MAT_MAX_DIM);
+    luaL_argcheck(L, limit >= 0, 3, "limit must be >= 0");
     char err[DATA_ERRLEN];
     idx_info info;
     if (data_idx_info(path, &info, err))
         return luaL_error(L, "%s: %s", path, err);
     int scale = lua_isnoneornil(L, 2) ? info.type == IDX_U8 && info.ndim >= 2
                                       : lua_toboolean(L, 2);
-    mat *X = dl_newmatrix(L, info.rows, info.cols);
+    mat *X = dl_newmatrix(L, limit < info.rows ? (int)limit : info.rows, info.cols);
     if (data_idx_read(path, &info, *X, scale, err))
         return luaL_error(L, "%s: %s", path, err);
     lua_createtable(L, info.ndim, 0);

@@ -620,6 +620,7 @@ static int n_gradcheck(lua_State *L)
     luaL_checkany(L, 2);
     luaL_checkany(L, 3);
     double eps = 0;
+    lua_Integer max = 1000;   /* per W and per b: a big network stays seconds */
     if (!lua_isnoneornil(L, 4)) {
         luaL_checktype(L, 4, LUA_TTABLE);
         lua_getfield(L, 4, "eps");
@@ -629,21 +630,41 @@ static int n_gradcheck(lua_State *L)
                 return luaL_error(L, "network:gradcheck: eps must be in (0, 1)");
         }
         lua_pop(L, 1);
+        if (lua_getfield(L, 4, "max") != LUA_TNIL) {
+            int ok;
+            max = lua_tointegerx(L, -1, &ok);
+            if (!ok || max < 1)
+                return luaL_error(L, "network:gradcheck: max must be a positive integer");
+        }
+        lua_pop(L, 1);
+        if (lua_getfield(L, 4, "all") != LUA_TNIL && lua_toboolean(L, -1))
+            max = 0;
+        lua_pop(L, 1);
     }
     set_input(L, n, 2, "network:gradcheck");
     for (int l = 0; l < n->L; l++) net_forward_layer(n, l);
     mat T = get_target(L, n, 3, "network:gradcheck");
     double eW[NET_MAX_LAYERS], eb[NET_MAX_LAYERS];
-    dl_status s = net_gradcheck(n, n->x, T, eps, eW, eb);
+    dl_status s = net_gradcheck_some(n, n->x, T, eps, (long)max, eW, eb);
     if (s != DL_OK)
         return status_error(L, "network:gradcheck", s);
     lua_createtable(L, n->L, 0);
     for (int l = 0; l < n->L; l++) {
-        lua_createtable(L, 0, 2);
+        layer *ly = &n->layers[l];
+        lua_Integer nW = (lua_Integer)mat_size(ly->W), nb = ly->n_out;
+        lua_createtable(L, 0, 6);
         lua_pushnumber(L, eW[l]);
         lua_setfield(L, -2, "W");
         lua_pushnumber(L, eb[l]);
         lua_setfield(L, -2, "b");
+        lua_pushinteger(L, max > 0 && max < nW ? max : nW);
+        lua_setfield(L, -2, "checked_W");
+        lua_pushinteger(L, nW);
+        lua_setfield(L, -2, "count_W");
+        lua_pushinteger(L, max > 0 && max < nb ? max : nb);
+        lua_setfield(L, -2, "checked_b");
+        lua_pushinteger(L, nb);
+        lua_setfield(L, -2, "count_b");
         lua_rawseti(L, -2, l + 1);
     }
     return 1;

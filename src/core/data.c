@@ -302,8 +302,8 @@ static void idx_decode(float *out, const unsigned char *in, size_t n, int type,
 
 dl_status data_idx_read(const char *path, const idx_info *want, mat X, int scale, char *err)
 {
-    if (X.rows != want->rows || X.cols != want->cols)
-        return fail(err, DL_ESHAPE, "matrix is %dx%d, the file needs %dx%d", X.rows, X.cols,
+    if (X.rows > want->rows || X.cols != want->cols)
+        return fail(err, DL_ESHAPE, "matrix is %dx%d, the file holds %dx%d", X.rows, X.cols,
                     want->rows, want->cols);
     source s;
     dl_status st = source_open(&s, path, err);
@@ -325,7 +325,7 @@ dl_status data_idx_read(const char *path, const idx_info *want, mat X, int scale
     if (!st) {
         float lut[256];
         scale_table(lut, scale && info.type == IDX_U8);
-        size_t total = (size_t)info.rows * info.cols, done = 0;
+        size_t total = (size_t)X.rows * info.cols, done = 0;
         size_t per = CHUNK / (size_t)info.elsize;
         int r = 0, c = 0;
         while (done < total) {
@@ -356,7 +356,7 @@ dl_status data_idx_read(const char *path, const idx_info *want, mat X, int scale
             }
             done += n;
         }
-        if (!st)
+        if (!st && X.rows == info.rows)
             st = source_expect_end(&s, err);
     }
     free(buf);

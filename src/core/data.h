@@ -43,7 +43,8 @@ typedef struct idx_info {
  * that the (uncompressed) length is exactly header + elements. */
 dl_status data_idx_info(const char *path, idx_info *info, char *err);
 /* Read the elements of the IDX file described by info into X (info->rows ×
- * info->cols); with scale, unsigned bytes become byte/255 (fp32, in [0, 1]). */
+ * info->cols, or fewer rows to read only the first items); with scale,
+ * unsigned bytes become byte/255 (fp32, in [0, 1]). */
 dl_status data_idx_read(const char *path, const idx_info *info, mat X, int scale, char *err);
 
 /* Bytes in one CIFAR-10 record: a label byte, then 1024 R, 1024 G, 1024 B. */

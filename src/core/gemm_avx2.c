@@ -19,13 +19,16 @@
  *
  * Block sizes for AMD Zen 5 (this machine: L1d 48 KiB 12-way, L2 1 MiB 8-way
  * per core, large shared L3):
- *   KC = 256  a kc×NR B sliver is 16 KiB and an MR×kc A sliver 6 KiB, so both
+ *   KC = 384  a kc×NR B sliver is 24 KiB and an MR×kc A sliver 9 KiB, so both
  *             stay in L1 while the kernel streams through them;
- *   MC = 144  the packed MC×KC A block is 144 KiB, well inside L2 (it is reused
+ *   MC = 144  the packed MC×KC A block is 216 KiB, well inside L2 (it is reused
  *             for every NR-column sliver of the B block);
- *   NC = 3072 the packed KC×NC B block is 3 MiB, in L3, reused for every MC
+ *   NC = 3072 the packed KC×NC B block is 4.5 MiB, in L3, reused for every MC
  *             block; large enough that the training products (N ≤ 3136) need
  *             only one or two B blocks.
+ * Chosen by a sweep of KC in {256, 384, 512} × MC in {72, 144, 288} on square
+ * 512..2048 and the batch-32 products (tests/bench/gemm.c): KC = 384 was best
+ * for the batch-32 products by 5-10 %, and all were within noise on squares.
  * K and M are cut into equal blocks no larger than KC / MC (784 → 4×196, not
  * 256+256+256+16), so no block is a sliver that costs a full C pass.
  */
@@ -36,7 +39,7 @@
 #include <string.h>
 
 enum { MR = 6, NR = 16 };
-enum { KC = 256, MC = 144, NC = 3072 };
+enum { KC = 384, MC = 144, NC = 3072 };
 
 /* One operand as the algorithm sees it: op(X)(i, k) (see at()). */
 typedef struct operand {
@@ -71,47 +74,55 @@ static int block_size(int n, int max, int unit)
 
 /*
  * Micro-kernel contract:
- *   Ap  packed MR×kc sliver, Ap[k*MR + r] = op(A)(r, k), 32-byte aligned;
- *   Bp  packed kc×NR sliver, Bp[k*NR + c] = op(B)(k, c), 32-byte aligned;
- *   C   a full MR×NR tile, row stride ldc, any alignment;
+ *   a   MR row pointers into op(A) with a[r][k*astep] = op(A)(r, k): a packed
+ *       MR×kc sliver (a[r] = Ap + r, astep = MR), or rows in place (astep = 1);
+ *   Bp  kc×NR sliver, Bp[k*ldbp + c] = op(B)(k, c): packed (ldbp = NR), or
+ *       B itself when op(B) = B and M is small (ldbp = ldb, see gemm_blocked);
+ *   C   a tile of mr×NR (mr ≤ MR) with row stride ldc, any alignment;
  *   kc >= 1.
- * Computes C = alpha·Ap·Bp + beta·C. When beta == 0, C is written only.
- * Per k: two B loads, six broadcasts, twelve independent FMAs — enough to
- * cover the FMA latency (4 cycles) on both FMA pipes (2×4 = 8 in flight).
+ * Computes C = alpha·Ap·Bp + beta·C on the first mr rows. When beta == 0, C
+ * is written only. Per k: two B loads, mr broadcasts, 2·mr independent FMAs —
+ * at mr = 6, twelve, enough to cover the FMA latency (4 cycles) on both FMA
+ * pipes (2×4 = 8 in flight).
+ *
+ * mr is a compile-time constant wherever this is inlined: kernel_6x16 is the
+ * full tile; kernel_rows lets the compiler specialise it for the bottom
+ * border (M = 32 is five full slivers and one of 2 rows: running that one at
+ * 2/6 of the cost, not 6/6, is worth 10 % on a batch of 32).
  */
-static void kernel_6x16(int kc, const float *restrict Ap, const float *restrict Bp,
-                        float alpha, float beta, float *restrict C, int ldc)
+static inline __attribute__((always_inline)) void
+tile_kernel(const int mr, int kc, const float *const a[MR], const int astep,
+            const float *restrict Bp, int ldbp, float alpha, float beta, float *restrict C, int ldc)
 {
     __m256 c[MR][2];
 #pragma GCC unroll 6
-    for (int r = 0; r < MR; r++) {
+    for (int r = 0; r < mr; r++) {
         c[r][0] = c[r][1] = _mm256_setzero_ps();
         _mm_prefetch((const char *)(C + (size_t)r * ldc), _MM_HINT_T0);
         _mm_prefetch((const char *)(C + (size_t)r * ldc + NR - 1), _MM_HINT_T0);
     }
 #pragma GCC unroll 4
     for (int k = 0; k < kc; k++) {
-        __m256 b0 = _mm256_load_ps(Bp), b1 = _mm256_load_ps(Bp + 8);
+        __m256 b0 = _mm256_loadu_ps(Bp), b1 = _mm256_loadu_ps(Bp + 8);
 #pragma GCC unroll 6
-        for (int r = 0; r < MR; r++) {
-            __m256 a = _mm256_broadcast_ss(Ap + r);
-            c[r][0] = _mm256_fmadd_ps(a, b0, c[r][0]);
-            c[r][1] = _mm256_fmadd_ps(a, b1, c[r][1]);
+        for (int r = 0; r < mr; r++) {
+            __m256 ar = _mm256_broadcast_ss(a[r] + (size_t)k * astep);
+            c[r][0] = _mm256_fmadd_ps(ar, b0, c[r][0]);
+            c[r][1] = _mm256_fmadd_ps(ar, b1, c[r][1]);
         }
-        Ap += MR;
-        Bp += NR;
+        Bp += ldbp;
     }
     __m256 va = _mm256_set1_ps(alpha);
     if (beta == 0) {
 #pragma GCC unroll 6
-        for (int r = 0; r < MR; r++) {
+        for (int r = 0; r < mr; r++) {
             _mm256_storeu_ps(C + (size_t)r * ldc, _mm256_mul_ps(va, c[r][0]));
             _mm256_storeu_ps(C + (size_t)r * ldc + 8, _mm256_mul_ps(va, c[r][1]));
         }
     } else {
         __m256 vb = _mm256_set1_ps(beta);
 #pragma GCC unroll 6
-        for (int r = 0; r < MR; r++) {
+        for (int r = 0; r < mr; r++) {
             float *cr = C + (size_t)r * ldc;
             _mm256_storeu_ps(cr, _mm256_fmadd_ps(va, c[r][0], _mm256_mul_ps(vb, _mm256_loadu_ps(cr))));
             _mm256_storeu_ps(cr + 8, _mm256_fmadd_ps(va, c[r][1], _mm256_mul_ps(vb, _mm256_loadu_ps(cr + 8))));
@@ -119,13 +130,45 @@ static void kernel_6x16(int kc, const float *restrict Ap, const float *restrict 
     }
 }
 
-/* A tile of mr×nr (≤ MR×NR) at the border: the kernel writes into an aligned
- * stack tile, and only the mr×nr corner is merged into C. */
+/* noinline: inlined into a loop nest, the kernel competes for the 16 ymm
+ * registers with the caller's values and spills an accumulator. */
+static __attribute__((noinline)) void kernel_6x16(int kc, const float *Ap, const float *Bp, int ldbp, float alpha,
+                        float beta, float *C, int ldc)
+{
+    const float *a[MR] = { Ap, Ap + 1, Ap + 2, Ap + 3, Ap + 4, Ap + 5 };
+    tile_kernel(MR, kc, a, MR, Bp, ldbp, alpha, beta, C, ldc);
+}
+
+/* The same kernel reading op(A) in place from MR row pointers, each row
+ * contiguous in k (astep = 1): gemm_small_nt's A side is B's rows. */
+static __attribute__((noinline)) void kernel_rowptr(int kc, const float *const a[MR], const float *Bp, float *C)
+{
+    tile_kernel(MR, kc, a, 1, Bp, NR, 1.0f, 0.0f, C, NR);
+}
+
+/* The kernel on the first mr (1..MR) rows of the sliver. */
+static __attribute__((noinline)) void kernel_rows(int mr, int kc, const float *Ap, const float *Bp, int ldbp,
+                        float alpha, float beta, float *C, int ldc)
+{
+    const float *a[MR] = { Ap, Ap + 1, Ap + 2, Ap + 3, Ap + 4, Ap + 5 };
+    switch (mr) {
+    case 1: tile_kernel(1, kc, a, MR, Bp, ldbp, alpha, beta, C, ldc); break;
+    case 2: tile_kernel(2, kc, a, MR, Bp, ldbp, alpha, beta, C, ldc); break;
+    case 3: tile_kernel(3, kc, a, MR, Bp, ldbp, alpha, beta, C, ldc); break;
+    case 4: tile_kernel(4, kc, a, MR, Bp, ldbp, alpha, beta, C, ldc); break;
+    case 5: tile_kernel(5, kc, a, MR, Bp, ldbp, alpha, beta, C, ldc); break;
+    default: tile_kernel(MR, kc, a, MR, Bp, ldbp, alpha, beta, C, ldc); break;
+    }
+}
+
+/* A tile of mr×nr (≤ MR×NR) at the right border: the kernel writes its mr
+ * rows into an aligned stack tile, and only the mr×nr corner is merged into
+ * C. (A full-width tile at the bottom border needs no copy: kernel_rows.) */
 static void edge_tile(int mr, int nr, int kc, const float *Ap, const float *Bp,
                       float alpha, float beta, float *C, int ldc)
 {
     _Alignas(32) float t[MR * NR];
-    kernel_6x16(kc, Ap, Bp, alpha, 0.0f, t, NR);
+    kernel_rows(mr, kc, Ap, Bp, NR, alpha, 0.0f, t, NR);
     for (int i = 0; i < mr; i++)
         for (int j = 0; j < nr; j++) {
             float *c = &C[(size_t)i * ldc + j];
@@ -195,6 +238,7 @@ static void pack_B(float *restrict Bp, operand B, int k0, int kc, int j0, int nc
         if (!B.t) {  /* op(B)(k, j) = B[k][j]: NR contiguous floats per k */
             const float *src = B.p + (size_t)k0 * B.ld + j0 + s;
             for (int k = 0; k < kc; k++, src += B.ld) {
+                _mm_prefetch((const char *)(src + 8 * (size_t)B.ld), _MM_HINT_T0);
                 if (cols == NR) {
                     _mm256_store_ps(Bp + k * NR, _mm256_loadu_ps(src));
                     _mm256_store_ps(Bp + k * NR + 8, _mm256_loadu_ps(src + 8));
@@ -213,7 +257,10 @@ static void pack_B(float *restrict Bp, operand B, int k0, int kc, int j0, int nc
                 for (int h = 0; h < 2; h++) {
                     __m256 r[8];
                     const float *src = B.p + (size_t)(j0 + s + 8 * h) * B.ld + k0 + k;
-                    for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(src + (size_t)i * B.ld);
+                    for (int i = 0; i < 8; i++) {
+                        _mm_prefetch((const char *)(src + (size_t)i * B.ld + 64), _MM_HINT_T0);
+                        r[i] = _mm256_loadu_ps(src + (size_t)i * B.ld);
+                    }
                     transpose8(r);
                     for (int i = 0; i < 8; i++) _mm256_store_ps(Bp + (k + i) * NR + 8 * h, r[i]);
                 }
@@ -232,31 +279,94 @@ static void pack_B(float *restrict Bp, operand B, int k0, int kc, int j0, int nc
 /* C (M×N) = alpha·op(A)·op(B) + beta·C, sequentially, packing into Ap (MC×KC
  * floats) and Bp (KC×NC floats). Loop order jc → pc → ic → jr → ir: the B
  * block is packed once per (jc, pc) and reused by every A block; inside,
- * a B sliver stays in L1 while the ir loop runs the A slivers past it. */
+ * a B sliver stays in L1 while the ir loop runs the A slivers past it.
+ *
+ * When op(B) = B and M ≤ DIRECT_M, full-width B slivers are not packed: the
+ * kernel reads 16 floats of each row of B in place (ldbp = ldb). Packing
+ * costs about as much per element as DIRECT_M/16 kernel cycles, so for a
+ * batch of 32 it was a fifth of the time; only the ragged right sliver is
+ * still packed, for its zero padding. */
+#define DIRECT_M 48
+
 static void gemm_blocked(int M, int N, int K, float alpha, operand A, operand B,
                          float beta, float *C, int ldc, float *Ap, float *Bp)
 {
     int kb = block_size(K, KC, 1), mb = block_size(M, MC, MR);
+    int direct = !B.t && M <= DIRECT_M;
     for (int jc = 0; jc < N; jc += NC) {
         int nc = imin(NC, N - jc);
+        int nfull = direct ? nc / NR * NR : 0;  /* columns read in place */
         for (int pc = 0; pc < K; pc += kb) {
             int kc = imin(kb, K - pc);
             float bet = pc == 0 ? beta : 1.0f;  /* later depth blocks accumulate */
-            pack_B(Bp, B, pc, kc, jc, nc);
+            if (nc > nfull)
+                pack_B(Bp + (size_t)nfull * kc, B, pc, kc, jc + nfull, nc - nfull);
             for (int ic = 0; ic < M; ic += mb) {
                 int mc = imin(mb, M - ic);
                 pack_A(Ap, A, ic, mc, pc, kc);
                 for (int jr = 0; jr < nc; jr += NR) {
                     const float *bp = Bp + (size_t)jr * kc;
+                    int ldbp = NR;
+                    if (jr < nfull) {
+                        bp = B.p + (size_t)pc * B.ld + jc + jr;
+                        ldbp = B.ld;
+                    }
                     for (int ir = 0; ir < mc; ir += MR) {
                         const float *ap = Ap + (size_t)ir * kc;
                         float *c = C + (size_t)(ic + ir) * ldc + jc + jr;
                         int mr = imin(MR, mc - ir), nr = imin(NR, nc - jr);
                         if (mr == MR && nr == NR)
-                            kernel_6x16(kc, ap, bp, alpha, bet, c, ldc);
+                            kernel_6x16(kc, ap, bp, ldbp, alpha, bet, c, ldc);
+                        else if (nr == NR)
+                            kernel_rows(mr, kc, ap, bp, ldbp, alpha, bet, c, ldc);
                         else
                             edge_tile(mr, nr, kc, ap, bp, alpha, bet, c, ldc);
                     }
+                }
+            }
+        }
+    }
+}
+
+/* C = alpha·op(A)·Bᵀ + beta·C for small M (a batch through a layer, A·Wᵀ),
+ * computed as its transpose Cᵀ = B·op(A)ᵀ so that B's rows, already
+ * contiguous in k, feed the kernel's broadcast side in place: nothing of the
+ * big operand is packed or transposed. Only op(A)ᵀ (kc × M, small) is packed,
+ * into NR-wide slivers. Each 6×16 tile of Cᵀ goes through a stack tile and is
+ * written transposed into C: 96 stores per kc·MR·NR multiply-adds. */
+/* Depth block of gemm_small_nt: far larger than KC, since every depth block
+ * costs a transposed write-back of C. Up to 4096 the op(A)ᵀ slivers (≤ 48
+ * columns) fit in L2 and in the scratch PACK_FLOATS provides; measured 91 →
+ * 100 GFLOPS on 32×3136×784 against KC. */
+#define KC_NT 4096
+_Static_assert((size_t)48 * KC_NT <= PACK_FLOATS, "op(A)ᵀ slivers must fit in the scratch");
+
+static void gemm_small_nt(int M, int N, int K, float alpha, operand A, operand B,
+                          float beta, float *C, int ldc, float *Bp)
+{
+    int kb = block_size(K, KC_NT, 1);
+    operand At = { A.p, A.ld, !A.t };  /* op(At)(k, i) = op(A)(i, k) */
+    for (int pc = 0; pc < K; pc += kb) {
+        int kc = imin(kb, K - pc);
+        float bet = pc == 0 ? beta : 1.0f;
+        pack_B(Bp, At, pc, kc, 0, M);
+        for (int j = 0; j < N; j += MR) {
+            int rows = imin(MR, N - j);
+            const float *w[MR];
+            for (int r = 0; r < MR; r++)  /* past the last row: repeat row j, unused */
+                w[r] = B.p + (size_t)(j + (r < rows ? r : 0)) * B.ld + pc;
+            if (j + MR < N)  /* the next group's rows, from L3 or memory, while this one computes */
+                for (int r = 0; r < imin(MR, N - j - MR); r++)
+                    for (int k = 0; k < kc; k += 16)
+                        _mm_prefetch((const char *)(B.p + (size_t)(j + MR + r) * B.ld + pc + k), _MM_HINT_T0);
+            for (int i = 0; i < M; i += NR) {
+                int cols = imin(NR, M - i);
+                _Alignas(32) float t[MR * NR];
+                kernel_rowptr(kc, w, Bp + (size_t)i * kc, t);
+                for (int c = 0; c < cols; c++) {
+                    float *cr = C + (size_t)(i + c) * ldc + j;
+                    for (int r = 0; r < rows; r++)
+                        cr[r] = bet == 0 ? alpha * t[r * NR + c] : alpha * t[r * NR + c] + bet * cr[r];
                 }
             }
         }
@@ -292,29 +402,47 @@ static inline float hsum(__m256 v)
 }
 
 /* y[i·incy] = alpha·(X row i)·v + beta·y[i·incy] for i < n; X is n×K with row
- * stride ldx, v contiguous. Four rows at a time share each load of v. */
+ * stride ldx, v contiguous. Four rows at a time share each load of v; two
+ * accumulators per row (k in steps of 16) keep 8 FMA chains in flight, enough
+ * for both FMA pipes, so the loop runs at the speed the rows arrive. */
 static void gemv_dot(int n, int K, float alpha, const float *X, int ldx,
                      const float *v, float beta, float *y, int incy)
 {
     __m256i tm = tail_mask(K % 8);
-    int kv = K - K % 8;
+    int k16 = K - K % 16, kv = K - K % 8;
     for (int i = 0; i < n; i += 4) {
         int rows = imin(4, n - i);
         const float *x[4];
-        for (int r = 0; r < 4; r++) x[r] = X + (size_t)(i + (r < rows ? r : 0)) * ldx;
-        __m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
-        for (int k = 0; k < kv; k += 8) {
-            __m256 vk = _mm256_loadu_ps(v + k);
-            for (int r = 0; r < 4; r++) acc[r] = _mm256_fmadd_ps(_mm256_loadu_ps(x[r] + k), vk, acc[r]);
+        __m256 acc[4][2];
+#pragma GCC unroll 4
+        for (int r = 0; r < 4; r++) {
+            x[r] = X + (size_t)(i + (r < rows ? r : 0)) * ldx;
+            acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+        }
+        for (int k = 0; k < k16; k += 16) {
+            __m256 v0 = _mm256_loadu_ps(v + k), v1 = _mm256_loadu_ps(v + k + 8);
+#pragma GCC unroll 4
+            for (int r = 0; r < 4; r++) {
+                acc[r][0] = _mm256_fmadd_ps(_mm256_loadu_ps(x[r] + k), v0, acc[r][0]);
+                acc[r][1] = _mm256_fmadd_ps(_mm256_loadu_ps(x[r] + k + 8), v1, acc[r][1]);
+            }
+        }
+        if (k16 < kv) {
+            __m256 v0 = _mm256_loadu_ps(v + k16);
+#pragma GCC unroll 4
+            for (int r = 0; r < 4; r++)
+                acc[r][0] = _mm256_fmadd_ps(_mm256_loadu_ps(x[r] + k16), v0, acc[r][0]);
         }
         if (kv < K) {
-            __m256 vk = _mm256_maskload_ps(v + kv, tm);
+            __m256 v0 = _mm256_maskload_ps(v + kv, tm);
+#pragma GCC unroll 4
             for (int r = 0; r < 4; r++)
-                acc[r] = _mm256_fmadd_ps(_mm256_maskload_ps(x[r] + kv, tm), vk, acc[r]);
+                acc[r][1] = _mm256_fmadd_ps(_mm256_maskload_ps(x[r] + kv, tm), v0, acc[r][1]);
         }
         for (int r = 0; r < rows; r++) {
+            float d = alpha * hsum(_mm256_add_ps(acc[r][0], acc[r][1]));
             float *yi = &y[(size_t)(i + r) * incy];
-            *yi = beta == 0 ? alpha * hsum(acc[r]) : alpha * hsum(acc[r]) + beta * *yi;
+            *yi = beta == 0 ? d : d + beta * *yi;
         }
     }
 }
@@ -334,12 +462,14 @@ static void gemv_axpy(int n, int K, float alpha, const float *X, int ldx,
         int rows = imin(4, K - k);
         __m256 a[4];
         const float *x[4];
+#pragma GCC unroll 4
         for (int r = 0; r < 4; r++) {
             a[r] = _mm256_set1_ps(r < rows ? alpha * v[(size_t)(k + r) * incv] : 0);
             x[r] = X + (size_t)(k + (r < rows ? r : 0)) * ldx;
         }
         for (int j = 0; j < nv; j += 8) {
             __m256 s = _mm256_loadu_ps(y + j);
+#pragma GCC unroll 4
             for (int r = 0; r < 4; r++) s = _mm256_fmadd_ps(a[r], _mm256_loadu_ps(x[r] + j), s);
             _mm256_storeu_ps(y + j, s);
         }
@@ -423,7 +553,9 @@ static void run_part(void *arg, int i, int n)
         if (M <= 0 || N <= 0)
             return;
         float *buf = dl_scratch(PACK_FLOATS);
-        if (buf)
+        if (buf && B.t && M <= DIRECT_M)
+            gemm_small_nt(M, N, J->K, J->alpha, A, B, J->beta, C, J->ldc, buf);
+        else if (buf)
             gemm_blocked(M, N, J->K, J->alpha, A, B, J->beta, C, J->ldc, buf, buf + (size_t)MC * KC);
         else
             gemm_plain(M, N, J->K, J->alpha, A, B, J->beta, C, J->ldc);

@@ -145,8 +145,10 @@ dl_status linalg_lstsq(mat X, mat A, mat B)
     int m = A.rows, n = A.cols, k = B.cols;
     if (B.rows != m || X.rows != n || X.cols != k)
         return DL_ESHAPE;
-    if (m == 0 || n == 0)
-        return m == n ? DL_OK : DL_ESINGULAR;
+    if (n == 0)
+        return DL_OK;            /* no unknowns: the empty solution */
+    if (m == 0)
+        return DL_ESINGULAR;     /* unknowns but no equations */
     int tall = m >= n, p = tall ? m : n, q = tall ? n : m;  /* factor p×q */
     mat F = A;
     double *a = NULL;

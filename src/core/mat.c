@@ -713,7 +713,7 @@ size_t mat_format(char *buf, size_t size, mat m, const mat_fmt *opt)
         }
     }
     char s[64];
-    for (int i = 0; i < m.rows; i++) {
+    for (int i = 0; i < m.rows && m.cols > 0; i++) {   /* r×0: only the footer */
         if (i == w.r1 && w.r2 > w.r1) {
             for (int j = 0; j < m.cols; j++) {
                 if (j == w.c1) {

@@ -4,6 +4,7 @@
  * notation, the memory layout and the gradient rule.
  */
 #include "net.h"
+#include "net_kern.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -20,6 +21,51 @@ const char *const dl_init_names[DL_INIT_COUNT + 1] = {
 net_hyper net_hyper_default(void)
 {
     return (net_hyper){ .lr = 0.1f, .lambda = 0.0f, .n = 1.0f, .momentum = 0.0f };
+}
+
+/* ------------------------------------------------- one-sample dense kernels */
+
+void net_dense_forward_ref(float *z, const float *W, const float *a, const float *b,
+                           int n_out, int n_in)
+{
+    for (int j = 0; j < n_out; j++) {
+        const float *w = W + (size_t)j * n_in;
+        double s = 0;
+        for (int k = 0; k < n_in; k++) s += (double)w[k] * a[k];
+        z[j] = (float)s + b[j];
+    }
+}
+
+void net_dense_grad_step_ref(float *W, float *dW, const float *delta, const float *a,
+                             int n_out, int n_in, float lr, float decay, int update)
+{
+    for (int j = 0; j < n_out; j++) {
+        float *w = W + (size_t)j * n_in, *g = dW + (size_t)j * n_in;
+        for (int k = 0; k < n_in; k++) {
+            g[k] = delta[j] * a[k];
+            if (update)
+                w[k] = decay * w[k] - lr * g[k];
+        }
+    }
+}
+
+/* The AVX2 pair when the AVX2 kernel table is the active one. */
+static int dense_avx2(void)
+{
+    return kern() == kern_avx2();
+}
+
+static void dense_forward(float *z, const float *W, const float *a, const float *b,
+                          int n_out, int n_in)
+{
+    (dense_avx2() ? net_dense_forward_avx2 : net_dense_forward_ref)(z, W, a, b, n_out, n_in);
+}
+
+static void dense_grad_step(float *W, float *dW, const float *delta, const float *a,
+                            int n_out, int n_in, float lr, float decay, int update)
+{
+    (dense_avx2() ? net_dense_grad_step_avx2 : net_dense_grad_step_ref)(
+        W, dW, delta, a, n_out, n_in, lr, decay, update);
 }
 
 /* ---------------------------------------------------------------- creation */
@@ -322,7 +368,8 @@ dl_status net_set_input(net *n, mat X)
         if (s != DL_OK)
             return s;
     }
-    lay_out(n, X.rows);
+    if (n->B != X.rows)
+        lay_out(n, X.rows);
     if (X.data != n->x.data)
         mat_copy(n->x, X);
     n->have_delta = 0;
@@ -335,8 +382,12 @@ dl_status net_forward_layer(net *n, int l)
         return DL_EINVAL;
     layer *ly = &n->layers[l];
     mat A_prev = l > 0 ? n->layers[l - 1].a : n->x;
-    mat_gemm(ly->z, 1.0f, A_prev, 0, ly->W, 1, 0.0f);  /* Z = A_prev·Wᵀ */
-    mat_add_rowvec(ly->z, ly->z, ly->b);                /*   + b */
+    if (n->B == 1) {                                    /* z = W·a + b, one pass */
+        dense_forward(ly->z.data, ly->W.data, A_prev.data, ly->b.data, ly->n_out, ly->n_in);
+    } else {
+        mat_gemm(ly->z, 1.0f, A_prev, 0, ly->W, 1, 0.0f);  /* Z = A_prev·Wᵀ */
+        mat_add_rowvec(ly->z, ly->z, ly->b);                /*   + b */
+    }
     activate(ly, ly->a, ly->z);                         /* A = σ(Z) */
     return DL_OK;
 }
@@ -527,7 +578,11 @@ dl_status net_backward_layer(net *n, int l)
     float inv_B = 1.0f / (float)n->B, beta = n->accumulate ? 1.0f : 0.0f;
     layer *ly = &n->layers[l];
     mat A_prev = l > 0 ? n->layers[l - 1].a : n->x;
-    mat_gemm(ly->dW, inv_B, ly->delta, 1, A_prev, 0, beta);   /* BP4: δᵀ·A_prev / B */
+    if (n->B == 1 && !n->accumulate)                          /* BP4: δᵀ·A_prev / B */
+        dense_grad_step(ly->W.data, ly->dW.data, ly->delta.data, A_prev.data, ly->n_out,
+                        ly->n_in, 0.0f, 1.0f, 0);
+    else
+        mat_gemm(ly->dW, inv_B, ly->delta, 1, A_prev, 0, beta);
     if (n->accumulate) {                                      /* BP3: mean of δ rows */
         mat row = mat_wrap(n->scratch.data, 1, ly->n_out);
         mat_colsum(row, ly->delta, inv_B);
@@ -634,9 +689,9 @@ dl_status net_update(net *n, const net_hyper *h)
     return DL_OK;
 }
 
-/* backward + update for one sample without momentum, fused row by row: the
- * gradient row dWⱼ = δⱼ·a_prev is written and, while it is in L1, applied to
- * Wⱼ — one pass over W and dW per layer instead of two. BP2 for the layer
+/* backward + update for one sample without momentum, fused: the gradient
+ * row dWⱼ = δⱼ·a_prev is written in the same pass that applies it to Wⱼ
+ * (dense_grad_step) — one pass over W and dW per layer instead of three. BP2 for the layer
  * below runs first, with the weights before the update, exactly as
  * net_backward then net_update would; results agree to the last bit or two
  * (a kernel's vector body uses FMA, its scalar tail may not). */
@@ -657,17 +712,8 @@ static dl_status step_one(net *n, mat Y, const net_hyper *h)
             mat_gemm(prev->delta, 1.0f, ly->delta, 0, ly->W, 0, 0.0f);
             act_backward(prev, prev->delta, prev->z, prev->a, n->scratch);
         }
-        size_t in = (size_t)ly->n_in;
-        for (int j = 0; j < ly->n_out; j++) {                      /* BP4 + update */
-            float *dWj = mat_at(ly->dW, j, 0), *Wj = mat_at(ly->W, j, 0);
-            memset(dWj, 0, in * sizeof *dWj);   /* dWⱼ = 0 + δⱼ·a_prev: axpy is the */
-            k->axpy(dWj, d[j], a_prev, in);      /* kernel every table vectorises */
-            if (!ly->frozen_W) {
-                if (decay != 1.0f)
-                    k->scale(Wj, Wj, decay, in);
-                k->axpy(Wj, -h->lr, dWj, in);
-            }
-        }
+        dense_grad_step(ly->W.data, ly->dW.data, d, a_prev, ly->n_out, ly->n_in, h->lr,
+                        decay, !ly->frozen_W);                     /* BP4 + update */
         memcpy(ly->db.data, d, (size_t)ly->n_out * sizeof *d);   /* BP3 */
         if (!ly->frozen_b)
             k->axpy(ly->b.data, -h->lr, ly->db.data, (size_t)ly->n_out);
@@ -830,12 +876,17 @@ dl_status net_cost_double(const net *n, mat X, mat Y, double *cost)
     return DL_OK;
 }
 
-/* Largest |g − fd| over a block and the largest |g|, |fd|, into err. */
-static double block_error(net *n, double *P, mat X, mat Y, double *buf, mat G, double eps)
+/* Relative error of a block of gradients G (a view into net->grads): the
+ * largest |g − fd| over the entries checked, over the largest |g| or |fd|.
+ * At most `max` entries are checked, evenly spaced (max <= 0: all). */
+static double block_error(net *n, double *P, mat X, mat Y, double *buf, mat G, double eps,
+                          long max)
 {
     double worst = 0, scale = 0;
     size_t base = (size_t)(G.data - n->grads), len = mat_size(G);
-    for (size_t p = base; p < base + len; p++) {
+    size_t count = max > 0 && (size_t)max < len ? (size_t)max : len;
+    for (size_t i = 0; i < count; i++) {
+        size_t p = base + (count == len ? i : (size_t)((double)i * len / count));
         double keep = P[p];
         P[p] = keep + eps;
         double up = cost_d(n, P, X, Y, buf);
@@ -851,6 +902,12 @@ static double block_error(net *n, double *P, mat X, mat Y, double *buf, mat G, d
 }
 
 dl_status net_gradcheck(net *n, mat X, mat Y, double eps, double *errW, double *errb)
+{
+    return net_gradcheck_some(n, X, Y, eps, 0, errW, errb);
+}
+
+dl_status net_gradcheck_some(net *n, mat X, mat Y, double eps, long max, double *errW,
+                             double *errb)
 {
     if (X.cols != n->sizes[0] || Y.cols != n->sizes[n->L] || X.rows != Y.rows || X.rows < 1)
         return DL_ESHAPE;
@@ -873,8 +930,8 @@ dl_status net_gradcheck(net *n, mat X, mat Y, double eps, double *errW, double *
     }
     for (size_t p = 0; p < n->n_params; p++) P[p] = n->params[p];
     for (int l = 0; l < n->L; l++) {
-        errW[l] = block_error(n, P, X, Y, buf, n->layers[l].dW, eps);
-        errb[l] = block_error(n, P, X, Y, buf, n->layers[l].db, eps);
+        errW[l] = block_error(n, P, X, Y, buf, n->layers[l].dW, eps, max);
+        errb[l] = block_error(n, P, X, Y, buf, n->layers[l].db, eps, max);
     }
     free(P);
     free(buf);

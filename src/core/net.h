@@ -204,6 +204,10 @@ double net_weight_sumsq(const net *n);
  * max|g − fd| / max(max|g|, max|fd|, 1e-12) (0 when both are all zero).
  * Leaves z, a, δ, dW, db as backward left them for X, Y. eps <= 0: 1e-5. */
 dl_status net_gradcheck(net *n, mat X, mat Y, double eps, double *errW, double *errb);
+/* The same, checking at most `max` evenly spaced entries of each W and each b
+ * (max <= 0: all): each entry costs two double-precision passes over X. */
+dl_status net_gradcheck_some(net *n, mat X, mat Y, double eps, long max, double *errW,
+                             double *errb);
 /* The mean cost of X, Y computed in double precision with the float parameters. */
 dl_status net_cost_double(const net *n, mat X, mat Y, double *cost);
 

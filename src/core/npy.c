@@ -221,8 +221,10 @@ dl_status npy_read_data(const char *path, const npy_info *info, mat m,
     }
     /* The common case, native float32 in C order: straight into the rows. */
     if (info->kind == 'f' && info->itemsize == 4 && !info->swap && !info->fortran) {
-        for (int i = 0; i < m.rows; i++)
-            if (fread(mat_at(m, i, 0), sizeof(float), (size_t)m.cols, f) != (size_t)m.cols) {
+        int whole = mat_contiguous(m);       /* one read for the whole matrix */
+        size_t n = whole ? total : (size_t)m.cols;
+        for (int i = 0; i < (whole ? (total > 0) : m.rows); i++)
+            if (fread(mat_at(m, i, 0), sizeof(float), n, f) != n) {
                 s = ferror(f) ? io_fail(msg, msgsize)
                               : fail(DL_EFORMAT, msg, msgsize, "file ended early (truncated?)");
                 goto done;
@@ -280,8 +282,11 @@ static int write_rows(FILE *f, mat m, int fp64)
     for (int i = 0; i < m.rows; i++) {
         const float *r = mat_at(m, i, 0);
         if (!fp64 && !swap) {
-            if (fwrite(r, sizeof(float), (size_t)m.cols, f) != (size_t)m.cols)
+            size_t n = mat_contiguous(m) ? mat_size(m) : (size_t)m.cols;
+            if (fwrite(r, sizeof(float), n, f) != n)
                 return -1;
+            if (mat_contiguous(m))
+                break;                       /* written in one go */
             continue;
         }
         for (int j = 0; j < m.cols; j++) {
@@ -322,6 +327,7 @@ dl_status npy_write(const char *path, mat m, int fp64, char *msg, size_t msgsize
         free(tmp);
         return s;
     }
+    setvbuf(f, NULL, _IOFBF, 1 << 16);
     int bad = fwrite(header, 1, hlen, f) != hlen || write_rows(f, m, fp64) != 0;
     int err = errno;
     if (fclose(f) != 0 && !bad) {

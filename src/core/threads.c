@@ -3,6 +3,7 @@
 #include "dl.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -25,7 +26,7 @@ static struct pool {
     int started;              /* workers created so far */
     int want;                 /* threads to use, 1..DL_MAX_THREADS; 0 = not read yet */
     unsigned gen;             /* job generation, bumped per job */
-    int pending;              /* workers still running the current job */
+    int pending;              /* workers still running the current job (read atomically when spinning) */
     int nthreads;             /* threads taking part in the current job */
     dl_task *fn;              /* the current job */
     void *arg;
@@ -35,6 +36,11 @@ static struct pool {
     .lock = PTHREAD_MUTEX_INITIALIZER, .busy = PTHREAD_MUTEX_INITIALIZER,
     .wake = PTHREAD_COND_INITIALIZER, .done = PTHREAD_COND_INITIALIZER,
 };
+
+/* Pauses to spin before sleeping (~50 µs): long enough to bridge the gap
+ * between back-to-back kernel calls, short enough not to steal much from
+ * other processes on a shared machine. */
+#define SPIN 4000
 
 static inline void cpu_relax(void)
 {
@@ -61,7 +67,7 @@ static void *worker(void *p)
     for (;;) {
         /* Spin a little outside the lock, then sleep. */
         pthread_mutex_unlock(&pool.lock);
-        for (int s = 0; s < 20000 && __atomic_load_n(&pool.gen, __ATOMIC_ACQUIRE) == seen; s++)
+        for (int s = 0; s < SPIN && __atomic_load_n(&pool.gen, __ATOMIC_ACQUIRE) == seen; s++)
             cpu_relax();
         pthread_mutex_lock(&pool.lock);
         while (pool.gen == seen)
@@ -75,7 +81,7 @@ static void *worker(void *p)
         pthread_mutex_unlock(&pool.lock);
         run_parts(fn, arg, n, w, T);
         pthread_mutex_lock(&pool.lock);
-        if (--pool.pending == 0)
+        if (__atomic_sub_fetch(&pool.pending, 1, __ATOMIC_RELEASE) == 0)
             pthread_cond_signal(&pool.done);
     }
     return NULL;
@@ -124,6 +130,11 @@ void dl_parallel(dl_task *fn, void *arg, int n)
         return;
     }
     pthread_mutex_lock(&pool.lock);
+    /* Workers start with every signal blocked (they inherit this mask), so
+     * Ctrl-C always lands on a thread that runs Lua, never inside a kernel. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
     while (pool.started < T - 1) {
         pthread_t th;
         pthread_attr_t at;
@@ -136,6 +147,7 @@ void dl_parallel(dl_task *fn, void *arg, int n)
             break;
         pool.started++;
     }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     T = pool.started + 1 < T ? pool.started + 1 : T;  /* fewer if creation failed */
     pool.fn = fn;
     pool.arg = arg;
@@ -148,6 +160,10 @@ void dl_parallel(dl_task *fn, void *arg, int n)
 
     run_parts(fn, arg, n, 0, T);
 
+    /* The other parts usually finish within microseconds of ours: spin a
+     * little before paying for a sleep and a wake-up. */
+    for (int s = 0; s < SPIN && __atomic_load_n(&pool.pending, __ATOMIC_ACQUIRE) > 0; s++)
+        cpu_relax();
     pthread_mutex_lock(&pool.lock);
     while (pool.pending > 0)
         pthread_cond_wait(&pool.done, &pool.lock);

@@ -79,6 +79,13 @@ static void test_idx_plain_and_gz(void)
         CHECK(data_idx_read(path(names[f]), &info, mat_wrap(buf, 3, 4), 0, err) == DL_OK);
         CHECK(buf[4] == 7 && buf[8] == 255 && buf[11] == 0);
     }
+    /* the first items only (a quick run on part of a big file) */
+    float first[8];
+    idx_info part;
+    CHECK(data_idx_info(path("img.gz"), &part, err) == DL_OK);
+    CHECK(data_idx_read(path("img.gz"), &part, mat_wrap(first, 2, 4), 0, err) == DL_OK);
+    CHECK(first[0] == 0 && first[7] == 10);
+    CHECK(data_idx_read(path("img.gz"), &part, mat_wrap(first, 4, 2), 0, err) == DL_ESHAPE);
     write_file("lab", idx1, sizeof idx1);
     idx_info info;
     CHECK(data_idx_info(path("lab"), &info, err) == DL_OK);

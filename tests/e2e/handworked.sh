@@ -22,5 +22,10 @@ check "gradcheck example agrees" sh -c 'printf "%s" "$1" | grep -qF "backprop ag
 t=$("$DELTALAB" examples/temperature.lua --quick 2>&1)
 check "temperature example: argmax at c = 100" sh -c 'printf "%s" "$1" | grep -qF "(0.0000, 1.0000, 0.0000, 0.0000)"' _ "$t"
 check "temperature example: per-neuron note" sh -c 'printf "%s" "$1" | grep -qF "neuron 2 is linear"' _ "$t"
+# net:walk stepping on Enter, stopping on q; the stepper goes on from there.
+w=$(printf '\n\nq\n' | "$DELTALAB" -e 'local net = network{2, 2, 2, seed = 1}
+local w = net:walk({0.05, 0.1}, {0.01, 0.99}, {interactive = true})
+print("next:", w())' 2>&1)
+check "walk steps on Enter and stops on q" sh -c 'printf "%s" "$1" | grep -q "^next:.cost$" && printf "%s" "$1" | grep -qF "forward, layer 2"' _ "$w"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

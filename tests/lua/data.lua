@@ -119,6 +119,9 @@ T.test("data.mnist{dir=} loads the four files into train and test sets", functio
     .. "shape 28x28")
   local small = data.mnist{ dir = tmp .. "/m1", n = 2 }
   T.eq(#small.train, 2); T.eq(#small.test, 2)
+  T.eq(small.train.X:get(2, 1), d.train.X:get(2, 1), "the first n of the same file")
+  T.truthy(tostring(small):find(".train  dataset mnist train: 2 samples", 1, true),
+    "the pair prints as a summary")
 end)
 
 T.test("data.mnist refuses labels that do not match the images", function()
@@ -174,10 +177,10 @@ T.test("finders say every place they looked and how to get the data", function()
   -- A directory with some of the files says which are missing.
   fake_mnist(tmp .. "/empty/mnist", 2, 2, false)
   os.remove(tmp .. "/empty/mnist/t10k-labels-idx1-ubyte")
-  out = run_in(tmp .. "/cwd", env, "print(select(2, pcall(data.mnist)))")
+  out = run_in(tmp .. "/cwd", env, "local ok, e = pcall(data.mnist); print(ok and 'FOUND' or e)")
   -- (When a real MNIST sits further down the search list, as ../shared/data
   -- beside the program does, the partial directory is passed over and found.)
-  if not out:find("dataset mnist", 1, true) and not out:find("^table:") then
+  if not out:find("FOUND", 1, true) then
     T.truthy(out:find("has some files but not t10k-labels-idx1-ubyte", 1, true),
       "partial dir named in:\n" .. out)
   end
@@ -230,6 +233,16 @@ T.test("data.csv errors carry the line and column", function()
   T.checkerror("sep must be one character", data.csv, tmp .. "/h.csv", { sep = ";;" })
 end)
 
+T.test("data.npy reads through matrix.load", function()
+  local m = matrix{ { 1, 2, 3 }, { 4, 5, 6 } }
+  if type(m.save) ~= "function" then return T.skip("data.npy", "no m:save in this build") end
+  m:save(tmp .. "/m.npy")
+  local n = data.npy(tmp .. "/m.npy")
+  local r, c = n:shape()
+  T.eq(r, 2); T.eq(c, 3); T.eq(n:get(2, 3), 6)
+  T.checkerror("bad argument #1 to 'npy' (file name expected, got no value)", data.npy)
+end)
+
 -- A CIFAR batch of n records: label (i + k) % 10, R plane = i, G = 100 + i, B = 200 + i.
 local function cifar_batch(n, k)
   local parts = {}
@@ -265,6 +278,8 @@ T.test("data.cifar reads records: label byte, then R, G, B planes", function()
   T.eq(d.train.y:get(3, 1), 3, "first record of batch 2: (1 + 2) % 10")
   local d2 = data.cifar(tmp .. "/c10/cifar-10-batches-bin")
   T.eq(#d2.train, 10)
+  local d3 = data.cifar10{ dir = tmp .. "/c10", n = 3 }
+  T.eq(#d3.train, 3); T.eq(#d3.test, 3); T.eq(d3.test.y:get(3, 1), 2, "(3 + 9) % 10")
 end)
 
 local function toy()
@@ -328,7 +343,9 @@ T.test("split keeps order without a seed and is reproducible with one", function
     seen[r] = true
   end
   for i = 1, 2 do T.truthy(not seen[q1.X:get(i, 1)], "disjoint") end
-  T.checkerror("fraction in [0, 1] expected, got 2", s.split, s, 2)
+  T.checkerror("bad argument #1 to 'split' (fraction in [0, 1] expected, got 2)", s.split, s, 2)
+  T.checkerror("bad argument #2 to 'split' (seed must be an integer, got 1.5)", s.split, s,
+    0.5, { seed = 1.5 })
 end)
 
 T.test("shuffle permutes X and y together, reproducibly", function()

@@ -338,6 +338,8 @@ T.test("solve, inv, lstsq vs hand-worked answers and a Lua check", function()
   local r = M * matrix.lstsq(M, y) - y
   close(M:T() * r, { { 0 }, { 0 }, { 0 }, { 0 } }, 1e-4, "Xᵀ(Xw − y) = 0")
   close(matrix.lstsq(matrix{ { 1, 1 } }, matrix{ 2 }), { { 1 }, { 1 } }, 1e-6, "minimum-norm")
+  T.eq(select(2, matrix.lstsq(matrix.zeros(3, 0), matrix.zeros(3, 2)):shape()), 2, "no unknowns: 0x2")
+  T.checkerror("matrix.lstsq: A (0x2) does not have full rank", matrix.lstsq, matrix.zeros(0, 2), matrix.zeros(0, 1))
   T.checkerror("matrix.solve: A (2x2) is singular", matrix.solve, matrix{ { 1, 2 }, { 2, 4 } }, matrix{ 1, 1 })
   T.checkerror("matrix.solve: A is 2x3, not square (use matrix.lstsq)", matrix.solve, matrix.zeros(2, 3), matrix{ 1, 1 })
   T.checkerror("matrix.solve: A is 3x3 but b has 2 rows", matrix.solve, A, matrix{ 1, 1 })
@@ -346,6 +348,21 @@ T.test("solve, inv, lstsq vs hand-worked answers and a Lua check", function()
   T.checkerror("inv: 2x3 is not square", function() return matrix.zeros(2, 3):inv() end)
   T.checkerror("inv: the 2x2 matrix is singular", function() return matrix.zeros(2, 2):inv() end)
   T.checkerror("bad argument #2 to 'solve' (matrix expected, got number)", function() return matrix.solve(A, 1) end)
+end)
+
+T.test("empty matrices go through every operation", function()
+  local e = matrix.zeros(2, 0)
+  T.eq(select(2, (e * matrix.zeros(0, 3)):shape()), 3, "2x0 * 0x3")
+  T.eq((e * matrix.zeros(0, 3)):sum(), 0, "is zeros")
+  T.eq(select(1, (matrix.zeros(0, 3) * matrix.zeros(3, 2)):shape()), 0, "0x3 * 3x2")
+  for _, r in ipairs{ e:softmax(), e:apply("sigmoid"), e:apply("dtanh"), e:T():T(), e:copy(), e + e, e:hadamard(e),
+                      e:map(function(x) return x end) } do
+    T.eq(select(2, r:shape()), 0, "stays 2x0")
+  end
+  T.eq(e:norm(), 0); T.eq(e:dot(e), 0); T.truthy(e == e); T.truthy(matrix.allclose(e, e))
+  T.truthy(matrix.zeros(2, 1) == e:sum(2), "row sums of nothing are 0")
+  T.eq(select(1, matrix.zeros(0, 0):inv():shape()), 0)
+  T.eq(select(2, matrix.solve(matrix.zeros(0, 0), matrix.zeros(0, 2)):shape()), 2)
 end)
 
 T.test("the AVX2 and scalar kernels agree on every matrix operation", function()

@@ -175,6 +175,19 @@ T.test("every cost x a few activations pass gradcheck from Lua", function()
   end
 end)
 
+T.test("gradcheck checks a sample of a big layer, or all of it", function()
+  local net = network{ 50, 20, 3, seed = 2, init = "scaled" }
+  local x = matrix.zeros(1, 50)
+  for j = 1, 50 do x:set(1, j, math.sin(j)) end
+  local e = net:gradcheck(x, 2, { max = 100, print = false })
+  T.eq(e[1].checked_W, 100, "sampled"); T.eq(e[1].count_W, 1000, "of all")
+  T.eq(e[2].checked_W, 60, "a small block is checked whole")
+  T.truthy(e[1].W < 1e-4 and e[1].b < 1e-4, "sampled check passes")
+  local all = net:gradcheck(x, 2, { all = true, print = false })
+  T.eq(all[1].checked_W, 1000, "all = true")
+  T.truthy(all[1].W >= e[1].W, "the full check sees at least the sampled entries")
+end)
+
 T.test("same seed, same network; summary", function()
   local a = network{ 5, 4, 3, seed = 9 }
   local b = network{ 5, 4, 3, seed = 9 }
@@ -309,6 +322,7 @@ T.test("argument errors name what is wrong", function()
   T.checkerror("cannot set 'Z'", function() net.layers[1].Z = 1 end)
   T.checkerror("layer: W is 3x3, expected 2x2", function() net.layers[1].W = matrix.zeros(3, 3) end)
   T.checkerror("eps must be in (0, 1)", net.gradcheck, net, x, y, { eps = -1 })
+  T.checkerror("max must be a positive integer", net.gradcheck, net, x, y, { max = 0 })
   T.checkerror("bad argument #1 to 'trace' (input expected)", net.trace, net)
   local sm = network{ 2, { 2, "softmax" } }
   sm:forward(x)

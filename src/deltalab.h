@@ -34,6 +34,10 @@ int luaopen_deltalab(lua_State *L);
  * stack. With globals != 0 also set each as a global (the REPL and scripts). */
 int dl_openlibs(lua_State *L, const char *lua_dir, int globals);
 
+/* The file name at index i: a string without zero bytes (a C file name would
+ * end at the first one and quietly name another file). */
+const char *dl_checkpath(lua_State *L, int i);
+
 /* The matrix at index i (raises "matrix expected" or "attempt to use a freed matrix"). */
 mat *dl_checkmatrix(lua_State *L, int i);
 /* The matrix at index i, or NULL if it is not a (live) matrix. */

@@ -60,7 +60,7 @@ static int *checkpositions(lua_State *L, int i, int limit, int *n, const char *w
  * dims are the file's) */
 static int d_idx(lua_State *L)
 {
-    const char *path = luaL_checkstring(L, 1);
+    const char *path = dl_checkpath(L, 1);
     lua_Integer limit = luaL_optinteger(L, 3, MAT_MAX_DIM);
     luaL_argcheck(L, limit >= 0, 3, "limit must be >= 0");
     char err[DATA_ERRLEN];
@@ -83,7 +83,7 @@ static int d_idx(lua_State *L)
 /* cifar(path) -> X (N×3072), y (N×1) */
 static int d_cifar(lua_State *L)
 {
-    const char *path = luaL_checkstring(L, 1);
+    const char *path = dl_checkpath(L, 1);
     char err[DATA_ERRLEN];
     int n;
     if (data_cifar_info(path, &n, err))
@@ -100,7 +100,7 @@ static int d_cifar(lua_State *L)
  * the label column holds text; M then holds their 0-based positions) */
 static int d_csv(lua_State *L)
 {
-    const char *path = luaL_checkstring(L, 1);
+    const char *path = dl_checkpath(L, 1);
     size_t seplen;
     const char *sep = luaL_optlstring(L, 2, ",", &seplen);
     luaL_argcheck(L, seplen == 1 && sep[0] != '"' && sep[0] != '\n', 2,

@@ -106,6 +106,15 @@ mat *dl_pushview(lua_State *L, mat view, int owner)
     return &lm->m;
 }
 
+const char *dl_checkpath(lua_State *L, int i)
+{
+    size_t len;
+    const char *path = luaL_checklstring(L, i, &len);
+    if (strlen(path) != len)
+        luaL_argerror(L, i, "file name contains a zero byte");
+    return path;
+}
+
 /* ---- Argument helpers ---- */
 
 #define checkm dl_checkmatrix
@@ -1052,7 +1061,7 @@ static int m_tostring(lua_State *L)
 
 static int m_load(lua_State *L)
 {
-    const char *path = luaL_checkstring(L, 1);
+    const char *path = dl_checkpath(L, 1);
     npy_info info;
     char msg[160];
     dl_status s = npy_read_header(path, &info, msg, sizeof msg);
@@ -1073,7 +1082,7 @@ static int m_save(lua_State *L)
 {
     static const char *const dtypes[] = { "float32", "float64", NULL };
     mat *m = checkm(L, 1);
-    const char *path = luaL_checkstring(L, 2);
+    const char *path = dl_checkpath(L, 2);
     int fp64 = luaL_checkoption(L, 3, "float32", dtypes);
     char msg[160];
     dl_status s = npy_write(path, *m, fp64, msg, sizeof msg);

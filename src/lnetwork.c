@@ -453,7 +453,7 @@ static int net_call(lua_State *L)
 
 static int n_load(lua_State *L)
 {
-    const char *path = luaL_checkstring(L, 1);
+    const char *path = dl_checkpath(L, 1);
     lnet *ln = push_empty(L);
     net *n;
     char msg[256];
@@ -673,7 +673,7 @@ static int n_gradcheck(lua_State *L)
 static int n_save(lua_State *L)
 {
     net *n = checknet(L, 1);
-    const char *path = luaL_checkstring(L, 2);
+    const char *path = dl_checkpath(L, 2);
     char msg[256];
     if (net_save(n, path, msg, sizeof msg) != DL_OK)
         return luaL_error(L, "network:save: cannot write %s: %s", path, msg);

@@ -35,6 +35,24 @@ local function argerror(fname, i, msg, level)
   error(("bad argument #%d to '%s' (%s)"):format(i, fname, msg), level or 3)
 end
 
+-- f(...) for the public function fname, whose caller gets any error (so
+-- fname must not tail-call relay, or the caller's frame is gone): at the
+-- caller's line (not here, nor in the core's Lua-facing C function), and
+-- naming fname if it does not already ("idx: x.gz: cannot open: ...").
+local function relay(fname, f, ...)
+  local r = table.pack(pcall(f, ...))
+  if r[1] then return table.unpack(r, 2, r.n) end
+  local err = r[2]
+  if type(err) == "string" then
+    err = err:gsub("^[^\n]-%.lua:%d+: ", "", 1)
+    err = err:gsub("^matrix%.load: ", "", 1)  -- data.npy reads through matrix.load
+    if not (err:sub(1, #fname + 1) == fname .. ":" or err:find("'" .. fname .. "'", 1, true)) then
+      err = fname .. ": " .. err
+    end
+  end
+  error(err, 3)
+end
+
 local function checktable(fname, i, v, optional)
   if v == nil and optional then return {} end
   if type(v) ~= "table" then
@@ -180,7 +198,8 @@ function dataset:onehot(k)
   if math.type(k) ~= "integer" or k < 1 then
     argerror("onehot", 1, "number of classes must be a positive integer, got " .. tostring(k))
   end
-  return core.onehot(self.y, k)
+  local T = relay("onehot", core.onehot, self.y, k)
+  return T
 end
 
 --- The labels as a Lua list.
@@ -228,6 +247,15 @@ function dataset:subset(which, opts)
     for i = first, last do idx[#idx + 1] = i end
     opts = nil
   elseif type(which) == "table" then
+    for i = 1, #which do
+      local r = which[i]
+      if math.type(r) ~= "integer" then
+        argerror("subset", 1, ("row position %d is %s, not an integer")
+          :format(i, type(r) == "number" and tostring(r) or "a " .. type(r)))
+      elseif r < 1 or r > n then
+        argerror("subset", 1, ("row position %d is %d, outside 1..%d"):format(i, r, n))
+      end
+    end
     idx = which
   elseif type(which) == "function" then
     needlabels(self, "subset")
@@ -277,9 +305,9 @@ function dataset:subset(which, opts)
     end
     changes.classes = #distinct
   end
-  local set = take(self, idx, newy, changes)
+  local set = relay("subset", take, self, idx, newy, changes)
   if set.names == false then set.names = nil end
-  if newy and not opts.relabel then set.classes = core.check_labels(set.y) end
+  if newy and not opts.relabel then set.classes = relay("subset", core.check_labels, set.y) end
   return set
 end
 
@@ -348,7 +376,7 @@ function dataset:normalize(mean, std)
     argerror("normalize", 1, "mean must be nil, \"global\", a number or a 1xd matrix, got "
       .. type(mean))
   end
-  core.standardize(self.X, mean, std)
+  relay("normalize", core.standardize, self.X, mean, std)
   return mean, std
 end
 
@@ -423,6 +451,9 @@ local function checkpath(fname, path)
   if type(path) ~= "string" then
     argerror(fname, 1, "file name expected, got " .. (path == nil and "no value" or type(path)), 4)
   end
+  if path:find("\0", 1, true) then
+    argerror(fname, 1, "file name contains a zero byte", 4)
+  end
 end
 
 --- Read one IDX file (plain or gzip).
@@ -434,7 +465,8 @@ function data.idx(path, opts)
   checkpath("idx", path)
   opts = checktable("idx", 2, opts, true)
   checkopts("idx", 2, opts, { scale = true })
-  return core.idx(path, opts.scale)
+  local X, dims = relay("idx", core.idx, path, opts.scale)
+  return X, dims
 end
 
 --- Read a NumPy .npy file.
@@ -446,7 +478,8 @@ function data.npy(path)
   if type(matrix.load) ~= "function" then
     error("data.npy: this build's matrix module has no matrix.load", 2)
   end
-  return matrix.load(path)
+  local m = relay("npy", matrix.load, path)
+  return m
 end
 
 -- What a finder returns, {train =, test =, dir =}, prints as a summary at the prompt.
@@ -507,9 +540,10 @@ end
 function data.cifar(path)
   checkpath("cifar", path)
   if exists(path .. "/data_batch_1.bin") or exists(path .. "/test_batch.bin") then
-    return cifar_dir(path, "cifar")
+    local pair = relay("cifar", cifar_dir, path, "cifar")
+    return pair
   end
-  local X, y = core.cifar(path)
+  local X, y = relay("cifar", core.cifar, path)
   return cifar_set({ X }, { y }, path:match("([^/]*)$"), cifar_names)
 end
 
@@ -575,7 +609,7 @@ function data.csv(path, opts)
   elseif math.type(label) ~= "integer" then
     early = nil
   end
-  local M, has_header, classnames = core.csv(path, sep, header, early)
+  local M, has_header, classnames = relay("csv", core.csv, path, sep, header, early)
   local _, ncols = shape(M)
   local columns = has_header and csv_header(path, sep) or nil
 

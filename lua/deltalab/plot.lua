@@ -823,6 +823,9 @@ local function points_of(X, y, fname)
     if #labels ~= #xs then
       argerror(2, fname, ("%d labels for %d points"):format(#labels, #xs))
     end
+    for i = 1, #labels do
+      if labels[i] ~= labels[i] then argerror(2, fname, ("label %d is NaN"):format(i)) end
+    end
   end
   return xs, labels
 end
@@ -900,6 +903,9 @@ end
 function kinds.bar(ctx, values, o)
   o = checkopts(o, 2, "bar")
   local labels, v = o.labels, nil
+  if labels ~= nil and type(labels) ~= "table" then
+    argerror(2, "bar", "option labels must be a list of names, got " .. typename(labels))
+  end
   if type(values) == "table" and not plotcore.shape(values) and values[1] == nil and next(values) ~= nil then
     labels, v = {}, {}
     for k in pairs(values) do labels[#labels + 1] = k end
@@ -935,6 +941,11 @@ end
 
 -- The height, width and channels (1 or 3) of an image of n values.
 local function image_shape(n, h, w, fname)
+  local function dim(x) return type(x) == "number" and x >= 1 and x == math.floor(x) and x < 2 ^ 31 end
+  if (h ~= nil or w ~= nil) and not (dim(h) and dim(w)) then
+    argerror(2, fname, ("height and width must be positive integers, got %s and %s"):format(
+      typename(h) == "number" and num(h) or typename(h), typename(w) == "number" and num(w) or typename(w)))
+  end
   if h and w then
     if n == h * w then return h, w, 1 end
     if n == 3 * h * w then return h, w, 3 end
@@ -1184,6 +1195,7 @@ function kinds.heatmap(ctx, W, o)
     if ok and plotcore.shape(Wv) then W = Wv end
   end
   local r, c, v = grid_values(W, 1, "heatmap")
+  if r == 0 or c == 0 then argerror(1, "heatmap", ("nothing to draw in a %dx%d matrix"):format(r, c)) end
   local lo, hi = minmax(v)
   if lo > hi then lo, hi = 0, 0 end
   local m = math.max(math.abs(lo), math.abs(hi))
@@ -1256,7 +1268,7 @@ local function sample1(f, a, b, n, fname)
 end
 
 function kinds.landscape(ctx, f, r, paths, o)
-  if type(f) ~= "function" and not (getmetatable(f) or {}).__call then
+  if plotcore.shape(f) or (type(f) ~= "function" and not (getmetatable(f) or {}).__call) then
     argerror(1, "landscape", "function expected, got " .. typename(f))
   end
   if type(paths) == "table" and not plotcore.shape(paths) and paths[1] == nil and next(paths) ~= nil then
@@ -1343,7 +1355,7 @@ local function path2(ctx, f, path, z, fname)
 end
 
 local function check_f2(f, fname)
-  if type(f) ~= "function" and not (getmetatable(f) or {}).__call then
+  if plotcore.shape(f) or (type(f) ~= "function" and not (getmetatable(f) or {}).__call) then
     argerror(1, fname, "function of (x, y) expected, got " .. typename(f))
   end
 end

@@ -259,35 +259,43 @@ end
 -- concurrent writers (one per grid cell) do not interleave lines.
 -- @tparam string path
 -- @tparam table rec
-function records.append(path, rec)
+-- fname and level (optional) name the user's function in messages and place
+-- them at its caller, for the trainer methods that call this one.
+function records.append(path, rec, fname, level)
+  fname, level = fname or "append", (level or 1) + 1
   if type(path) ~= "string" then
-    error(("bad argument #1 to 'append' (string expected, got %s)"):format(type(path)), 2)
+    error(("bad argument #1 to '%s' (string expected, got %s)"):format(fname, type(path)), level)
   end
   if type(rec) ~= "table" then
-    error(("bad argument #2 to 'append' (table expected, got %s)"):format(type(rec)), 2)
+    error(("bad argument #2 to '%s' (table expected, got %s)"):format(fname, type(rec)), level)
   end
   local line = records.encode(rec) .. "\n"
   local f, err = io.open(path, "a")
-  if not f then error("cannot open record file " .. err, 2) end
+  if not f then error(fname .. ": cannot open record file " .. err, level) end
   f:setvbuf("full", #line + 1)
   local ok, werr = f:write(line)
   f:close()
-  if not ok then error("cannot write record file " .. path .. ": " .. tostring(werr), 2) end
+  if not ok then error(fname .. ": cannot write record file " .. path .. ": " .. tostring(werr), level) end
 end
 
 --- All records in one file or a list of files, in order. A line that is not
 -- valid JSON (a run killed mid-write) is reported with its file and line.
 -- @param paths a path or a list of paths
 -- @treturn table list of records
-function records.read(paths)
+-- (fname and level as for records.append)
+function records.read(paths, fname, level)
+  fname, level = fname or "read", (level or 1) + 1
   if type(paths) == "string" then paths = { paths } end
   if type(paths) ~= "table" then
-    error(("bad argument #1 to 'read' (string or table expected, got %s)"):format(type(paths)), 2)
+    error(("bad argument #1 to '%s' (string or table expected, got %s)"):format(fname, type(paths)), level)
   end
   local out = {}
-  for _, path in ipairs(paths) do
+  for i, path in ipairs(paths) do
+    if type(path) ~= "string" then
+      error(("bad argument #1 to '%s' (path %d is a %s, not a string)"):format(fname, i, type(path)), level)
+    end
     local f, err = io.open(path)
-    if not f then error("cannot open record file " .. err, 2) end
+    if not f then error(fname .. ": cannot open record file " .. err, level) end
     local n = 0
     for line in f:lines() do
       n = n + 1
@@ -295,7 +303,7 @@ function records.read(paths)
         local ok, rec = pcall(records.decode, line)
         if not ok then
           f:close()
-          error(("%s:%d: not a record (%s)"):format(path, n, rec), 2)
+          error(("%s: %s:%d: not a record (%s)"):format(fname, path, n, rec), level)
         end
         out[#out + 1] = rec
       end

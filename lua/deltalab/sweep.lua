@@ -93,6 +93,26 @@ end
 -- @tparam[opt] table keys grid keys in column order (default: sorted)
 -- @tparam[opt] file out (default io.stdout)
 function sweep.table(results, keys, out)
+  if type(results) ~= "table" then
+    error(("bad argument #1 to 'sweep_table' (table of results expected, got %s)"):format(type(results)), 2)
+  end
+  for i, r in ipairs(results) do
+    if type(r) ~= "table" then
+      error(("bad argument #1 to 'sweep_table' (result %d is a %s, not a table)"):format(i, type(r)), 2)
+    end
+  end
+  if keys ~= nil and type(keys) ~= "table" then
+    error(("bad argument #2 to 'sweep_table' (table of keys expected, got %s)"):format(type(keys)), 2)
+  end
+  for i, k in ipairs(keys or {}) do
+    if type(k) ~= "string" then
+      error(("bad argument #2 to 'sweep_table' (key %d is a %s, not a string)"):format(i, type(k)), 2)
+    end
+  end
+  if out ~= nil and io.type(out) ~= "file" then
+    error(("bad argument #3 to 'sweep_table' (open file expected, got %s)"):format(
+      io.type(out) or type(out)), 2)
+  end
   out = out or io.stdout
   if not keys then
     local seen = {}
@@ -209,7 +229,7 @@ end
 -- @tparam[opt] boolean quiet
 function sweep.merge(paths, quiet)
   local by_cell, order = {}, {}
-  for _, rec in ipairs(records.read(paths)) do
+  for _, rec in ipairs(records.read(paths, "merge", 2)) do
     if rec.cell then
       if not by_cell[rec.cell] then order[#order + 1] = rec.cell end
       by_cell[rec.cell] = rec

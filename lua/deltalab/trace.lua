@@ -108,6 +108,13 @@ local function formatter(opts)
   return f
 end
 
+-- Raise err, from a call made on the user's behalf, at the user's line
+-- (level 2 above the caller): Lua put this file's position in front of it.
+local function rethrow(err, level)
+  if type(err) == "string" then err = err:gsub("^[^\n]-%.lua:%d+: ", "", 1) end
+  error(err, (level or 1) + 1)
+end
+
 local function options(opts)
   opts = opts or {}
   if type(opts) ~= "table" then
@@ -250,11 +257,13 @@ function trace.trace(net, x, y, opts)
   if x == nil then error("bad argument #1 to 'trace' (input expected)", 2) end
   if y == nil then error("bad argument #2 to 'trace' (target expected)", 2) end
   local o = options(opts)
-  net:forward(x)
+  local ok, err = pcall(net.forward, net, x)
+  if not ok then rethrow(err, 2) end
   if o.sample < 1 or o.sample > net.batch then
     error(("bad argument #3 to 'trace' (sample %d out of range 1..%d)"):format(o.sample, net.batch), 2)
   end
-  local text = trace_text(net, x, y, o)
+  local ok2, text = pcall(trace_text, net, x, y, o)
+  if not ok2 then rethrow(text, 2) end
   if o.print then print(text) end
   return text
 end
@@ -262,7 +271,8 @@ end
 --- net:gradcheck(x, y [, opts]): the core's check, printed as a table.
 local function gradcheck(raw)
   return function(net, x, y, opts)
-    local r = raw(net, x, y, opts)
+    local ok, r = pcall(raw, net, x, y, opts)
+    if not ok then rethrow(r, 2) end
     if not (type(opts) == "table" and opts.print == false) then
       local eps = type(opts) == "table" and opts.eps or 1e-5
       print(("gradient check: backprop vs central differences in double (eps = %g)"):format(eps))
@@ -295,6 +305,9 @@ function trace.walk(net, x, y, opts)
   if x == nil then error("bad argument #1 to 'walk' (input expected)", 2) end
   if y == nil then error("bad argument #2 to 'walk' (target expected)", 2) end
   opts = opts or {}
+  if type(opts) ~= "table" then
+    error("bad argument #3 to 'walk' (options table expected, got " .. type(opts) .. ")", 2)
+  end
   local o = options({ digits = opts.digits, neurons = opts.neurons })
   local f = formatter(o)
   local L = net.L

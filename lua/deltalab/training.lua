@@ -62,7 +62,7 @@ function methods.record(t, path, extra)
   rec.machine = records.machine()
   rec.time = os.date("!%Y-%m-%dT%H:%M:%SZ")
   for k, v in pairs(extra or {}) do rec[k] = v end
-  records.append(path, rec)
+  records.append(path, rec, "record", 2)
   return rec
 end
 
@@ -72,6 +72,9 @@ module.sweep_table = sweep.table
 --- Merge sweep record files and print their table.
 module.merge = sweep.merge
 --- Read JSON-lines records from a file or a list of files.
-module.records = records.read
+module.records = function(paths)
+  local r = records.read(paths, "records", 2)
+  return r
+end
 
 return { methods = methods, module = module }

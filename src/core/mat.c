@@ -361,9 +361,9 @@ dl_status mat_broadcast(mat C, mat A, mat B, mat_op op)
         float *c = mat_at(C, i, 0);
         if (aful && bful) {
             k(c, mat_at(A, i, 0), mat_at(B, i, 0), (size_t)cols);
-        } else if (aful && B.rows == 1) {            /* row vector on the right */
+        } else if (aful && B.rows == 1 && B.cols == cols) {  /* row vector on the right */
             k(c, mat_at(A, i, 0), B.data, (size_t)cols);
-        } else if (bful && A.rows == 1) {            /* row vector on the left */
+        } else if (bful && A.rows == 1 && A.cols == cols) {  /* row vector on the left */
             k(c, A.data, mat_at(B, i, 0), (size_t)cols);
         } else if (aful) {                           /* column vector on the right */
             const float *a = mat_at(A, i, 0);

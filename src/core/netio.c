@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #define NETIO_VERSION 1u
@@ -133,40 +134,65 @@ static void write_net(writer *w, const net *n)
     put_u32(w, crc);
 }
 
+/* Write the checkpoint to f and close it; 0 or an errno value. */
+static int write_close(FILE *f, const net *n, int sync)
+{
+    writer w = { f, crc32(0, NULL, 0), 0 };
+    write_net(&w, n);
+    if (fflush(w.f) != 0 && !w.err)
+        w.err = errno;
+    if (sync && !w.err && fsync(fileno(w.f)) != 0 && errno != EINVAL)
+        w.err = errno;
+    if (fclose(w.f) != 0 && !w.err)
+        w.err = errno;
+    return w.err;
+}
+
 dl_status net_save(const net *n, const char *path, char *msg, size_t msglen)
 {
-    size_t plen = strlen(path);
+    char *target;
+    int how = dl_save_target(path, &target);
+    if (how < 0)
+        return fail(msg, msglen, DL_EIO, "%s", strerror(errno));
+    if (how == 1) {  /* a device or a pipe: written in place */
+        FILE *f = fopen(path, "wb");
+        int err = f ? write_close(f, n, 0) : errno;
+        return err ? fail(msg, msglen, DL_EIO, "%s", strerror(err)) : DL_OK;
+    }
+    size_t plen = strlen(target);
     char *tmp = malloc(plen + 16);
-    if (!tmp)
+    if (!tmp) {
+        free(target);
         return fail(msg, msglen, DL_ENOMEM, "not enough memory");
-    memcpy(tmp, path, plen);
+    }
+    memcpy(tmp, target, plen);
     memcpy(tmp + plen, ".tmp.XXXXXX", 12);
     int fd = mkstemp(tmp);
     if (fd < 0) {
         int e = errno;
         free(tmp);
+        free(target);
         return fail(msg, msglen, DL_EIO, "%s", strerror(e));
     }
-    writer w = { fdopen(fd, "wb"), crc32(0, NULL, 0), 0 };
-    if (!w.f) {
-        w.err = errno;
+    mode_t mask = umask(0);  /* mkstemp makes 0600; give the usual 0666 & ~umask */
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
+    FILE *f = fdopen(fd, "wb");
+    int err;
+    if (!f) {
+        err = errno;
         close(fd);
     } else {
-        write_net(&w, n);
-        if (fflush(w.f) != 0 && !w.err)
-            w.err = errno;
-        if (!w.err && fsync(fileno(w.f)) != 0 && errno != EINVAL)
-            w.err = errno;
-        if (fclose(w.f) != 0 && !w.err)
-            w.err = errno;
+        err = write_close(f, n, 1);
     }
-    if (!w.err && rename(tmp, path) != 0)
-        w.err = errno;
-    if (w.err)
+    if (!err && rename(tmp, target) != 0)
+        err = errno;
+    if (err)
         unlink(tmp);
     free(tmp);
-    if (w.err)
-        return fail(msg, msglen, DL_EIO, "%s", strerror(w.err));
+    free(target);
+    if (err)
+        return fail(msg, msglen, DL_EIO, "%s", strerror(err));
     return DL_OK;
 }
 

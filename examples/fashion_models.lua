@@ -93,7 +93,7 @@ print(("E6 test accuracy: perceptron %.3f, logistic %.3f, MLP %.3f (reference 0.
   :format(p.tacc, logistic.tacc, mlp.tacc))
 
 local show = cli.plots(opt, "fashion_models")
-local curves = { title = "validation accuracy per epoch", xlabel = "epoch",
+local curves = { title = "validation accuracy per epoch", xlabel = "epoch", legend = "below",
                  order = { "perceptron", "logistic", "1 hidden", "2 hidden", "3 hidden" } }
 curves.perceptron = p.t.history.val_acc
 curves.logistic = logistic.t.history.val_acc

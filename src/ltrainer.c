@@ -44,19 +44,6 @@ static double clock_now(void)
 }
 
 /* ------------------------------------------------------------------------ */
-/* The network. lnetwork.c should export dl_checknet (declared in
- * deltalab.h); until it does, this weak definition reads its userdata, whose
- * block starts with the net pointer (NULL once the network is closed). */
-
-__attribute__((weak)) struct net *dl_checknet(lua_State *L, int i)
-{
-    net **p = luaL_checkudata(L, i, "network");
-    if (!*p)
-        luaL_error(L, "attempt to use a closed network");
-    return *p;
-}
-
-/* ------------------------------------------------------------------------ */
 /* Argument helpers                                                           */
 
 /* Raise "trainer: <message>" at the caller's level. */
@@ -698,8 +685,10 @@ static int t_run(lua_State *L)
         if (more > 0x7fffffff - t->epoch)
             return luaL_argerror(L, 2, "too many epochs");
         goal = t->epoch + (int)more;   /* a partial epoch is finished first, and counts */
-        if (t->stop == TRAIN_EARLY)
-            t->stop = TRAIN_RUNNING;               /* asked for more: go on */
+        if (t->stop == TRAIN_EARLY) {   /* asked for more: go on, with new patience */
+            t->stop = TRAIN_RUNNING;
+            t->bad_epochs = 0;
+        }
     }
     return drive(L, DRIVE_RUN, goal);
 }

@@ -3,6 +3,7 @@
 #include "dl.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -129,6 +130,11 @@ void dl_parallel(dl_task *fn, void *arg, int n)
         return;
     }
     pthread_mutex_lock(&pool.lock);
+    /* Workers start with every signal blocked (they inherit this mask), so
+     * Ctrl-C always lands on a thread that runs Lua, never inside a kernel. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
     while (pool.started < T - 1) {
         pthread_t th;
         pthread_attr_t at;
@@ -141,6 +147,7 @@ void dl_parallel(dl_task *fn, void *arg, int n)
             break;
         pool.started++;
     }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     T = pool.started + 1 < T ? pool.started + 1 : T;  /* fewer if creation failed */
     pool.fn = fn;
     pool.arg = arg;

@@ -16,11 +16,13 @@
  *     OPENBLAS_CORETYPE=Haswell to make OpenBLAS 0.3.21 use its AVX2 kernels
  *     on CPUs it does not know (run.sh runs both ways).
  *
- * Each figure is the best of several timed repetitions (wall clock). The
- * machine may be shared: a figure whose best wall time exceeds its process CPU
- * time / threads by more than 10 % is marked '~' (we were descheduled).
+ * Each figure is the best of several short timed repetitions. The machine may
+ * be shared (and a VM has no performance counters for perf stat), so the
+ * 1-thread figures, the FMA peak included, are per CPU-second of the process:
+ * time spent descheduled does not count. 2-thread figures are wall clock; one
+ * whose best repetition was descheduled (wall > 1.1 × CPU / 2) is marked '~'.
  * Batch-1 products are memory-bound, so they are printed as GB/s of the
- * matrix they stream, against the measured bandwidths.
+ * operands they stream, against the measured bandwidths.
  */
 #define _GNU_SOURCE
 #include "dl.h"
@@ -187,7 +189,9 @@ static timing time_case(int blas, const bcase *c, int threads, int reps, double 
 
 static int quick;
 
-static void run_case(const bcase *c, int batch1, double bw_dram, double bw_llc)
+/* One line of the table; *ours1 and *blas1 get the 1-thread CPU times. */
+static void run_case(const bcase *c, int batch1, double bw_dram, double bw_llc,
+                     double *ours1_sec, double *blas1_sec)
 {
     double flops = 2.0 * c->M * c->N * c->K;
     double bytes = 4.0 * ((double)c->M * c->K * (c->M != 1 && c->N != 1 ? 0 : 1) +
@@ -196,13 +200,17 @@ static void run_case(const bcase *c, int batch1, double bw_dram, double bw_llc)
     int reps = quick ? 5 : 15;
     double min_sec = 0.002;
     printf("%-18s %s%s %5d %5d %5d", c->name, c->tA ? "T" : "N", c->tB ? "T" : "N", c->M, c->N, c->K);
-    double ours1 = 0;
+    double ours1 = 0, ours1_t = 0;
     for (int th = 1; th <= 2; th++) {
         /* 1 thread: CPU time (robust to sharing); 2 threads: wall clock. */
         timing o = time_case(0, c, th, reps, min_sec);
         double t = th == 1 ? o.cpu : o.sec, gf = flops / t * 1e-9;
         char mark = th == 2 && o.noisy ? '~' : ' ';
-        if (th == 1) ours1 = gf;
+        if (th == 1) {
+            ours1 = gf;
+            ours1_t = t;
+            *ours1_sec = t;
+        }
         if (batch1) {
             double gbs = bytes / t * 1e-9;
             printf(" | %5.1f%c %3.0f%% %3.0f%%", gbs, mark, 100 * gbs / bw_llc, 100 * gbs / bw_dram);
@@ -212,9 +220,10 @@ static void run_case(const bcase *c, int batch1, double bw_dram, double bw_llc)
         if (blas_sgemm) {
             timing b = time_case(1, c, th, reps, min_sec);
             double tb = th == 1 ? b.cpu : b.sec;
+            if (th == 1) *blas1_sec = tb;
             printf(" %6.1f %5.2fx", flops / tb * 1e-9, tb / t);
         }
-        if (th == 2) printf(" | %4.2fx", gf / ours1);
+        if (th == 2) printf(" | %4.2fx %4.2f", gf / ours1, ours1_t / (2 * o.cpu));
     }
     printf("\n");
 }
@@ -264,9 +273,11 @@ int main(int argc, char **argv)
         printf("OpenBLAS: not found (install libopenblas0-pthread to compare)\n");
     printf("GFLOPS, best of repetitions: 1 thread per CPU-second of the process (robust on a shared\n"
            "machine), 2 threads by wall clock (~: descheduled while timed). %%pk = of the peak above.\n"
-           "ratio = OpenBLAS time / ours (> 1: we are faster). 2t/1t = 2-thread over 1-thread GFLOPS.\n"
+           "ratio = OpenBLAS time / ours (> 1: we are faster). 2t/1t = 2-thread over 1-thread GFLOPS by\n"
+           "wall clock; eff = 1-thread CPU time / total CPU time on 2 threads (1.00: splitting costs\n"
+           "nothing, so an idle machine would give 2 x eff; products < 2^20 multiply-adds use 1 thread).\n"
            "Batch 1: GB/s of the operands streamed, %% of cache and of DRAM read bandwidth.\n");
-    printf("%-18s op     M     N     K | 1 thread  %%pk%s | 2 threads %%pk%s | 2t/1t\n",
+    printf("%-18s op     M     N     K | 1 thread  %%pk%s | 2 threads %%pk%s | 2t/1t  eff\n",
            "case", blas_sgemm ? "  OBLAS ratio" : "", blas_sgemm ? "  OBLAS ratio" : "");
 
     static const int sq[] = { 64, 128, 256, 512, 1024, 2048 };
@@ -275,7 +286,8 @@ int main(int argc, char **argv)
         char name[32];
         snprintf(name, sizeof name, "square %d", sq[i]);
         bcase c = { name, 0, 0, sq[i], sq[i], sq[i] };
-        run_case(&c, 0, bw_dram, bw_llc);
+        double o1, b1;
+        run_case(&c, 0, bw_dram, bw_llc, &o1, &b1);
     }
     /* One training step of 784-3136-1568-10: forward Z = A·Wᵀ, weight
      * gradient dW = δᵀ·A, back-propagation δ_prev = δ·W (not into the input). */
@@ -294,14 +306,13 @@ int main(int argc, char **argv)
                             { n3, 0, 0, batch, in, out } };
             for (int k = 0; k < 3; k++) {
                 if (k == 2 && l == 0) continue;
-                run_case(&cs[k], batch == 1, bw_dram, bw_llc);
-                if (batch == 32) {
-                    ours_total += time_case(0, &cs[k], 1, 5, 0.002).cpu;
-                    if (blas_sgemm) blas_total += time_case(1, &cs[k], 1, 5, 0.002).cpu;
-                }
+                double o1 = 0, b1 = 0;
+                run_case(&cs[k], batch == 1, bw_dram, bw_llc, &o1, &b1);
+                ours_total += o1;
+                blas_total += b1;
             }
         }
-        if (batch == 32 && blas_sgemm)
+        if (blas_sgemm)
             printf("   whole step, 1 thread, CPU time: ours %.3f ms, OpenBLAS %.3f ms, ratio %.2fx\n",
                    ours_total * 1e3, blas_total * 1e3, blas_total / ours_total);
     }

@@ -14,11 +14,17 @@ for b in "$OBJ"/bench/*; do
     echo "== $(basename "$b")"
     "$b" $q
 done
-# OpenBLAS 0.3.21 does not know Zen 5 and falls back to SSE3 kernels; compare
-# with its AVX2 (Haswell) kernels as well.
+# OpenBLAS 0.3.21 does not know Zen 5 and falls back to SSE3 kernels: the gemm
+# benchmark is run both with OpenBLAS as installed and with its AVX2 (Haswell)
+# kernels, whichever of the two the loop above did not do.
 if [ -x "$OBJ/bench/gemm" ] && ldconfig -p 2>/dev/null | grep -q libopenblas.so.0; then
-    echo "== gemm, OpenBLAS forced to its AVX2 kernels (OPENBLAS_CORETYPE=Haswell)"
-    OPENBLAS_CORETYPE=Haswell "$OBJ/bench/gemm" $q
+    if [ -n "${OPENBLAS_CORETYPE:-}" ]; then
+        echo "== gemm, OpenBLAS as installed (OPENBLAS_CORETYPE unset)"
+        env -u OPENBLAS_CORETYPE "$OBJ/bench/gemm" $q
+    else
+        echo "== gemm, OpenBLAS forced to its AVX2 kernels (OPENBLAS_CORETYPE=Haswell)"
+        OPENBLAS_CORETYPE=Haswell "$OBJ/bench/gemm" $q
+    fi
 fi
 
 # net:step from Lua against PyTorch and NumPy doing the same step.

@@ -3,7 +3,8 @@
  *
  * Shapes cover 1×1, 1×n, n×1 (the GEMV paths), K = 1 (the rank-1 path), sizes
  * that are not multiples of the 6×16 tile, sizes crossing the MC = 144,
- * KC = 256 and NC = 3072 block edges, every operand order, strided views, and
+ * KC = 384, KC_NT = 4096 and NC = 3072 block edges, M ≤ 48 (the paths that
+ * read B in place), every operand order, strided views, and
  * alpha/beta cases; each with 1, 2 and 3 threads (3 > cores gives uneven
  * stripes).
  *
@@ -83,9 +84,10 @@ static const int shapes[][3] = {
     { 1, 1, 1 }, { 1, 17, 9 }, { 13, 1, 9 }, { 1, 1, 100 }, { 1, 784, 300 }, { 300, 1, 333 },
     { 7, 9, 1 }, { 40, 100, 1 },                        /* rank-1 */
     { 6, 16, 8 }, { 12, 32, 64 }, { 5, 15, 7 }, { 7, 17, 3 }, { 19, 33, 37 },
-    { 150, 70, 260 },                                   /* crosses MC and KC */
+    { 150, 70, 400 },                                   /* crosses MC and KC */
     { 97, 131, 513 }, { 32, 200, 784 }, { 200, 40, 32 },
     { 3, 3100, 5 },                                     /* crosses NC */
+    { 5, 20, 4500 },                                    /* crosses KC_NT (small-M A·Bᵀ) */
 };
 
 static const float alphabeta[][2] = { { 1, 0 }, { 0.5f, 2 }, { -1, 1 }, { 0, 0.5f }, { 2, 0 } };

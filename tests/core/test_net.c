@@ -16,44 +16,7 @@
 #include "check.h"
 #include "net.h"
 
-/* ------------------------------------------------ counting allocations */
-
-/* A training step must allocate nothing. Outside sanitizers (which own
- * malloc), this program replaces the malloc family with counting wrappers
- * around glibc's own entry points, so every allocation anywhere is seen. */
-#if defined(__SANITIZE_ADDRESS__)
-#define COUNTING 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define COUNTING 0
-#endif
-#endif
-#ifndef COUNTING
-#define COUNTING 1
-#endif
-
-static long n_allocs;
-
-#if COUNTING
-void *__libc_malloc(size_t);
-void *__libc_calloc(size_t, size_t);
-void *__libc_realloc(void *, size_t);
-void *__libc_memalign(size_t, size_t);
-void __libc_free(void *);
-
-void *malloc(size_t n) { n_allocs++; return __libc_malloc(n); }
-void *calloc(size_t a, size_t b) { n_allocs++; return __libc_calloc(a, b); }
-void *realloc(void *p, size_t n) { n_allocs++; return __libc_realloc(p, n); }
-void *aligned_alloc(size_t al, size_t n) { n_allocs++; return __libc_memalign(al, n); }
-void *memalign(size_t al, size_t n) { n_allocs++; return __libc_memalign(al, n); }
-int posix_memalign(void **p, size_t al, size_t n)
-{
-    n_allocs++;
-    *p = __libc_memalign(al, n);
-    return *p ? 0 : 12;
-}
-void free(void *p) { __libc_free(p); }
-#endif
+#include "count_alloc.h"  /* n_allocs, COUNTING */
 
 /* --------------------------------------------- a plain double network */
 

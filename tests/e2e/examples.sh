@@ -48,8 +48,8 @@ fashion=0; "$DL" -e 'data.fashion_mnist{n = 1}' >/dev/null 2>&1 && fashion=1
 if [ $mnist = 1 ]; then
     run mnist_deep
     check "E2 quick test accuracy >= 80%" cmp "$(after 'E2 test accuracy:')" '>=' 80
-    check "E2 compare: batch 1 and 32 rows" sh -c 'printf "%s\n" "$1" | grep -Eq "^ +1 +[0-9]+ +1000 " &&
-        printf "%s\n" "$1" | grep -Eq "^ +32 +[0-9]+ +32 "' _ "$out"
+    check "E2 compare: batch 1 (lr 0.1/32) and 32 rows" sh -c 'printf "%s\n" "$1" | grep -Eq "^ +1 +0.003125 +[0-9]+ +1000 " &&
+        printf "%s\n" "$1" | grep -Eq "^ +32 +0.1 +[0-9]+ +32 "' _ "$out"
     png mnist_deep-curves
 else ok "mnist_deep skipped: no MNIST"; fi
 

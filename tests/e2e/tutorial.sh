@@ -41,17 +41,19 @@ awk -v dir="$tmp" '
     }
 ' doc/tutorial.md
 
-# The data, as in examples.sh; absolute, since the session runs elsewhere.
-if [ -z "${DELTALAB_DATA:-}" ] && ! "$DL" -e 'data.mnist{n = 1}' >/dev/null 2>&1; then
-    [ -d ../../shared/data/mnist ] && DELTALAB_DATA=../../shared/data
+# The data, absolute, since the session runs in a temporary directory where
+# neither ./data nor ../shared/data (nor a build-asan/ program's ../shared)
+# would be found: make data's ./data, then the CI layout's ../shared/data.
+if [ -z "${DELTALAB_DATA:-}" ]; then
+    for d in data ../shared/data ../../shared/data; do
+        [ -d "$d/mnist" ] && { DELTALAB_DATA=$d; break; }
+    done
 fi
 if [ -n "${DELTALAB_DATA:-}" ]; then
     case $DELTALAB_DATA in /*) ;; *) DELTALAB_DATA=$PWD/$DELTALAB_DATA ;; esac
     export DELTALAB_DATA
 fi
-mnist=0; "$DL" -e 'data.mnist{n = 1}' >/dev/null 2>&1 && mnist=1
-# ./data/mnist (make data) is relative to the source tree, not the session's directory.
-[ $mnist = 1 ] && [ -z "${DELTALAB_DATA:-}" ] && [ -d data/mnist ] && export DELTALAB_DATA=$PWD/data
+mnist=0; (cd "$tmp" && "$DL" -e 'data.mnist{n = 1}') >/dev/null 2>&1 && mnist=1
 
 mkdir "$tmp/work"
 for t in "$tmp"/*.txt; do

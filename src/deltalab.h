@@ -21,6 +21,11 @@ int luaopen_deltalab_trainer(lua_State *L);
 int luaopen_deltalab_datacore(lua_State *L);
 int luaopen_deltalab_plotcore(lua_State *L);
 
+/* The network userdata at index i (raises "network expected, got ..."),
+ * for bindings that train or evaluate a network (ltrainer.c). */
+struct net;
+struct net *dl_checknet(lua_State *L, int i);
+
 /* The entry point of deltalab.so for require "deltalab". */
 int luaopen_deltalab(lua_State *L);
 
@@ -28,6 +33,10 @@ int luaopen_deltalab(lua_State *L);
  * leave the table {matrix=, network=, trainer=, data=, plot=, help=} on the
  * stack. With globals != 0 also set each as a global (the REPL and scripts). */
 int dl_openlibs(lua_State *L, const char *lua_dir, int globals);
+
+/* The file name at index i: a string without zero bytes (a C file name would
+ * end at the first one and quietly name another file). */
+const char *dl_checkpath(lua_State *L, int i);
 
 /* The matrix at index i (raises "matrix expected" or "attempt to use a freed matrix"). */
 mat *dl_checkmatrix(lua_State *L, int i);

@@ -271,7 +271,9 @@ local function text_size(o)
   if o.size then return math.floor(o.size[1]), math.floor(o.size[2]) end
   local cols = tonumber(getenv("COLUMNS") or "") or 80
   local lines = tonumber(getenv("LINES") or "") or 25
-  return math.max(40, math.min(cols, 200)) - 1, math.max(15, math.min(lines - 1, 60))
+  -- the terminal's size, but no bigger than 120x40: a loss curve that
+  -- fills a 250-column screen scrolls the session away and reads no better
+  return math.max(40, math.min(cols, 121)) - 1, math.max(15, math.min(lines - 1, 40))
 end
 
 -- The terminal commands for a destination; returns them, the file gnuplot
@@ -341,6 +343,10 @@ local function start(fig, fname)
     error(fname .. ": cannot start gnuplot: " .. err, 0)
   end
   fig.proc = proc
+  if fig.closed then  -- drawn in after close: closeall must know it again
+    fig.closed = nil
+    state.figures[fig.id] = fig
+  end
   fig.serial = (fig.serial or 0) + 1
   local marker = ("deltalab-ready-%d-%d"):format(fig.id, fig.serial)
   proc:send("set encoding utf8\nprint GPVAL_TERMINALS\nprint '" .. marker .. "'\n")
@@ -359,6 +365,9 @@ local function complaints(said)
     local msg = line:match("^%s*(.-)%s*$")
     if msg:find("matrix contains missing or undefined values", 1, true) then
       -- expected: the blank pixels between the cells of a grid are NaN
+    elseif msg:find("empty [xyz]2? range %[") then
+      -- a flat series (one epoch of plot.live, a constant): gnuplot widens
+      -- the range itself, which is right, and need not say so every time
     elseif msg:lower():find("warning:", 1, true) then
       warns[#warns + 1] = msg:gsub("^line %d+:%s*", "")
     elseif msg:match("^line %d+: ") or msg:match("^\"[^\"]*\" line %d+: ") then
@@ -552,6 +561,14 @@ local function emit(fig, fname, ctx, o)
     if not fig.quiet then io.stdout:write(out); io.stdout:flush() end
     return fig
   end
+  if kind == "text" or fmt == "txt" then
+    -- in characters a grid is rows of dots and colons that bury the curves
+    local kept = {}
+    for _, l in ipairs(ctx.lines) do
+      if not l:match("^set grid") then kept[#kept + 1] = l end
+    end
+    body = table.concat(kept, "\n")
+  end
   local cmds, tmp, final = terminal_commands(fig, o, kind, fmt, dest, fname)
   local text = table.concat(cmds, "\n") .. "\nreset\n" .. body .. (tmp and "\nunset output" or "")
   local ok, out, said = pcall(execute, fig, fname, text, o.timeout)
@@ -571,6 +588,11 @@ local function emit(fig, fname, ctx, o)
       os.remove(tmp)
       error(("%s: cannot write %s: %s"):format(fname, final, rerr), 0)
     end
+  end
+  if kind == "text" then
+    -- dumb starts each page with a form feed (^L in a log) and pads every
+    -- line to the full width (lines that wrap when the window narrows)
+    out = out:gsub("^\f", ""):gsub(" +\n", "\n")
   end
   fig.text = out
   if #out > 0 and not fig.quiet then
@@ -596,6 +618,11 @@ end
 -- @usage local fig = plot.figure{output = "curves.svg"}
 function plot.figure(opts)
   opts = checkopts(opts, 1, "figure")
+  for k in pairs(opts) do
+    if k ~= "output" and k ~= "size" and k ~= "quiet" and k ~= "persist" then
+      argerror(1, "figure", ("unknown option '%s' (expected output, size, quiet, persist)"):format(tostring(k)))
+    end
+  end
   local fig = setmetatable({ id = state.next_id, size = opts.size, quiet = opts.quiet,
                              persist = opts.persist }, Figure)
   state.next_id = state.next_id + 1
@@ -680,7 +707,7 @@ end
 -- call this last); does nothing when the figure draws to a file or text.
 function figure:show()
   checkfig(self, "show")
-  if self.proc and not self.dest and has_display() and window_terminal() then
+  if self.proc and (self.dest == nil or self.dest == "window") and has_display() and window_terminal() then
     execute(self, "show", "pause mouse close", 0)
   end
   return self
@@ -767,8 +794,9 @@ function kinds.lines(ctx, t)
   for i, s in ipairs(series) do
     if texts[i] ~= "" then
       local block = ctx:block(texts[i])
-      parts[#parts + 1] = ("%s using 1:2 with %s lw 2 title %s"):format(
-        block, (t.points or longest == 1) and "linespoints pt 7 ps 0.6" or "lines", q(s[1]))
+      parts[#parts + 1] = ("%s using 1:2 with %s lw 2 lc rgb '%s' title %s"):format(
+        block, (t.points or longest == 1) and "linespoints pt 7 ps 0.6" or "lines",
+        COLOURS[(#parts) % #COLOURS + 1], q(s[1]))
     end
   end
   if #parts == 0 then argerror(1, "lines", "no data: every series is empty") end
@@ -804,6 +832,9 @@ local function points_of(X, y, fname)
     if #labels ~= #xs then
       argerror(2, fname, ("%d labels for %d points"):format(#labels, #xs))
     end
+    for i = 1, #labels do
+      if labels[i] ~= labels[i] then argerror(2, fname, ("label %d is NaN"):format(i)) end
+    end
   end
   return xs, labels
 end
@@ -836,6 +867,10 @@ function kinds.scatter(ctx, X, y, o)
   local xs, labels = points_of(X, y, "scatter")
   if #xs == 0 then argerror(1, "scatter", "no points") end
   ctx:add("set grid")
+  -- the points' own range plus a margin (no point cut by the border, and
+  -- no rounding out to the next tic, which shrank the cloud)
+  ctx:add("set autoscale fix")
+  ctx:add("set offsets graph 0.04, graph 0.04, graph 0.04, graph 0.04")
   ctx:common(o)
   local names = o.names or (type(X) == "table" and X.names) or nil
   local parts = class_points(ctx, xs, labels, names)
@@ -877,6 +912,9 @@ end
 function kinds.bar(ctx, values, o)
   o = checkopts(o, 2, "bar")
   local labels, v = o.labels, nil
+  if labels ~= nil and type(labels) ~= "table" then
+    argerror(2, "bar", "option labels must be a list of names, got " .. typename(labels))
+  end
   if type(values) == "table" and not plotcore.shape(values) and values[1] == nil and next(values) ~= nil then
     labels, v = {}, {}
     for k in pairs(values) do labels[#labels + 1] = k end
@@ -900,7 +938,11 @@ function kinds.bar(ctx, values, o)
   ctx:add("set boxwidth 0.7")
   ctx:add(("set xrange [0.4:%s]"):format(num(#v + 0.6)))
   if lo >= 0 then ctx:add("set yrange [0:*]") end
-  ctx:add("set xtics (" .. table.concat(tics, ", ") .. ")" .. (#v > 8 and " rotate by -45" or ""))
+  -- slanted tick labels only when upright ones would run into each other
+  -- (about 7 characters fit under a bar of a 600-pixel plot of 10 bars)
+  local longest = 0
+  for i = 1, #v do longest = math.max(longest, utf8.len(tostring(labels and labels[i] or i)) or 0) end
+  ctx:add("set xtics (" .. table.concat(tics, ", ") .. ")" .. (longest * #v > 70 and " rotate by -45" or ""))
   ctx:common(o)
   ctx:add(("plot %s using 1:2 with boxes lc rgb '%s' notitle"):format(ctx:block(table.concat(rows, "\n")), COLOURS[1]))
   return o
@@ -908,6 +950,11 @@ end
 
 -- The height, width and channels (1 or 3) of an image of n values.
 local function image_shape(n, h, w, fname)
+  local function dim(x) return type(x) == "number" and x >= 1 and x == math.floor(x) and x < 2 ^ 31 end
+  if (h ~= nil or w ~= nil) and not (dim(h) and dim(w)) then
+    argerror(2, fname, ("height and width must be positive integers, got %s and %s"):format(
+      typename(h) == "number" and num(h) or typename(h), typename(w) == "number" and num(w) or typename(w)))
+  end
   if h and w then
     if n == h * w then return h, w, 1 end
     if n == 3 * h * w then return h, w, 3 end
@@ -1001,7 +1048,7 @@ local function mosaic(ctx, ims, h, w, ch, o, fname)
     end
     ctx:add(PALETTES[o.palette or "ink"] or argerror(2, fname, "unknown palette " .. q(o.palette)))
     ctx:add(("set cbrange [%s:%s]"):format(num(o.lo), num(o.hi)))
-    if not o.colorbox then ctx:add("unset colorbox") end
+    if not o.colorbox then ctx:add("unset colorbox") else ctx:add("set cbtics") end  -- unset tics took its numbers
     ctx:add(("plot %s matrix with image notitle"):format(ctx:block(table.concat(grid, "\n"))))
   else
     -- rgbimage wants x y r g b on a full grid: white between the cells
@@ -1132,13 +1179,32 @@ function kinds.weights(ctx, layer, h, w, o)
                               colorbox = o.colorbox == nil and ch == 1 or o.colorbox,
                               normalize = ch == 3 }, { __index = o })
   opts.lo, opts.hi = value_range(ims, opts)
+  if o.range then
+    opts.lo, opts.hi = range_arg(o.range, 4, "weights")
+  elseif opts.palette == "diverging" and ch == 1 then
+    -- ±(99th percentile of |w|) rather than ±max|w|: a handful of large
+    -- weights would otherwise wash every neuron's picture out to near white
+    -- (those few are drawn in the full colour of the scale's end)
+    local a = {}
+    for _, im in ipairs(ims) do
+      for i = 1, #im do local x = math.abs(im[i]); if x == x then a[#a + 1] = x end end
+    end
+    table.sort(a)
+    local m = a[math.max(1, math.ceil(#a * 0.99))] or 0
+    if m > 0 then opts.lo, opts.hi = -m, m end
+  end
   mosaic(ctx, ims, h, w, ch, opts, "weights")
   return o
 end
 
 function kinds.heatmap(ctx, W, o)
   o = checkopts(o, 2, "heatmap")
+  if not plotcore.shape(W) then  -- a layer (table or the network's userdata): its weights
+    local ok, Wv = pcall(function() return W.W end)
+    if ok and plotcore.shape(Wv) then W = Wv end
+  end
   local r, c, v = grid_values(W, 1, "heatmap")
+  if r == 0 or c == 0 then argerror(1, "heatmap", ("nothing to draw in a %dx%d matrix"):format(r, c)) end
   local lo, hi = minmax(v)
   if lo > hi then lo, hi = 0, 0 end
   local m = math.max(math.abs(lo), math.abs(hi))
@@ -1169,6 +1235,20 @@ function kinds.heatmap(ctx, W, o)
   end
   ctx:add("unset key")
   ctx:common(o)
+  if o.values then
+    -- each value written in its cell (hand-worked examples, number by
+    -- number): white on the dark ends of the diverging scale, else black
+    if r * c > 400 then argerror(2, "heatmap", ("option values: %dx%d is more than 400 cells"):format(r, c)) end
+    local diverging = (o.palette or "diverging") == "diverging"
+    for i = 1, r do
+      for j = 1, c do
+        local x = v[(i - 1) * c + j]
+        local ink = diverging and math.abs(x) / m > 0.6 and "#ffffff" or "#000000"
+        ctx:add(("set label %s at %d,%d center front textcolor rgb '%s'"):format(
+          q(("%.3g"):format(x)), j, i, ink))
+      end
+    end
+  end
   -- in a text terminal a small matrix is drawn with each value as a block
   -- of characters (f lines and 4f columns), so that 2x3 is still visible
   local f = math.max(1, math.min(4, 60 // (4 * c), 24 // r))
@@ -1197,7 +1277,7 @@ local function sample1(f, a, b, n, fname)
 end
 
 function kinds.landscape(ctx, f, r, paths, o)
-  if type(f) ~= "function" and not (getmetatable(f) or {}).__call then
+  if plotcore.shape(f) or (type(f) ~= "function" and not (getmetatable(f) or {}).__call) then
     argerror(1, "landscape", "function expected, got " .. typename(f))
   end
   if type(paths) == "table" and not plotcore.shape(paths) and paths[1] == nil and next(paths) ~= nil then
@@ -1284,7 +1364,7 @@ local function path2(ctx, f, path, z, fname)
 end
 
 local function check_f2(f, fname)
-  if type(f) ~= "function" and not (getmetatable(f) or {}).__call then
+  if plotcore.shape(f) or (type(f) ~= "function" and not (getmetatable(f) or {}).__call) then
     argerror(1, fname, "function of (x, y) expected, got " .. typename(f))
   end
 end
@@ -1296,6 +1376,7 @@ function kinds.surface(ctx, f, xr, yr, o)
   ctx:add(PALETTES.viridis)
   ctx:add("set pm3d depthorder border lc rgb '#404040' lw 0.3")
   ctx:add("set view 55,35")
+  ctx:add("set xyplane relative 0")  -- the x-y plane at the lowest z, not half a height below
   ctx:add("set xlabel " .. q(o.xlabel or "x"))
   ctx:add("set ylabel " .. q(o.ylabel or "y"))
   ctx:add("unset key")
@@ -1409,6 +1490,7 @@ function kinds.boundary(ctx, net, set, o)
   ctx:add(("set xrange [%s:%s]"):format(num(x0), num(x1)))
   ctx:add(("set yrange [%s:%s]"):format(num(y0), num(y1)))
   ctx:add("set size ratio -1")
+  ctx:add("set key below")  -- over the regions a legend would be hard to read and hide points
   ctx:common(o)
   local parts = { ctx:block(table.concat(rows, "\n")) .. " using 1:2:3 with image notitle" }
   local names = o.names or (type(set) == "table" and set.names) or nil
@@ -1508,12 +1590,25 @@ function plot.live(trainer, opts)
     fig:multiplot{ cols = #panels, rows = 1, table.unpack(panels) }
   end
   if trainer ~= nil then
-    local ok, prev = pcall(function() return trainer.on_epoch end)
-    local hook = function(t, e, ...)
-      if ok and type(prev) == "function" then prev(t, e, ...) end
-      draw(t, e)
+    -- A deltalab trainer reads its callbacks from the table kept as the user
+    -- value of its C state (t._state), not from the trainer table, so that
+    -- is where the hook goes; any other table gets a field on_epoch.
+    local into = trainer
+    local okst, st = pcall(function() return trainer._state end)
+    if okst and type(st) == "userdata" then
+      local uv = debug.getuservalue(st, 1)
+      if type(uv) == "table" then into = uv end
     end
-    pcall(function() trainer.on_epoch = hook end)
+    local ok, prev = pcall(function() return into.on_epoch end)
+    local hook = function(t, e, ...)
+      local go_on = true
+      if ok and type(prev) == "function" then go_on = prev(t, e, ...) end
+      draw(t, e)
+      return go_on  -- the trainer's own callback still decides whether to stop
+    end
+    if not pcall(function() into.on_epoch = hook end) then
+      argerror(1, "live", "trainer whose on_epoch can be set expected, got " .. typename(trainer))
+    end
   end
   return draw, fig
 end

@@ -1,10 +1,13 @@
 /* dl.c — status strings, the interrupt flag, aligned allocation. */
+#define _XOPEN_SOURCE 700  /* realpath */
 #include "dl.h"
 
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/stat.h>
 
 const char *dl_strerror(dl_status s)
 {
@@ -46,3 +49,25 @@ float *dl_calloc(size_t n)
 }
 
 void dl_free(float *p) { free(p); }
+
+int dl_save_target(const char *path, char **target)
+{
+    struct stat st;
+    *target = NULL;
+    if (stat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) {
+            errno = EISDIR;
+            return -1;
+        }
+        if (!S_ISREG(st.st_mode))
+            return 1;
+        *target = realpath(path, NULL);  /* through symbolic links */
+    }
+    if (!*target)
+        *target = strdup(path);
+    if (!*target) {
+        errno = ENOMEM;
+        return -1;
+    }
+    return 0;
+}

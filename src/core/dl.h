@@ -42,4 +42,16 @@ float *dl_alloc(size_t n);
 float *dl_calloc(size_t n);
 void dl_free(float *p);
 
+/*
+ * Where a save to path should go. Files are written to a temporary name and
+ * renamed into place, so a failed save never leaves half a file; but renaming
+ * over a device (/dev/null, /dev/stdout) or a symbolic link would replace the
+ * device or the link itself. Returns 0 and sets *target (malloc'd, the caller
+ * frees it) to the regular file to replace — path, or what its links point to
+ * — when temp-and-rename is right; 1 when path exists and is neither a regular
+ * file nor a directory, to be opened and written directly; -1 with errno set
+ * (EISDIR for a directory, ENOMEM).
+ */
+int dl_save_target(const char *path, char **target);
+
 #endif

@@ -1,10 +1,240 @@
-/* test_kern.c — first checks of the kernel table (grown by the core issue). */
+/*
+ * test_kern.c — every element-wise, row-wise and reduction kernel of the AVX2
+ * table against the reference table, plus hand-worked values for the
+ * reference itself (so the oracle is checked too). GEMM has test_gemm.c and
+ * the exp/log/tanh error sweep test_vmath.c.
+ *
+ * Lengths cover 0, 1, below / at / above one 8-lane vector, odd tails, and
+ * 100 000 (long enough to be split over the thread pool). Tolerances, per
+ * kernel, are stated where they are used; u = 2^-24 is float's unit roundoff.
+ */
 #include "check.h"
+#include "kern.h"
 #include "mat.h"
+#include "rng.h"
+#include "threads.h"
 
-/* 2×3 · 3×2 worked by hand: [[1,2,3],[4,5,6]]·[[7,8],[9,10],[11,12]]
- * = [[58, 64], [139, 154]]. */
-static void test_gemm_by_hand(void)
+#include <float.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define U (FLT_EPSILON / 2)
+
+static rng R;
+static const size_t lens[] = { 0, 1, 3, 7, 8, 9, 16, 31, 33, 100, 1001, 100000 };
+#define NLENS (sizeof lens / sizeof *lens)
+
+/* n floats uniform in [lo, hi), with a few specials sprinkled in when asked. */
+static float *vec(size_t n, float lo, float hi)
+{
+    float *p = malloc((n ? n : 1) * sizeof *p);
+    for (size_t i = 0; i < n; i++) p[i] = lo + (hi - lo) * (float)rng_uniform(&R);
+    return p;
+}
+
+/* |f − r| ≤ rel·|r| + abs element by element, NaN matching NaN; prints the first miss. */
+static int close_all(const char *what, size_t n, const float *f, const float *r, double rel, double abs)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(r[i]) && isnan(f[i])) continue;
+        if (f[i] == r[i]) continue;
+        if (!(fabs((double)f[i] - r[i]) <= rel * fabs(r[i]) + abs)) {
+            printf("  %s n=%zu [%zu]: %.9g, reference %.9g\n", what, n, i, f[i], r[i]);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static const kern_table *REF, *FAST;
+
+/* add, sub, mul, div, scale, shift are one IEEE operation per element in both
+ * tables: bitwise equal. axpy: the FMA rounds once where the reference rounds
+ * twice, so they differ by at most u·(|a·x| + |y|) ≤ 2u·|result| + u·|y|... we
+ * allow 2u relative plus 2u·|a·x| absolute. */
+static void test_arithmetic(void)
+{
+    for (size_t L = 0; L < NLENS; L++) {
+        size_t n = lens[L];
+        float *a = vec(n, -2, 2), *b = vec(n, 0.5f, 3), *y1 = vec(n, 0, 1), *y2 = malloc((n + 1) * 4);
+        memcpy(y2, y1, n * 4);
+        REF->add(y1, a, b, n); FAST->add(y2, a, b, n); CHECK(close_all("add", n, y2, y1, 0, 0));
+        REF->sub(y1, a, b, n); FAST->sub(y2, a, b, n); CHECK(close_all("sub", n, y2, y1, 0, 0));
+        REF->mul(y1, a, b, n); FAST->mul(y2, a, b, n); CHECK(close_all("mul", n, y2, y1, 0, 0));
+        REF->div(y1, a, b, n); FAST->div(y2, a, b, n); CHECK(close_all("div", n, y2, y1, 0, 0));
+        REF->scale(y1, a, -1.5f, n); FAST->scale(y2, a, -1.5f, n); CHECK(close_all("scale", n, y2, y1, 0, 0));
+        REF->shift(y1, a, 0.25f, n); FAST->shift(y2, a, 0.25f, n); CHECK(close_all("shift", n, y2, y1, 0, 0));
+        memcpy(y2, y1, n * 4);
+        REF->axpy(y1, 0.3f, b, n); FAST->axpy(y2, 0.3f, b, n);
+        CHECK(close_all("axpy", n, y2, y1, 2 * U, 2 * U * 0.3 * 3));
+        /* aliasing: y = y + b */
+        memcpy(y2, y1, n * 4);
+        REF->add(y1, y1, b, n); FAST->add(y2, y2, b, n); CHECK(close_all("add in place", n, y2, y1, 0, 0));
+        free(a); free(b); free(y1); free(y2);
+    }
+    float a[3] = { 1, 2, 3 }, b[3] = { 4, 5, 6 }, y[3];
+    REF->axpy(b, 2, a, 3);
+    CHECK(b[0] == 6 && b[1] == 9 && b[2] == 12);
+    FAST->mul(y, a, a, 3);
+    CHECK(y[0] == 1 && y[1] == 4 && y[2] == 9);
+}
+
+/* Activations: sigmoid, tanh and softplus go through the vector exp (errors
+ * measured in test_vmath: ≤ 4 ulp), so 8u relative plus 2^-149 absolute (the
+ * denormal tail); relu, leaky relu, step, linear are exact. The derivatives:
+ * σ' = a(1 − a) and tanh' = 1 − a² are the same formula in both (the FMA
+ * rounds once: 4u·max(1, a²) absolute); softplus' = σ(z) (8u). */
+static void test_activations(void)
+{
+    for (int f = 0; f < DL_ACT_COUNT; f++) {
+        if (f == DL_SOFTMAX) continue;
+        for (size_t L = 0; L < NLENS; L++) {
+            size_t n = lens[L];
+            float *z = vec(n, -12, 12), *a = malloc((n + 1) * 4), *a2 = malloc((n + 1) * 4);
+            float *d = malloc((n + 1) * 4), *d2 = malloc((n + 1) * 4);
+            if (n > 4) { z[0] = 0; z[1] = -0.0f; z[2] = NAN; z[3] = 100; z[4] = -100; }
+            int smooth = f == DL_SIGMOID || f == DL_TANH || f == DL_SOFTPLUS;
+            REF->act((dl_act)f, a, z, n);
+            FAST->act((dl_act)f, a2, z, n);
+            CHECK(close_all(dl_act_names[f], n, a2, a, smooth ? 8 * U : 0, smooth ? FLT_TRUE_MIN : 0));
+            REF->act_grad((dl_act)f, d, z, a, n);
+            FAST->act_grad((dl_act)f, d2, z, a, n);
+            CHECK(close_all(dl_act_names[f], n, d2, d, 8 * U, 4 * U));
+            free(z); free(a); free(a2); free(d); free(d2);
+        }
+    }
+    /* Hand-worked: σ(0) = 1/2, tanh(0) = 0, softplus(0) = log 2, relu(−1) = 0,
+     * leaky(−1) = −0.01, step(0) = 0, σ'(0) = 1/4. */
+    float z[7] = { 0, 0, 0, -1, -1, 0, 2 }, a[7];
+    const dl_act fs[7] = { DL_SIGMOID, DL_TANH, DL_SOFTPLUS, DL_RELU, DL_LEAKY_RELU, DL_STEP, DL_LINEAR };
+    const float want[7] = { 0.5f, 0, 0.693147181f, 0, -0.01f, 0, 2 };
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < 7; i++) {
+            (k ? FAST : REF)->act(fs[i], a + i, z + i, 1);
+            CHECK_NEAR(a[i], want[i], 2 * U);
+        }
+    float g;
+    FAST->act_grad(DL_SIGMOID, &g, z, want, 1);
+    CHECK_NEAR(g, 0.25, 0);
+}
+
+/* Softmax: rows sum to 1 (n·u for the float roundings of n terms, each within
+ * 4 ulp), agree with the reference to 8u relative plus the conditioning of
+ * exp: the argument c·x − max is itself rounded (fused in one table, two
+ * roundings in the other), an absolute error of u·(|c·x| + |max|) that exp
+ * turns into that much relative error; and large logits (±1e30·c,
+ * +88, 1000) neither overflow nor give NaN. Log-softmax: absolute error
+ * 8u·(|c·x| + |lse|) (a difference of two rounded values of that size). */
+static void test_softmax(void)
+{
+    const float cs[3] = { 1, 0.5f, 3 };
+    for (size_t L = 1; L < NLENS; L++)
+        for (int k = 0; k < 3; k++) {
+            size_t n = lens[L];
+            float c = cs[k];
+            float *x = vec(n, -20, 20), *y = malloc(n * 4), *y2 = malloc(n * 4);
+            REF->softmax(y, x, c, n);
+            FAST->softmax(y2, x, c, n);
+            float mx = -INFINITY;
+            for (size_t i = 0; i < n; i++) mx = fmaxf(mx, c * x[i]);
+            CHECK(close_all("softmax", n, y2, y, 8 * U + 2 * U * (fabs(c * 20) + fabs(mx)), FLT_TRUE_MIN));
+            double s = 0;
+            for (size_t i = 0; i < n; i++) s += y2[i];
+            CHECK_NEAR(s, 1, (n + 8) * 4 * U);
+            REF->log_softmax(y, x, c, n);
+            FAST->log_softmax(y2, x, c, n);
+            for (size_t i = 0; i < n; i++)
+                if (!(fabs(y2[i] - y[i]) <= 8 * U * (fabs(c * x[i]) + fabs(y[i]) + 1))) {
+                    printf("  log_softmax n=%zu c=%g [%zu]: %.9g vs %.9g\n", n, c, i, y2[i], y[i]);
+                    CHECK(0);
+                    break;
+                }
+            free(x); free(y); free(y2);
+        }
+    float big[4] = { 1000, 999, -1e30f, 88.7f }, y[4], ly[4];
+    FAST->softmax(y, big, 1, 4);
+    CHECK(!isnan(y[0]) && !isinf(y[0]));
+    CHECK_NEAR(y[0], 1 / (1 + exp(-1.0)), 4 * U);
+    CHECK_NEAR(y[1], exp(-1.0) / (1 + exp(-1.0)), 4 * U);
+    CHECK(y[2] == 0 && y[3] == 0);
+    FAST->log_softmax(ly, big, 1, 4);
+    CHECK_NEAR(ly[0], -log1p(exp(-1.0)), 1e-4);
+    /* Temperature: softmax(2·[0, (log 3)/2]) = softmax([0, log 3]) = [1/4, 3/4]. */
+    float t[2] = { 0, 0.549306144f };
+    for (int k = 0; k < 2; k++) {
+        (k ? FAST : REF)->softmax(y, t, 2, 2);
+        CHECK_NEAR(y[0], 0.25, 4 * U);
+        CHECK_NEAR(y[1], 0.75, 4 * U);
+    }
+}
+
+/* exp, log, tanh as table entries vs the reference (libm float): both within
+ * 2 ulp of exact (test_vmath), so 4u relative plus the denormal spacing. */
+static void test_exp_log_tanh(void)
+{
+    for (size_t L = 0; L < NLENS; L++) {
+        size_t n = lens[L];
+        float *x = vec(n, -90, 90), *y = malloc((n + 1) * 4), *y2 = malloc((n + 1) * 4);
+        REF->exp(y, x, n); FAST->exp(y2, x, n); CHECK(close_all("exp", n, y2, y, 4 * U, FLT_TRUE_MIN));
+        REF->tanh(y, x, n); FAST->tanh(y2, x, n); CHECK(close_all("tanh", n, y2, y, 4 * U, 0));
+        for (size_t i = 0; i < n; i++) x[i] = fabsf(x[i]) * (i % 3 ? 1 : 1e-30f);
+        REF->log(y, x, n); FAST->log(y2, x, n); CHECK(close_all("log", n, y2, y, 4 * U, 4 * U));
+        free(x); free(y); free(y2);
+    }
+}
+
+/* Sums in double in both tables, in different orders: they differ by at most
+ * n·2^-53·Σ|x|. argmax/argmin: exactly the reference's index, NaNs included. */
+static void test_reductions(void)
+{
+    for (size_t L = 0; L < NLENS; L++) {
+        size_t n = lens[L];
+        float *x = vec(n, -1, 1), *y = vec(n, -1, 1);
+        double tol = (n + 1) * 0x1p-53 * n;
+        CHECK_NEAR(FAST->sum(x, n), REF->sum(x, n), tol);
+        CHECK_NEAR(FAST->dot(x, y, n), REF->dot(x, y, n), tol);
+        CHECK_NEAR(FAST->sumsq(x, n), REF->sumsq(x, n), tol);
+        CHECK(FAST->argmax(x, n) == REF->argmax(x, n));
+        CHECK(FAST->argmin(x, n) == REF->argmin(x, n));
+        if (n > 9) {
+            x[0] = NAN; x[n - 1] = NAN; x[n / 2] = x[n / 3] = 5;  /* ties: the first */
+            CHECK(FAST->argmax(x, n) == REF->argmax(x, n));
+            CHECK(FAST->argmax(x, n) == n / 3);
+            x[n / 2] = x[n / 3] = -5;
+            CHECK(FAST->argmin(x, n) == REF->argmin(x, n));
+            for (size_t i = 0; i < n; i++) x[i] = NAN;
+            CHECK(FAST->argmax(x, n) == REF->argmax(x, n));
+            CHECK(FAST->argmin(x, n) == REF->argmin(x, n));
+        }
+        free(x); free(y);
+    }
+    float h[5] = { 1, -2, 3, 0.5f, 3 };
+    CHECK(FAST->sum(h, 5) == 5.5 && REF->sum(h, 5) == 5.5);
+    CHECK(FAST->dot(h, h, 5) == 23.25 && FAST->sumsq(h, 5) == 23.25);
+    CHECK(FAST->argmax(h, 5) == 2 && FAST->argmin(h, 5) == 1);
+}
+
+/* Column sums of strided blocks, double accumulation in both: (rows + 1)·2^-53
+ * relative to Σ|a|, then one float rounding (u). */
+static void test_colsum(void)
+{
+    const int shapes[][2] = { { 1, 1 }, { 1, 9 }, { 9, 1 }, { 32, 10 }, { 7, 17 }, { 100, 33 } };
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
+        int rows = shapes[s][0], cols = shapes[s][1], lda = cols + 3;
+        float *A = vec((size_t)rows * lda, -1, 1), *y = malloc(cols * 4), *y2 = malloc(cols * 4);
+        REF->colsum(y, A, rows, cols, lda, 0.5f);
+        FAST->colsum(y2, A, rows, cols, lda, 0.5f);
+        CHECK(close_all("colsum", cols, y2, y, U, 2 * U * rows));
+        free(A); free(y); free(y2);
+    }
+    float m[6] = { 1, 2, 3, 4, 5, 6 }, r[3];
+    FAST->colsum(r, m, 2, 3, 3, 0.5f);
+    CHECK(r[0] == 2.5f && r[1] == 3.5f && r[2] == 4.5f);
+}
+
+/* The hand-worked product through mat_gemm and the active table (both ISAs:
+ * the driver runs this file again with DELTALAB_ISA=scalar). */
+static void test_mat_gemm_by_hand(void)
 {
     float a[] = { 1, 2, 3, 4, 5, 6 }, b[] = { 7, 8, 9, 10, 11, 12 }, c[4];
     CHECK(mat_gemm(mat_wrap(c, 2, 2), 1, mat_wrap(a, 2, 3), 0, mat_wrap(b, 3, 2), 0, 0) == DL_OK);
@@ -13,20 +243,40 @@ static void test_gemm_by_hand(void)
     CHECK(mat_gemm(mat_wrap(c, 2, 2), 1, mat_wrap(a, 2, 3), 0, mat_wrap(b, 2, 3), 0, 0) == DL_ESHAPE);
 }
 
-static void test_axpy_avx2_matches_reference(void)
+/* DELTALAB_ISA chose the active table; kern_use switches it. */
+static void test_dispatch(void)
 {
-    const kern_table *ref = kern_reference(), *fast = kern_avx2();
-    if (!fast) return;
-    float x[19], y1[19], y2[19];
-    for (int i = 0; i < 19; i++) { x[i] = i * 0.5f - 3; y1[i] = y2[i] = 1.0f / (i + 1); }
-    ref->axpy(y1, 0.25f, x, 19);
-    fast->axpy(y2, 0.25f, x, 19);
-    for (int i = 0; i < 19; i++) CHECK_NEAR(y1[i], y2[i], 1e-6);
+    const char *want = getenv("DELTALAB_ISA");
+    if (want && strcmp(want, "scalar") == 0)
+        CHECK(strcmp(kern()->isa, "scalar") == 0);
+    else
+        CHECK(strcmp(kern()->isa, FAST ? "avx2" : "scalar") == 0);
+    const kern_table *before = kern();
+    CHECK(kern_use("scalar") == 0 && kern() == REF);
+    CHECK(kern_use("nonsense") == -1);
+    if (FAST) CHECK(kern_use("avx2") == 0 && kern() == FAST);
+    kern_use(before->isa);
 }
 
 int main(void)
 {
-    RUN(test_gemm_by_hand);
-    RUN(test_axpy_avx2_matches_reference);
+    rng_seed(&R, 7);
+    REF = kern_reference();
+    FAST = kern_avx2();
+    RUN(test_mat_gemm_by_hand);
+    RUN(test_dispatch);
+    if (!FAST) {
+        printf("no AVX2+FMA here: only the reference is tested\n");
+        return check_summary();
+    }
+    for (int threads = 1; threads <= 2; threads++) {
+        dl_threads_set(threads);
+        RUN(test_arithmetic);
+        RUN(test_activations);
+        RUN(test_softmax);
+        RUN(test_exp_log_tanh);
+        RUN(test_reductions);
+        RUN(test_colsum);
+    }
     return check_summary();
 }

@@ -212,6 +212,7 @@ else
     T.truthy(s:find("+---", 1, true), "axis border")
     T.truthy(s:find("0.9", 1, true) and s:find("1.5", 1, true), "tick labels")
     T.truthy(s:find("train", 1, true), "legend")
+    T.truthy(not s:find(":....", 1, true), "no grid of dots over the curve")
     fig:close()
   end)
 
@@ -222,6 +223,14 @@ else
     for l in fig.text:gmatch("[^\n]+") do lines[#lines + 1] = l end
     T.truthy(#lines >= 10, "about 14 lines for 28 rows")
     T.truthy(fig.text:find("@", 1, true) and fig.text:find("   ", 1, true), "ink and paper")
+    fig:close()
+  end)
+
+  T.test("sixel output: a DCS sixel sequence of the requested size", function()
+    local fig = plot.figure{ output = "sixel", quiet = true, size = { 200, 100 } }
+    fig:lines{ a = { 1, 2, 3 } }
+    T.truthy(fig.text:find('^\27Pq"1;1;200;100'), "sixel header with raster 200x100")
+    T.truthy(fig.text:find("\27\\%s*$"), "string terminator at the end")
     fig:close()
   end)
 
@@ -349,6 +358,72 @@ else
     fig:close()
   end)
 
+  T.test("live with a real trainer: a picture per epoch, one gnuplot, callbacks kept", function()
+    -- the trainer keeps its callbacks in its C state, not in the trainer
+    -- table: the hook must reach them, or nothing is ever drawn
+    local set = data.moons{ n = 100, seed = 1 }
+    local net = network{ 2, { 8, "tanh" }, { 2, "softmax" }, cost = "log_likelihood", seed = 1 }
+    local own, sizes = 0, {}
+    local p = path("live-real.png")
+    local t = trainer{ net = net, train = set, validation = set, epochs = 4, progress = false,
+                       on_epoch = function(_, e) own = own + 1; return e < 3 end }
+    local _, fig = plot.live(t, { output = p, size = { 400, 200 } })
+    local pid
+    local hooked = debug.getuservalue(t._state, 1).on_epoch
+    debug.getuservalue(t._state, 1).on_epoch = function(tt, e)
+      local go_on = hooked(tt, e)
+      sizes[e] = exists(p) and #slurp(p) or 0
+      pid = pid or fig.proc:pid()
+      T.eq(fig.proc:pid(), pid, "same gnuplot at epoch " .. e)
+      return go_on
+    end
+    t:run()
+    T.eq(own, 3, "the trainer's own on_epoch ran each epoch")
+    T.eq(t.stopped, "callback", "its false still stops training")
+    T.eq(#sizes, 3, "a picture after each of the 3 epochs")
+    for e = 1, 3 do T.truthy(sizes[e] > 1000, ("epoch %d: %d bytes"):format(e, sizes[e])) end
+    T.eq(png_size(p), 400, "width")
+    not_blank(p)
+    fig:close()
+  end)
+
+  T.test("live as a trainer option: on_epoch = plot.live{output = ...}", function()
+    local p = path("live-option.png")
+    local draw, fig = plot.live{ output = p, size = { 300, 200 } }
+    local t = trainer{ net = network{ 2, { 4, "tanh" }, { 2, "softmax" }, cost = "log_likelihood", seed = 1 },
+                       train = data.moons{ n = 60, seed = 2 }, epochs = 2, progress = false, on_epoch = draw }
+    t:run()
+    T.eq(select(2, png_size(p)), 200, "drawn after the epochs")
+    not_blank(p)
+    fig:close()
+  end)
+
+  T.test("a flat series draws without gnuplot's warning about an empty range", function()
+    local exe = os.getenv("DELTALAB") or "./deltalab"
+    local p = io.popen(("%s -e \"plot.lines{a = {0.25}, output = '%s'}; plot.lines{b = {2, 2, 2}, output = '%s'}\" 2>&1"):format(
+      exe, path("flat.png"), path("flat.png")))
+    local out = p:read("a")
+    T.truthy(p:close(), "the program succeeds")
+    T.eq(out, "", "nothing printed")
+    T.truthy(exists(path("flat.png")), "drawn")
+  end)
+
+  T.test("heatmap and weights of a network's layer (userdata)", function()
+    local net = network{ 3, 2, seed = 1 }
+    local p = path("layer.gp")
+    plot.heatmap(net.layers[1], { script = p })
+    local s = slurp(p)
+    local W = net.layers[1].W
+    local row = s:match("%$d1 << EOD\n([^\n]*)")
+    local j = 0
+    for x in (row or ""):gmatch("%S+") do
+      j = j + 1
+      T.near(tonumber(x), W:get(1, j), 1e-5, "W[1][" .. j .. "]")  -- 7 significant digits written
+    end
+    T.eq(j, 3, "first row of W is the first data row")
+    plot.weights(net.layers[1], 1, 3, { script = p })
+  end)
+
   T.test("argument errors name the argument", function()
     T.checkerror("bad argument #1 to 'lines' (table expected, got number)", plot.lines, 5)
     T.checkerror("bad argument #1 to 'image' (900 values do not make a 28x28 image", plot.image, matrix.zeros(30, 30), 28, 28)
@@ -367,6 +442,14 @@ else
       figs[i]:gnuplot("print " .. i)
     end
     T.truthy(gnuplot_children() >= before + 3, "three more gnuplot processes")
+    plot.closeall()
+    T.eq(gnuplot_children(), before, "gnuplot processes after closeall")
+    -- a figure drawn in after its close has a gnuplot again, and closeall ends it
+    local g = plot.figure{ quiet = true }
+    g:gnuplot("print 1")
+    g:close()
+    g:gnuplot("print 2")
+    T.eq(gnuplot_children(), before + 1, "the closed figure's new gnuplot")
     plot.closeall()
     T.eq(gnuplot_children(), before, "gnuplot processes after closeall")
     -- a figure that is only dropped is reaped by the collector
@@ -411,6 +494,74 @@ T.test("script works without gnuplot", function()
   plot.lines{ a = { 1, 2, 3 }, script = gp }
   plot.defaults.program = old
   T.truthy(slurp(gp):find("plot $d1", 1, true), "plot command written")
+end)
+
+-- What the doc pictures showed needed fixing (tools/doc_images.lua, make
+-- doc-images), checked in the script each plot writes: the commands that
+-- make the difference are there, and only where they should be.
+local function script_of(kind, ...)
+  local gp = path(kind .. "-look.gp")
+  local args = table.pack(...)
+  args[args.n].script = gp
+  plot[kind](table.unpack(args, 1, args.n))
+  return slurp(gp)
+end
+
+T.test("lines: series in the class colours, first blue then orange", function()
+  local s = script_of("lines", { train = { 3, 2, 1 }, val = { 4, 3, 2 }, title = "loss" })
+  T.truthy(s:find("title 'train'", 1, true) and s:find("lc rgb '#1f77b4' title 'train'", 1, true), "train blue")
+  T.truthy(s:find("lc rgb '#ff7f0e' title 'val'", 1, true), "val orange")
+end)
+
+T.test("bar: tick labels slant only when they are long", function()
+  local short = {}
+  for i = 0, 9 do short[tostring(i)] = i end
+  T.truthy(not script_of("bar", short, {}):find("rotate", 1, true), "ten digits stand upright")
+  local long = {}
+  for i = 1, 10 do long["category number " .. i] = i end
+  T.truthy(script_of("bar", long, {}):find("rotate by -45", 1, true), "ten long names slant")
+end)
+
+T.test("weights: the colour box keeps its numbers", function()
+  local s = script_of("weights", W, 28, 28, {})
+  local unset = s:find("unset tics", 1, true)
+  local cbtics = s:find("set cbtics", 1, true)
+  T.truthy(unset and cbtics and cbtics > unset, "set cbtics after unset tics")
+  T.truthy(not script_of("grid", digits(2), {}):find("set cbtics", 1, true), "no colour box, no numbers")
+end)
+
+T.test("weights: one huge weight does not wash the pictures out", function()
+  -- 2 neurons of 100 weights: ±0.01·k for k = 1..100, except one weight of
+  -- 50. The scale ends at the 99th percentile of |w| (198 of 200 sorted
+  -- values: 0.99), not at 50; range = {lo, hi} still sets it by hand.
+  local M = matrix.zeros(2, 100)
+  for i = 1, 2 do for j = 1, 100 do M:set(i, j, (i == 1 and 1 or -1) * 0.01 * j) end end
+  M:set(1, 100, 50)
+  local s = script_of("weights", M, 10, 10, {})
+  local lo, hi = s:match("set cbrange %[(%S+):(%S+)%]")
+  T.near(tonumber(hi), 0.99, 1e-6, "top of the scale")
+  T.near(tonumber(lo), -0.99, 1e-6, "bottom of the scale")
+  T.truthy(script_of("weights", M, 10, 10, { range = { -2, 3 } }):find("set cbrange [-2:3]", 1, true), "range option")
+end)
+
+T.test("heatmap values = true writes each value in its cell, readable on its colour", function()
+  local s = script_of("heatmap", matrix{ { 1, -2, 3 }, { -4, 5, 0.5 } }, { values = true })
+  local n = select(2, s:gsub("set label ", ""))
+  T.eq(n, 6, "one label per cell")
+  -- the scale is ±5: |-4|/5 = 0.8 is dark (white text), 0.5/5 = 0.1 is pale (black)
+  T.truthy(s:find("set label '-4' at 1,2 center front textcolor rgb '#ffffff'", 1, true), "-4 in white at column 1, row 2")
+  T.truthy(s:find("set label '0.5' at 3,2 center front textcolor rgb '#000000'", 1, true), "0.5 in black at column 3, row 2")
+  T.checkerror("option values: 21x20 is more than 400 cells", plot.heatmap, matrix.zeros(21, 20), { values = true })
+end)
+
+T.test("surface sits on its base plane; scatter and boundary leave their points visible", function()
+  T.truthy(script_of("surface", function(x, y) return x * y end, { -1, 1 }, { -1, 1 }, { samples = 5 })
+           :find("set xyplane relative 0", 1, true), "xyplane")
+  local sc = script_of("scatter", rings(), {})
+  T.truthy(sc:find("set offsets graph 0.04", 1, true), "margin around points")
+  T.truthy(sc:find("set autoscale fix", 1, true), "not rounded out to the next tic")
+  T.truthy(script_of("boundary", stand_in, rings(), { resolution = 10 }):find("set key below", 1, true),
+           "the legend below the regions, not over them")
 end)
 
 os.execute("rm -rf " .. dir)

@@ -1,0 +1,429 @@
+--- deltalab.trace: the teaching output of a network — the four equations of
+-- backpropagation with the actual numbers filled in (net:trace), a walk through
+-- the algorithm one stage at a time (net:walk), and gradcheck's table.
+--
+--     > net = network{2, 2, 2}
+--     > net:trace({0.05, 0.10}, {0.01, 0.99})      -- BP1..BP4, layer by layer
+--     > w = net:walk({0.05, 0.10}, {0.01, 0.99}); w(); w(); ...
+--
+-- Pretty-printing only: every number printed here was computed by the core
+-- (src/core/net.c) and read through the network's methods and views.
+-- This module returns install(methods, layer_methods), called once by the
+-- network module when it opens (it cannot require the network itself).
+
+local trace = {}
+
+local sup = { ["0"] = "⁰", ["1"] = "¹", ["2"] = "²", ["3"] = "³", ["4"] = "⁴",
+              ["5"] = "⁵", ["6"] = "⁶", ["7"] = "⁷", ["8"] = "⁸", ["9"] = "⁹" }
+
+--- Layer index as a superscript: 12 → "¹²".
+local function up(l)
+  return (tostring(l):gsub("%d", sup))
+end
+
+local function num(v, digits)
+  if v == 0 then return "0" end
+  return string.format("%." .. digits .. "g", v)
+end
+
+-- A formatter for one output format. Vectors are n×1 matrices (columns),
+-- matrices any r×c; wide ones are cut to `neurons` entries with a note.
+local function formatter(opts)
+  local digits, limit, latex = opts.digits, opts.neurons, opts.format == "latex"
+  local f = { latex = latex }
+
+  function f.vec(m)
+    local r, c = m:shape()
+    local n = math.max(r, c)
+    local get = r == 1 and function(i) return m:get(1, i) end or function(i) return m:get(i, 1) end
+    local shown = math.min(n, limit)
+    local parts = {}
+    for i = 1, shown do parts[i] = num(get(i), digits) end
+    if latex then
+      if shown < n then parts[#parts + 1] = "\\vdots" end
+      return "\\begin{pmatrix}" .. table.concat(parts, "\\\\ ") .. "\\end{pmatrix}"
+    end
+    local s = "(" .. table.concat(parts, ", ")
+    if shown < n then s = s .. ", … " .. n .. " values" end
+    return s .. ")"
+  end
+
+  function f.mat(m, indent)
+    local r, c = m:shape()
+    local rs, cs = math.min(r, limit), math.min(c, limit)
+    local rows = {}
+    for i = 1, rs do
+      local cells = {}
+      for j = 1, cs do cells[j] = num(m:get(i, j), digits) end
+      if cs < c then cells[#cells + 1] = latex and "\\cdots" or "…" end
+      rows[i] = cells
+    end
+    if latex then
+      local lines = {}
+      for i, cells in ipairs(rows) do lines[i] = table.concat(cells, " & ") end
+      if rs < r then lines[#lines + 1] = "\\vdots" end
+      return "\\begin{pmatrix}" .. table.concat(lines, "\\\\ ") .. "\\end{pmatrix}"
+    end
+    local width = 0
+    for _, cells in ipairs(rows) do
+      for _, s in ipairs(cells) do width = math.max(width, #s) end
+    end
+    local lines = {}
+    for i, cells in ipairs(rows) do
+      for j, s in ipairs(cells) do cells[j] = string.rep(" ", width - #s) .. s end
+      lines[i] = (i == 1 and "" or indent) .. "[ " .. table.concat(cells, "  ") .. " ]"
+    end
+    local note = ""
+    if rs < r or cs < c then note = string.format("  (%dx%d, first %dx%d shown)", r, c, rs, cs) end
+    if rs < r then lines[#lines + 1] = indent .. "  …" end
+    return table.concat(lines, "\n") .. note
+  end
+
+  -- Symbols in the two notations.
+  if latex then
+    f.delta = function(l) return "\\delta^{" .. l .. "}" end
+    f.z = function(l) return "z^{" .. l .. "}" end
+    f.a = function(l) return "a^{" .. l .. "}" end
+    f.W = function(l) return "W^{" .. l .. "}" end
+    f.b = function(l) return "b^{" .. l .. "}" end
+    f.had, f.eq, f.sigma = " \\odot ", " = ", "\\sigma"
+    f.dCdb = function(l) return "\\frac{\\partial C}{\\partial b^{" .. l .. "}}" end
+    f.dCdW = function(l) return "\\frac{\\partial C}{\\partial W^{" .. l .. "}}" end
+    f.grad = "\\nabla_a C"
+    f.sp = function(l) return "\\sigma'(z^{" .. l .. "})" end
+    f.WT = function(l) return "(W^{" .. l .. "})^T" end
+  else
+    f.delta = function(l) return "δ" .. up(l) end
+    f.z = function(l) return "z" .. up(l) end
+    f.a = function(l) return "a" .. up(l) end
+    f.W = function(l) return "W" .. up(l) end
+    f.b = function(l) return "b" .. up(l) end
+    f.had, f.eq, f.sigma = " ⊙ ", " = ", "σ"
+    f.dCdb = function(l) return "∂C/∂b" .. up(l) end
+    f.dCdW = function(l) return "∂C/∂W" .. up(l) end
+    f.grad = "∇ₐC"
+    f.sp = function(l) return "σ′(z" .. up(l) .. ")" end
+    f.WT = function(l) return "(W" .. up(l) .. ")ᵀ" end
+  end
+  return f
+end
+
+-- Raise err, from a call made on the user's behalf, at the user's line
+-- (level 2 above the caller): Lua put this file's position in front of it.
+local function rethrow(err, level)
+  if type(err) == "string" then err = err:gsub("^[^\n]-%.lua:%d+: ", "", 1) end
+  error(err, (level or 1) + 1)
+end
+
+-- Refuse option names not in allowed (a typo must not fall back to a default).
+local function checkkeys(opts, allowed, fname, level)
+  for k in pairs(opts) do
+    if not allowed[k] then
+      local names = {}
+      for a in pairs(allowed) do names[#names + 1] = a end
+      table.sort(names)
+      error(("bad argument #3 to '%s' (unknown option '%s' (expected %s))"):format(
+        fname, tostring(k), table.concat(names, ", ")), level + 1)
+    end
+  end
+end
+
+local function options(opts)
+  opts = opts or {}
+  if type(opts) ~= "table" then
+    error("bad argument #3 to 'trace' (options table expected, got " .. type(opts) .. ")", 3)
+  end
+  checkkeys(opts, { digits = 1, neurons = 1, format = 1, sample = 1, print = 1 }, "trace", 3)
+  local o = { digits = opts.digits or 4, neurons = opts.neurons or 6,
+              format = opts.format or "text", sample = opts.sample or 1,
+              print = opts.print ~= false }
+  if o.format ~= "text" and o.format ~= "latex" then
+    error("bad argument #3 to 'trace' (invalid option '" .. tostring(o.format)
+          .. "' for format: text or latex)", 3)
+  end
+  if math.type(o.digits) ~= "integer" or o.digits < 1 or o.digits > 17 then
+    error("bad argument #3 to 'trace' (digits must be an integer 1..17)", 3)
+  end
+  if math.type(o.neurons) ~= "integer" or o.neurons < 1 then
+    error("bad argument #3 to 'trace' (neurons must be a positive integer)", 3)
+  end
+  return o
+end
+
+local cost_text = {
+  quadratic = "C = ½‖y − aᴸ‖²",
+  cross_entropy = "C = −Σⱼ [yⱼ ln aⱼᴸ + (1 − yⱼ) ln(1 − aⱼᴸ)]",
+  log_likelihood = "C = −Σⱼ yⱼ ln aⱼᴸ",
+}
+
+-- How δ is formed from ∂C/∂a for one layer, as lines, given what
+-- ∂C/∂a is called (∇ₐC or (Wˡ⁺¹)ᵀδˡ⁺¹) and its value.
+local function delta_lines(net, f, l, s, gname, out)
+  local ly = net.layers[l]
+  local L = net.L
+  local lines = {}
+  local eq = f.latex and " &= " or "  = "
+  local lhs = f.delta(l)
+  local cost = net.cost_name
+  local acts = ly:activations()
+  local all_sigmoid = ly.activation == "sigmoid"
+  for _, a in ipairs(acts) do all_sigmoid = all_sigmoid and a == "sigmoid" end
+  if l == L and cost == "log_likelihood" and ly.activation == "softmax" then
+    local c = ly.c
+    lines[#lines + 1] = lhs .. eq .. (c ~= 1 and num(c, 6) .. "·" or "")
+      .. (f.latex and "(a^{" .. l .. "} - y)" or "(a" .. up(l) .. " − y)")
+      .. (f.latex and "" or "      (log-likelihood with softmax: the Jacobian and ∇ₐC simplify)")
+  elseif l == L and cost == "cross_entropy" and all_sigmoid then
+    lines[#lines + 1] = lhs .. eq .. (f.latex and "a^{" .. l .. "} - y" or "a" .. up(l) .. " − y")
+      .. (f.latex and "" or "      (cross-entropy with sigmoid: σ′ cancels)")
+  elseif ly.activation == "softmax" then
+    lines[#lines + 1] = lhs .. eq .. (f.latex and "J^T " or "Jᵀ ") .. gname
+      .. (f.latex and "" or "      (softmax Jacobian J = c·aᵢ(1[i=j] − aⱼ))")
+    lines[#lines + 1] = (f.latex and " &= J^T " or "    = Jᵀ ") .. f.vec(out.g)
+  else
+    lines[#lines + 1] = lhs .. eq .. gname .. f.had .. f.sp(l)
+    lines[#lines + 1] = (f.latex and " &= " or "    = ") .. f.vec(out.g) .. f.had .. f.vec(ly:dsigma(s))
+    local special = {}
+    for j, a in ipairs(acts) do
+      if a ~= ly.activation then special[#special + 1] = "neuron " .. j .. " is " .. a end
+    end
+    if #special > 0 and not f.latex then
+      lines[#lines] = lines[#lines] .. "      (σ′ per neuron: " .. table.concat(special, ", ") .. ")"
+    end
+    if ly.activation == "linear" and #special == 0 and not f.latex then
+      lines[#lines] = lines[#lines] .. "      (σ is linear: σ′ = 1)"
+    end
+  end
+  lines[#lines + 1] = (f.latex and " &= " or "    = ") .. f.vec(ly:delta(s))
+  return lines
+end
+
+-- The text of a trace (the network has been run forward and backward).
+local function trace_text(net, x, y, o)
+  local f = formatter(o)
+  local L, s = net.L, o.sample
+  local out = {}
+  local function put(line) out[#out + 1] = line end
+  local B = net.batch
+  local C = net:cost(x, y)
+  net:backward(y)
+  local sizes = table.concat(net.sizes, "-")
+  if f.latex then
+    put("% deltalab trace: network " .. sizes .. ", " .. net.cost_name .. " cost")
+    put("\\begin{align*}")
+  else
+    put(("Backpropagation through network %s, %s cost %s = %s"):format(
+      sizes, net.cost_name, cost_text[net.cost_name], num(C, o.digits)))
+    if B > 1 then
+      put(("(batch of %d: δ shown for sample %d; gradients are the means over the batch)"):format(B, s))
+    end
+    put("")
+    put("Forward pass  (vectors are columns, written across)")
+  end
+  local sep = f.latex and " \\\\" or ""
+  local eq = f.latex and " &= " or " = "
+  for l = 1, L do
+    local ly = net.layers[l]
+    local prev = l == 1 and (f.latex and "x" or "x") or f.a(l - 1)
+    put((f.latex and "" or "  ") .. f.z(l) .. eq .. f.W(l) .. prev .. " + " .. f.b(l) .. " = "
+        .. f.vec(ly:z(s)) .. sep)
+    put((f.latex and "" or "  ") .. f.a(l) .. eq .. (ly.activation == "softmax" and "softmax" or f.sigma)
+        .. "(" .. f.z(l) .. ") = " .. f.vec(ly:a(s)) .. sep)
+  end
+  if not f.latex then put("") end
+  for l = L, 1, -1 do
+    local ly = net.layers[l]
+    local g = ly:grad_a(s)
+    if not f.latex then
+      put(("Layer %d%s, %d neuron%s, %s"):format(l, l == L and " (output)" or "", ly.n_out,
+          ly.n_out == 1 and "" or "s", ly.activation))
+    end
+    local tag = l == L and "BP1" or "BP2"
+    local gname = l == L and f.grad or f.WT(l + 1) .. f.delta(l + 1)
+    if not f.latex then
+      put("  " .. tag .. "  " .. gname .. " = " .. f.vec(g))
+    else
+      put("% " .. tag .. ", layer " .. l)
+    end
+    for i, line in ipairs(delta_lines(net, f, l, s, gname, { g = g })) do
+      put((f.latex and "" or (i == 1 and "       " or "       ")) .. line .. sep)
+    end
+    local prev = l == 1 and "x" or f.a(l - 1)
+    if f.latex then
+      put("% BP3, BP4")
+      put(f.dCdb(l) .. " &= " .. f.delta(l) .. " = " .. f.vec(ly.db) .. sep)
+      put(f.dCdW(l) .. " &= " .. f.delta(l) .. " (" .. prev .. ")^T = " .. f.mat(ly.dW) .. sep)
+    else
+      put("  BP3  " .. f.dCdb(l) .. " = " .. f.delta(l) .. " = " .. f.vec(ly.db))
+      local lead = "       " .. f.dCdW(l) .. " = "
+      put("  BP4  ∂C/∂wⱼₖ = " .. prev .. "ₖ·" .. f.delta(l) .. "ⱼ:")
+      put(lead .. f.mat(ly.dW, string.rep(" ", utf8.len(lead))))
+      put("")
+    end
+  end
+  if f.latex then put("\\end{align*}") end
+  return table.concat(out, "\n")
+end
+
+--- net:trace(x, y [, opts]): print BP1–BP4 with the numbers, from the output
+-- back; returns the text.
+function trace.trace(net, x, y, opts)
+  if x == nil then error("bad argument #1 to 'trace' (input expected)", 2) end
+  if y == nil then error("bad argument #2 to 'trace' (target expected)", 2) end
+  local o = options(opts)
+  local ok, err = pcall(net.forward, net, x)
+  if not ok then rethrow(err, 2) end
+  if o.sample < 1 or o.sample > net.batch then
+    error(("bad argument #3 to 'trace' (sample %d out of range 1..%d)"):format(o.sample, net.batch), 2)
+  end
+  local ok2, text = pcall(trace_text, net, x, y, o)
+  if not ok2 then rethrow(text, 2) end
+  if o.print then print(text) end
+  return text
+end
+
+--- net:gradcheck(x, y [, opts]): the core's check, printed as a table.
+local function gradcheck(raw)
+  return function(net, x, y, opts)
+    local ok, r = pcall(raw, net, x, y, opts)
+    if not ok then rethrow(r, 2) end
+    if not (type(opts) == "table" and opts.print == false) then
+      local eps = type(opts) == "table" and opts.eps or 1e-5
+      print(("gradient check: backprop vs central differences in double (eps = %g)"):format(eps))
+      print("  layer   max rel. error dW   max rel. error db")
+      local some = false
+      for l, e in ipairs(r) do
+        local ok = (e.W < 1e-4 and e.b < 1e-4) and "ok" or "MISMATCH"
+        local note = ""
+        if e.checked_W < e.count_W or e.checked_b < e.count_b then
+          note = ("   (%d of %d weights, %d of %d biases)"):format(e.checked_W, e.count_W,
+                                                             e.checked_b, e.count_b)
+          some = true
+        end
+        print(("  %5d   %17.3e   %17.3e   %s%s"):format(l, e.W, e.b, ok, note))
+      end
+      if some then print("  (evenly spaced entries; {all = true} checks every one)") end
+    end
+    return r
+  end
+end
+
+local function isatty()
+  local ok, t = pcall(function() return require("deltalab.network")._isatty() end)
+  return ok and t
+end
+
+--- net:walk(x, y [, opts]): a stepper; each call computes and prints the next
+-- stage of backpropagation and returns its name (nil when done).
+function trace.walk(net, x, y, opts)
+  if x == nil then error("bad argument #1 to 'walk' (input expected)", 2) end
+  if y == nil then error("bad argument #2 to 'walk' (target expected)", 2) end
+  opts = opts or {}
+  if type(opts) ~= "table" then
+    error("bad argument #3 to 'walk' (options table expected, got " .. type(opts) .. ")", 2)
+  end
+  checkkeys(opts, { digits = 1, neurons = 1, lr = 1, lambda = 1, n = 1, momentum = 1, print = 1,
+                    interactive = 1 },
+            "walk", 2)
+  local o = options({ digits = opts.digits, neurons = opts.neurons })
+  local f = formatter(o)
+  local L = net.L
+  local hyper = { lr = opts.lr or 0.1, lambda = opts.lambda, n = opts.n, momentum = opts.momentum }
+  local say = opts.print == false and function() end or print
+  local stages = {}
+  local function add(name, fn) stages[#stages + 1] = { name = name, fn = fn } end
+
+  add("input", function()
+    net:_stage("input", x)
+    say(("the input: a⁰ = x = %s%s"):format(f.vec(net:_input(1)),
+        net.batch > 1 and ("  (batch of %d: sample 1 shown)"):format(net.batch) or ""))
+  end)
+  for l = 1, L do
+    add("forward " .. l, function()
+      net:_stage("forward", l)
+      local ly = net.layers[l]
+      local prev = l == 1 and "x" or f.a(l - 1)
+      say(("forward, layer %d: %s = %s%s + %s = %s"):format(l, f.z(l), f.W(l), prev, f.b(l), f.vec(ly:z(1))))
+      say(("                  %s = %s(%s) = %s"):format(f.a(l),
+          ly.activation == "softmax" and "softmax" or "σ", f.z(l), f.vec(ly:a(1))))
+    end)
+  end
+  add("cost", function()
+    local C = net:_stage("target", y)
+    say(("cost: %s = %s  (needs only aᴸ and y)"):format(cost_text[net.cost_name], num(C, o.digits)))
+  end)
+  add("delta " .. L, function()
+    net:_stage("delta")
+    local ly = net.layers[L]
+    say(("BP1, output layer %d: δᴸ from ∇ₐC and σ′(zᴸ)"):format(L))
+    for _, line in ipairs(delta_lines(net, f, L, 1, f.grad, { g = ly:grad_a(1) })) do
+      say("   " .. line)
+    end
+  end)
+  for l = L, 1, -1 do
+    add("backward " .. l, function()
+      net:_stage("backward", l)
+      local ly = net.layers[l]
+      local prev = l == 1 and "x" or f.a(l - 1)
+      say(("BP3, BP4, layer %d: ∂C/∂b%s = δ%s = %s"):format(l, up(l), up(l), f.vec(ly.db)))
+      local lead = ("   ∂C/∂W%s = δ%s·(%s)ᵀ = "):format(up(l), up(l), prev)
+      say(lead .. f.mat(ly.dW, string.rep(" ", utf8.len(lead))))
+      if l > 1 then
+        local below = net.layers[l - 1]
+        say(("BP2, layer %d: δ%s from (W%s)ᵀδ%s and σ′(z%s)"):format(l - 1, up(l - 1), up(l), up(l), up(l - 1)))
+        for _, line in ipairs(delta_lines(net, f, l - 1, 1, f.WT(l) .. f.delta(l),
+                                          { g = below:grad_a(1) })) do
+          say("   " .. line)
+        end
+      end
+    end)
+  end
+  add("update", function()
+    net:update(hyper)
+    say(("update (η = %g): W ← W − η·∂C/∂W, b ← b − η·∂C/∂b (frozen parameters stay)"):format(hyper.lr))
+    for l = 1, L do
+      local ly = net.layers[l]
+      local lead = "   " .. f.W(l) .. " = "
+      say(lead .. f.mat(ly.W, string.rep(" ", utf8.len(lead))))
+      say(("   %s = %s"):format(f.b(l), f.vec(ly.b)))
+    end
+  end)
+
+  local i = 0
+  local stepper = setmetatable({}, {
+    __call = function()
+      i = i + 1
+      local st = stages[i]
+      if not st then return nil end
+      st.fn()
+      return st.name
+    end,
+    __index = {
+      stages = function() local t = {} for k, st in ipairs(stages) do t[k] = st.name end return t end,
+      all = function(self) while self() do end end,
+    },
+  })
+  local interactive = opts.interactive
+  if interactive == nil then interactive = isatty() end
+  if interactive then
+    say(("walking through backpropagation in %d stages: Enter for the next, q to stop"):format(#stages))
+    while true do
+      if not stepper() then break end
+      local line = io.read("l")
+      if line == nil or line:match("^%s*q") then break end
+    end
+  end
+  return stepper
+end
+
+--- Attach the Lua methods to the network and layer method tables.
+return function(methods, layer_methods)
+  methods.trace = trace.trace
+  methods.walk = trace.walk
+  methods.gradcheck = gradcheck(methods.gradcheck)
+  local ok, help = pcall(require, "deltalab.help")
+  if ok and type(help) == "table" and type(help.type) == "function" then
+    pcall(help.type, "network", methods)
+    pcall(help.type, "layer", layer_methods)
+  end
+end

@@ -1,0 +1,14 @@
+/*
+ * gemm.h — the core's private GEMM entry points (not part of the kernel-table
+ * contract in kern.h; kern_avx2.c installs gemm_avx2 as the table's gemm).
+ */
+#ifndef DL_GEMM_H
+#define DL_GEMM_H
+
+/* C (M×N) = alpha·op(A)·op(B) + beta·C with AVX2+FMA, threaded for large
+ * products; same meaning as kern_table.gemm (beta == 0 never reads C). */
+void gemm_avx2(int tA, int tB, int M, int N, int K, float alpha,
+               const float *A, int lda, const float *B, int ldb,
+               float beta, float *C, int ldc);
+
+#endif

@@ -1,0 +1,944 @@
+/*
+ * net.c — forward, cost, backward and update of a fully connected network,
+ * plus a double-precision cost for gradient checks. See net.h for the
+ * notation, the memory layout and the gradient rule.
+ */
+#include "net.h"
+#include "net_kern.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const dl_cost_names[DL_COST_COUNT + 1] = {
+    "quadratic", "cross_entropy", "log_likelihood", NULL
+};
+
+const char *const dl_init_names[DL_INIT_COUNT + 1] = {
+    "nielsen", "scaled", "xavier", "he", "zeros", NULL
+};
+
+net_hyper net_hyper_default(void)
+{
+    return (net_hyper){ .lr = 0.1f, .lambda = 0.0f, .n = 1.0f, .momentum = 0.0f };
+}
+
+/* ------------------------------------------------- one-sample dense kernels */
+
+void net_dense_forward_ref(float *z, const float *W, const float *a, const float *b,
+                           int n_out, int n_in)
+{
+    for (int j = 0; j < n_out; j++) {
+        const float *w = W + (size_t)j * n_in;
+        double s = 0;
+        for (int k = 0; k < n_in; k++) s += (double)w[k] * a[k];
+        z[j] = (float)s + b[j];
+    }
+}
+
+void net_dense_grad_step_ref(float *W, float *dW, const float *delta, const float *a,
+                             int n_out, int n_in, float lr, float decay, int update)
+{
+    for (int j = 0; j < n_out; j++) {
+        float *w = W + (size_t)j * n_in, *g = dW + (size_t)j * n_in;
+        for (int k = 0; k < n_in; k++) {
+            g[k] = delta[j] * a[k];
+            if (update)
+                w[k] = decay * w[k] - lr * g[k];
+        }
+    }
+}
+
+/* The AVX2 pair when the AVX2 kernel table is the active one. */
+static int dense_avx2(void)
+{
+    return kern() == kern_avx2();
+}
+
+static void dense_forward(float *z, const float *W, const float *a, const float *b,
+                          int n_out, int n_in)
+{
+    (dense_avx2() ? net_dense_forward_avx2 : net_dense_forward_ref)(z, W, a, b, n_out, n_in);
+}
+
+static void dense_grad_step(float *W, float *dW, const float *delta, const float *a,
+                            int n_out, int n_in, float lr, float decay, int update)
+{
+    (dense_avx2() ? net_dense_grad_step_avx2 : net_dense_grad_step_ref)(
+        W, dW, delta, a, n_out, n_in, lr, decay, update);
+}
+
+/* ---------------------------------------------------------------- creation */
+
+/* Floats in a block rounded up to 16 (64 bytes), so every block stays aligned. */
+static size_t padded(size_t n) { return (n + 15) & ~(size_t)15; }
+
+dl_status net_new(net **out, int L, const int *sizes, const dl_act *acts, dl_cost cost)
+{
+    *out = NULL;
+    if (L < 1 || L > NET_MAX_LAYERS || (unsigned)cost >= DL_COST_COUNT)
+        return DL_EINVAL;
+    for (int l = 0; l <= L; l++)
+        if (sizes[l] < 1 || sizes[l] > (1 << 24))
+            return DL_EINVAL;
+    for (int l = 0; acts && l < L; l++)
+        if ((unsigned)acts[l] >= DL_ACT_COUNT)
+            return DL_EINVAL;
+
+    net *n = calloc(1, sizeof *n);
+    if (!n)
+        return DL_ENOMEM;
+    n->L = L;
+    n->cost = cost;
+    memcpy(n->sizes, sizes, (size_t)(L + 1) * sizeof *sizes);
+
+    /* The one size table: layer l holds W (n_out × n_in) then b (n_out). */
+    size_t total = 0;
+    for (int l = 0; l < L; l++) {
+        size_t w = (size_t)sizes[l + 1] * (size_t)sizes[l];
+        if (w > (size_t)1 << 31)
+            goto toolarge;
+        total += padded(w) + padded((size_t)sizes[l + 1]);
+    }
+    n->n_params = total;
+    n->params = dl_calloc(total);
+    n->grads = dl_calloc(total);
+    n->vel = dl_calloc(total);
+    if (!n->params || !n->grads || !n->vel)
+        goto nomem;
+
+    size_t off = 0;
+    for (int l = 0; l < L; l++) {
+        layer *ly = &n->layers[l];
+        int in = sizes[l], o = sizes[l + 1];
+        *ly = (layer){ .n_in = in, .n_out = o, .act = acts ? acts[l] : DL_SIGMOID, .c = 1.0f };
+        ly->W = mat_wrap(n->params + off, o, in);
+        ly->dW = mat_wrap(n->grads + off, o, in);
+        ly->vW = mat_wrap(n->vel + off, o, in);
+        off += padded((size_t)o * in);
+        ly->b = mat_wrap(n->params + off, 1, o);
+        ly->db = mat_wrap(n->grads + off, 1, o);
+        ly->vb = mat_wrap(n->vel + off, 1, o);
+        off += padded((size_t)o);
+    }
+    *out = n;
+    return DL_OK;
+toolarge:
+    free(n);
+    return DL_EINVAL;
+nomem:
+    net_free(n);
+    return DL_ENOMEM;
+}
+
+void net_free(net *n)
+{
+    if (!n)
+        return;
+    for (int l = 0; l < n->L; l++)
+        free(n->layers[l].neuron_act);
+    for (int i = 0; i < n->n_retired; i++)
+        dl_free(n->retired[i]);
+    dl_free(n->work);
+    dl_free(n->params);
+    dl_free(n->grads);
+    dl_free(n->vel);
+    free(n);
+}
+
+dl_status net_init(net *n, dl_init how, uint64_t seed)
+{
+    if ((unsigned)how >= DL_INIT_COUNT)
+        return DL_EINVAL;
+    rng_seed(&n->rng, seed);
+    for (int l = 0; l < n->L; l++) {
+        layer *ly = &n->layers[l];
+        double in = ly->n_in, o = ly->n_out;
+        double wsd = 0, bsd = 0, limit = 0;
+        switch (how) {
+        case DL_INIT_NIELSEN: wsd = 1; bsd = 1; break;
+        case DL_INIT_SCALED:  wsd = 1 / sqrt(in); bsd = 1; break;
+        case DL_INIT_XAVIER:  limit = sqrt(6 / (in + o)); break;
+        case DL_INIT_HE:      wsd = sqrt(2 / in); break;
+        default:              break;
+        }
+        for (int j = 0; j < ly->n_out; j++)
+            for (int k = 0; k < ly->n_in; k++) {
+                double w = limit > 0 ? limit * (2 * rng_uniform(&n->rng) - 1)
+                         : wsd > 0 ? wsd * rng_normal(&n->rng) : 0;
+                *mat_at(ly->W, j, k) = (float)w;
+            }
+        for (int j = 0; j < ly->n_out; j++)
+            ly->b.data[j] = bsd > 0 ? (float)(bsd * rng_normal(&n->rng)) : 0.0f;
+    }
+    net_zero_grads(n);
+    net_zero_velocity(n);
+    return DL_OK;
+}
+
+/* --------------------------------------------------------------- workspace */
+
+static int max_width(const net *n)
+{
+    int m = 0;
+    for (int l = 0; l <= n->L; l++)
+        if (n->sizes[l] > m) m = n->sizes[l];
+    return m;
+}
+
+/* Point the workspace views at `work` for batches of B rows, the blocks laid
+ * out for `cap` rows: x, y, scratch, then z, a, δ of each layer. */
+static void lay_out(net *n, int B)
+{
+    size_t cap = (size_t)n->cap, off = 0;
+    int n0 = n->sizes[0], nL = n->sizes[n->L], w = max_width(n);
+    n->x = mat_wrap(n->work + off, B, n0);           off += padded(cap * n0);
+    n->y = mat_wrap(n->work + off, B, nL);           off += padded(cap * nL);
+    n->scratch = mat_wrap(n->work + off, B, w);      off += padded(cap * w);
+    for (int l = 0; l < n->L; l++) {
+        layer *ly = &n->layers[l];
+        ly->z = mat_wrap(n->work + off, B, ly->n_out);     off += padded(cap * ly->n_out);
+        ly->a = mat_wrap(n->work + off, B, ly->n_out);     off += padded(cap * ly->n_out);
+        ly->delta = mat_wrap(n->work + off, B, ly->n_out); off += padded(cap * ly->n_out);
+    }
+    n->B = B;
+}
+
+static size_t work_size(const net *n, size_t cap)
+{
+    size_t s = padded(cap * n->sizes[0]) + padded(cap * n->sizes[n->L])
+             + padded(cap * max_width(n));
+    for (int l = 0; l < n->L; l++)
+        s += 3 * padded(cap * n->layers[l].n_out);
+    return s;
+}
+
+dl_status net_reserve(net *n, int B)
+{
+    if (B < 1)
+        return DL_EINVAL;
+    if (B <= n->cap)
+        return DL_OK;
+    if (n->n_retired == (int)(sizeof n->retired / sizeof n->retired[0]))
+        return DL_ENOMEM;
+    int cap = n->cap * 2 > B ? n->cap * 2 : B;
+    size_t per_row = work_size(n, 1);
+    if ((size_t)cap > ((size_t)1 << 40) / per_row) {
+        cap = B;
+        if ((size_t)cap > ((size_t)1 << 40) / per_row)
+            return DL_ENOMEM;
+    }
+    float *w, *old = n->work;
+    int oldcap = n->cap;
+    n->cap = cap;
+    w = dl_calloc(work_size(n, (size_t)cap));
+    if (!w) {
+        n->cap = oldcap;
+        return DL_ENOMEM;
+    }
+    /* Retire rather than free: Lua views may still point into the old block. */
+    if (old)
+        n->retired[n->n_retired++] = old;
+    n->work = w;
+    n->have_delta = 0;
+    lay_out(n, 0);
+    return DL_OK;
+}
+
+mat net_input(net *n, int B)
+{
+    if (net_reserve(n, B) != DL_OK)
+        return (mat){ 0 };
+    return mat_wrap(n->x.data, B, n->sizes[0]);
+}
+
+mat net_target(net *n, int B)
+{
+    if (net_reserve(n, B) != DL_OK)
+        return (mat){ 0 };
+    return mat_wrap(n->y.data, B, n->sizes[n->L]);
+}
+
+mat net_output(const net *n)
+{
+    return n->layers[n->L - 1].a;
+}
+
+/* ----------------------------------------------------------- activations */
+
+dl_act net_neuron_act(const net *n, int l, int j)
+{
+    const layer *ly = &n->layers[l];
+    return ly->neuron_act ? (dl_act)ly->neuron_act[j] : ly->act;
+}
+
+dl_status net_set_neuron_act(net *n, int l, int j, dl_act f)
+{
+    if (l < 0 || l >= n->L || (unsigned)f >= DL_ACT_COUNT || f == DL_SOFTMAX)
+        return DL_EINVAL;
+    layer *ly = &n->layers[l];
+    if (j < 0 || j >= ly->n_out || ly->act == DL_SOFTMAX)
+        return DL_EINVAL;
+    if (!ly->neuron_act) {
+        ly->neuron_act = malloc((size_t)ly->n_out);
+        if (!ly->neuron_act)
+            return DL_ENOMEM;
+        memset(ly->neuron_act, ly->act, (size_t)ly->n_out);
+    }
+    ly->neuron_act[j] = (unsigned char)f;
+    n->have_delta = 0;
+    return DL_OK;
+}
+
+dl_status net_set_layer_act(net *n, int l, dl_act f, float c)
+{
+    if (l < 0 || l >= n->L || (unsigned)f >= DL_ACT_COUNT || !(c > 0))
+        return DL_EINVAL;
+    layer *ly = &n->layers[l];
+    free(ly->neuron_act);
+    ly->neuron_act = NULL;
+    ly->act = f;
+    ly->c = f == DL_SOFTMAX ? c : 1.0f;
+    n->have_delta = 0;
+    return DL_OK;
+}
+
+/* A = σ(Z) for one layer: row-wise softmax, one activation for the whole
+ * layer, or neuron by neuron when some neuron has its own. */
+static void activate(const layer *ly, mat A, mat Z)
+{
+    if (ly->act == DL_SOFTMAX) {
+        mat_softmax_rows(A, Z, ly->c);
+    } else if (!ly->neuron_act) {
+        mat_apply(A, Z, ly->act, 1.0f);
+    } else {
+        const kern_table *k = kern();
+        for (int i = 0; i < Z.rows; i++)
+            for (int j = 0; j < Z.cols; j++)
+                k->act((dl_act)ly->neuron_act[j], mat_at(A, i, j), mat_at(Z, i, j), 1);
+    }
+}
+
+/* D holds G = ∂C/∂a on entry and δ = ∂C/∂z on return, for one layer:
+ * δ = G ⊙ σ′(z) for element-wise σ (each neuron its own σ′), and for
+ * softmax(c·z), whose Jacobian is ∂aᵢ/∂zⱼ = c·aᵢ(1[i=j] − aⱼ),
+ * δᵢ = c·aᵢ·(Gᵢ − Σⱼ Gⱼaⱼ). `scratch` holds at least D's shape. */
+static void act_backward(const layer *ly, mat D, mat Z, mat A, mat scratch)
+{
+    if (ly->act == DL_SOFTMAX) {
+        for (int i = 0; i < D.rows; i++) {
+            float *g = mat_at(D, i, 0);
+            const float *a = mat_at(A, i, 0);
+            double s = kern()->dot(g, a, (size_t)D.cols);
+            for (int j = 0; j < D.cols; j++)
+                g[j] = (float)(ly->c * a[j] * (g[j] - s));
+        }
+    } else if (!ly->neuron_act) {
+        mat S = mat_wrap(scratch.data, D.rows, D.cols);
+        mat_apply_grad(S, Z, A, ly->act);
+        mat_hadamard(D, D, S);
+    } else {
+        const kern_table *k = kern();
+        for (int i = 0; i < D.rows; i++)
+            for (int j = 0; j < D.cols; j++) {
+                float d;
+                k->act_grad((dl_act)ly->neuron_act[j], &d, mat_at(Z, i, j),
+                            mat_at(A, i, j), 1);
+                *mat_at(D, i, j) *= d;
+            }
+    }
+}
+
+/* ---------------------------------------------------------------- forward */
+
+dl_status net_forward(net *n, mat X)
+{
+    dl_status s = net_set_input(n, X);
+    for (int l = 0; s == DL_OK && l < n->L; l++)
+        s = net_forward_layer(n, l);
+    return s;
+}
+
+dl_status net_set_input(net *n, mat X)
+{
+    if (X.cols != n->sizes[0] || X.rows < 1 || !X.data)
+        return DL_ESHAPE;
+    if (X.data != n->x.data) {
+        dl_status s = net_reserve(n, X.rows);
+        if (s != DL_OK)
+            return s;
+    }
+    if (n->B != X.rows)
+        lay_out(n, X.rows);
+    if (X.data != n->x.data)
+        mat_copy(n->x, X);
+    n->have_delta = 0;
+    return DL_OK;
+}
+
+dl_status net_forward_layer(net *n, int l)
+{
+    if (n->B < 1 || l < 0 || l >= n->L)
+        return DL_EINVAL;
+    layer *ly = &n->layers[l];
+    mat A_prev = l > 0 ? n->layers[l - 1].a : n->x;
+    if (n->B == 1) {                                    /* z = W·a + b, one pass */
+        dense_forward(ly->z.data, ly->W.data, A_prev.data, ly->b.data, ly->n_out, ly->n_in);
+    } else {
+        mat_gemm(ly->z, 1.0f, A_prev, 0, ly->W, 1, 0.0f);  /* Z = A_prev·Wᵀ */
+        mat_add_rowvec(ly->z, ly->z, ly->b);                /*   + b */
+    }
+    activate(ly, ly->a, ly->z);                         /* A = σ(Z) */
+    return DL_OK;
+}
+
+/* ------------------------------------------------------------------ cost */
+
+/* ln(1 + e^x) without overflow. */
+static double softplus_d(double x)
+{
+    return (x > 0 ? x : 0) + log1p(exp(-fabs(x)));
+}
+
+/* Cost of one sample from its z and a rows and target y (length m), in
+ * double. Where σ is known the logs are taken from z, which is exact where
+ * a has rounded to 0 or 1: ln σ(z) = −softplus(−z), ln(1 − σ(z)) = −softplus(z),
+ * and ln softmax(c·z)ⱼ = c·zⱼ − log Σ e^{c·z}. */
+static double sample_cost(const net *n, const float *z, const float *a, const float *y)
+{
+    const layer *ly = &n->layers[n->L - 1];
+    int m = ly->n_out;
+    double c = 0;
+    switch (n->cost) {
+    case DL_QUADRATIC:
+        for (int j = 0; j < m; j++) c += 0.5 * ((double)y[j] - a[j]) * ((double)y[j] - a[j]);
+        break;
+    case DL_CROSS_ENTROPY:
+        for (int j = 0; j < m; j++) {
+            double yj = y[j];
+            if (net_neuron_act(n, n->L - 1, j) == DL_SIGMOID) {
+                c += yj * softplus_d(-(double)z[j]) + (1 - yj) * softplus_d(z[j]);
+            } else {
+                if (yj != 0) c -= yj * log(a[j]);
+                if (yj != 1) c -= (1 - yj) * log(1.0 - a[j]);
+            }
+        }
+        break;
+    default: /* DL_LOG_LIKELIHOOD */
+        if (ly->act == DL_SOFTMAX) {
+            double mx = -INFINITY, s = 0;
+            for (int j = 0; j < m; j++) if (ly->c * (double)z[j] > mx) mx = ly->c * (double)z[j];
+            for (int j = 0; j < m; j++) s += exp(ly->c * (double)z[j] - mx);
+            double lse = mx + log(s);
+            for (int j = 0; j < m; j++)
+                if (y[j] != 0) c -= y[j] * (ly->c * (double)z[j] - lse);
+        } else {
+            for (int j = 0; j < m; j++)
+                if (y[j] != 0) c -= y[j] * log(a[j]);
+        }
+        break;
+    }
+    return c;
+}
+
+dl_status net_cost(net *n, mat Y, double *cost)
+{
+    if (n->B < 1)
+        return DL_EINVAL;
+    if (Y.rows != n->B || Y.cols != n->sizes[n->L])
+        return DL_ESHAPE;
+    const layer *ly = &n->layers[n->L - 1];
+    double c = 0;
+    for (int i = 0; i < n->B; i++)
+        c += sample_cost(n, mat_at(ly->z, i, 0), mat_at(ly->a, i, 0), mat_at(Y, i, 0));
+    *cost = c / n->B;
+    return DL_OK;
+}
+
+/* -------------------------------------------------------------- backward */
+
+/* δᴸ for a softmax(c·z) output under a cost other than log-likelihood, by
+ * the general rule G = ∇ₐC, δᵢ = c·aᵢ·(Gᵢ − Σⱼ Gⱼaⱼ), in double from z: the
+ * cross-entropy G = (a − y)/(a(1 − a)) needs 1 − aⱼ, which is computed as the
+ * sum of the other terms rather than by a cancelling float subtraction. */
+static void softmax_output_delta(layer *ly, dl_cost cost, mat Y)
+{
+    int m = ly->n_out;
+    double c = ly->c;
+    for (int i = 0; i < Y.rows; i++) {
+        const float *z = mat_at(ly->z, i, 0), *y = mat_at(Y, i, 0);
+        float *d = mat_at(ly->delta, i, 0);
+        double mx = -INFINITY, S = 0, Ga = 0;
+        for (int j = 0; j < m; j++) if (c * z[j] > mx) mx = c * z[j];
+        for (int j = 0; j < m; j++) S += exp(c * z[j] - mx);
+        for (int pass = 0; pass < 2; pass++)
+            for (int j = 0; j < m; j++) {
+                double e = exp(c * z[j] - mx), a = e / S, om = (S - e) / S;
+                double G = cost == DL_QUADRATIC ? a - y[j] : (a - y[j]) / (a * om);
+                if (pass == 0)
+                    Ga += G * a;
+                else
+                    d[j] = (float)(c * a * (G - Ga));
+            }
+    }
+}
+
+/* δᴸ (BP1) into the output layer's delta, per sample.
+ * General rule: G = ∇ₐC, then δ = act_backward(G). The book's simplifications
+ * are used where they hold, because they are exact and avoid dividing by a
+ * rounded a(1 − a):
+ *   cross-entropy with a sigmoid neuron:  δⱼ = aⱼ − yⱼ      (σ′ cancels)
+ *   log-likelihood with softmax(c·z):     δⱼ = c·(aⱼ·Σₖyₖ − yⱼ)  (= c(a − y) one-hot)
+ * Every other combination (softmax with quadratic cost, CE with a linear
+ * neuron, …) goes through the general rule, Jacobian included. */
+static void output_delta(net *n, mat Y)
+{
+    layer *ly = &n->layers[n->L - 1];
+    mat D = ly->delta, A = ly->a;
+    int m = ly->n_out;
+    if (n->cost == DL_LOG_LIKELIHOOD && ly->act == DL_SOFTMAX) {
+        for (int i = 0; i < n->B; i++) {
+            const float *a = mat_at(A, i, 0), *y = mat_at(Y, i, 0);
+            float *d = mat_at(D, i, 0);
+            double sy = kern()->sum(y, (size_t)m);
+            for (int j = 0; j < m; j++) d[j] = (float)(ly->c * (a[j] * sy - y[j]));
+        }
+        return;
+    }
+    if (ly->act == DL_SOFTMAX) {
+        softmax_output_delta(ly, n->cost, Y);
+        return;
+    }
+    if (n->cost == DL_QUADRATIC) {
+        mat_subtract(D, A, Y);  /* ∇ₐ ½‖y − a‖² = a − y */
+        act_backward(ly, D, ly->z, A, n->scratch);
+        return;
+    }
+    int all_sigmoid = n->cost == DL_CROSS_ENTROPY && ly->act == DL_SIGMOID && !ly->neuron_act;
+    if (all_sigmoid) {
+        mat_subtract(D, A, Y);
+        return;
+    }
+    /* General G, then σ′; sigmoid neurons under cross-entropy keep a − y. */
+    for (int i = 0; i < n->B; i++) {
+        const float *a = mat_at(A, i, 0), *y = mat_at(Y, i, 0);
+        float *d = mat_at(D, i, 0);
+        for (int j = 0; j < m; j++)
+            d[j] = n->cost == DL_CROSS_ENTROPY
+                 ? (float)(((double)a[j] - y[j]) / ((double)a[j] * (1.0 - a[j])))
+                 : (float)(-(double)y[j] / a[j]);
+    }
+    if (n->cost == DL_CROSS_ENTROPY && ly->act != DL_SOFTMAX && ly->neuron_act) {
+        const kern_table *k = kern();
+        for (int i = 0; i < n->B; i++)
+            for (int j = 0; j < m; j++) {
+                float *d = mat_at(D, i, j);
+                dl_act f = (dl_act)ly->neuron_act[j];
+                if (f == DL_SIGMOID) {
+                    *d = *mat_at(A, i, j) - *mat_at(Y, i, j);
+                } else {
+                    float g;
+                    k->act_grad(f, &g, mat_at(ly->z, i, j), mat_at(A, i, j), 1);
+                    *d *= g;
+                }
+            }
+        return;
+    }
+    act_backward(ly, D, ly->z, A, n->scratch);
+}
+
+dl_status net_backward(net *n, mat Y)
+{
+    dl_status s = net_output_delta(n, Y);
+    /* Backward walks the layers in exact reverse order: each δ needs the next. */
+    for (int l = n->L - 1; s == DL_OK && l >= 0; l--)
+        s = net_backward_layer(n, l);
+    if (s == DL_OK)
+        n->have_delta = 1;
+    return s;
+}
+
+dl_status net_output_delta(net *n, mat Y)
+{
+    if (n->B < 1)
+        return DL_EINVAL;
+    if (Y.rows != n->B || Y.cols != n->sizes[n->L] || !Y.data)
+        return DL_ESHAPE;
+    if (Y.data != n->y.data)
+        mat_copy(n->y, Y);
+    output_delta(n, n->y);
+    n->have_delta = 1;  /* δᴸ now; earlier layers' δ as net_backward_layer reaches them */
+    return DL_OK;
+}
+
+dl_status net_backward_layer(net *n, int l)
+{
+    if (n->B < 1 || l < 0 || l >= n->L)
+        return DL_EINVAL;
+    float inv_B = 1.0f / (float)n->B, beta = n->accumulate ? 1.0f : 0.0f;
+    layer *ly = &n->layers[l];
+    mat A_prev = l > 0 ? n->layers[l - 1].a : n->x;
+    if (n->B == 1 && !n->accumulate)                          /* BP4: δᵀ·A_prev / B */
+        dense_grad_step(ly->W.data, ly->dW.data, ly->delta.data, A_prev.data, ly->n_out,
+                        ly->n_in, 0.0f, 1.0f, 0);
+    else
+        mat_gemm(ly->dW, inv_B, ly->delta, 1, A_prev, 0, beta);
+    if (n->accumulate) {                                      /* BP3: mean of δ rows */
+        mat row = mat_wrap(n->scratch.data, 1, ly->n_out);
+        mat_colsum(row, ly->delta, inv_B);
+        mat_add(ly->db, ly->db, row);
+    } else {
+        mat_colsum(ly->db, ly->delta, inv_B);
+    }
+    if (l > 0) {                                              /* BP2 */
+        layer *prev = &n->layers[l - 1];
+        mat_gemm(prev->delta, 1.0f, ly->delta, 0, ly->W, 0, 0.0f);      /* δ·W */
+        act_backward(prev, prev->delta, prev->z, prev->a, n->scratch);  /* ⊙ σ′(z) */
+    }
+    return DL_OK;
+}
+
+/* ∂C/∂a of layer l for sample i: from the cost for the output layer, else
+ * the row δˡ⁺¹ᵢ·Wˡ⁺¹ (the book's (wˡ⁺¹)ᵀδˡ⁺¹). */
+dl_status net_grad_a(const net *n, int l, int i, float *out)
+{
+    if (l < 0 || l >= n->L || i < 0 || i >= n->B)
+        return DL_EINVAL;
+    const layer *ly = &n->layers[l];
+    if (l < n->L - 1) {
+        const layer *next = &n->layers[l + 1];
+        mat_gemm(mat_wrap(out, 1, ly->n_out), 1.0f, mat_sub(next->delta, i, 0, 1, next->n_out),
+                 0, next->W, 0, 0.0f);
+        return DL_OK;
+    }
+    const float *a = mat_at(ly->a, i, 0), *y = mat_at(n->y, i, 0);
+    for (int j = 0; j < ly->n_out; j++)
+        out[j] = n->cost == DL_QUADRATIC ? a[j] - y[j]
+               : n->cost == DL_CROSS_ENTROPY
+                   ? (float)(((double)a[j] - y[j]) / ((double)a[j] * (1.0 - a[j])))
+                   : (float)(-(double)y[j] / a[j]);
+    return DL_OK;
+}
+
+dl_status net_act_grad(const net *n, int l, int i, float *out)
+{
+    if (l < 0 || l >= n->L || i < 0 || i >= n->B || n->layers[l].act == DL_SOFTMAX)
+        return DL_EINVAL;
+    const layer *ly = &n->layers[l];
+    for (int j = 0; j < ly->n_out; j++)
+        kern()->act_grad(net_neuron_act(n, l, j), out + j, mat_at(ly->z, i, j),
+                         mat_at(ly->a, i, j), 1);
+    return DL_OK;
+}
+
+dl_status net_labels_to_targets(net *n, mat labels, mat *Y)
+{
+    int m = n->sizes[n->L];
+    if (labels.cols != 1 || labels.rows < 1 || !labels.data)
+        return DL_ESHAPE;
+    for (int i = 0; i < labels.rows; i++) {
+        float v = *mat_at(labels, i, 0);
+        if (!(v >= 0) || v != floorf(v) || v >= (m == 1 ? 2 : m))
+            return DL_EINVAL;
+    }
+    mat T = net_target(n, labels.rows);
+    if (!T.data)
+        return DL_ENOMEM;
+    mat_fill(T, 0.0f);
+    for (int i = 0; i < labels.rows; i++) {
+        int v = (int)*mat_at(labels, i, 0);
+        if (m == 1)
+            *mat_at(T, i, 0) = (float)v;
+        else
+            *mat_at(T, i, v) = 1.0f;
+    }
+    *Y = T;
+    return DL_OK;
+}
+
+/* ---------------------------------------------------------------- update */
+
+/* P ← decay·P − η·dP, or with momentum V ← μV − η·dP; P ← decay·P + V. */
+static void sgd(mat P, mat dP, mat V, const net_hyper *h, float decay)
+{
+    const kern_table *k = kern();
+    size_t len = mat_size(P);  /* W, b, dW, db, v are contiguous blocks */
+    if (decay != 1.0f)
+        k->scale(P.data, P.data, decay, len);
+    if (h->momentum != 0.0f) {
+        k->scale(V.data, V.data, h->momentum, len);
+        k->axpy(V.data, -h->lr, dP.data, len);
+        k->add(P.data, P.data, V.data, len);
+    } else {
+        k->axpy(P.data, -h->lr, dP.data, len);
+    }
+}
+
+dl_status net_update(net *n, const net_hyper *h)
+{
+    if (!(h->n > 0) || !isfinite(h->lr) || !isfinite(h->lambda) || !isfinite(h->momentum))
+        return DL_EINVAL;
+    float decay = 1.0f - h->lr * h->lambda / h->n;
+    for (int l = 0; l < n->L; l++) {
+        layer *ly = &n->layers[l];
+        if (!ly->frozen_W)
+            sgd(ly->W, ly->dW, ly->vW, h, decay);
+        if (!ly->frozen_b)
+            sgd(ly->b, ly->db, ly->vb, h, 1.0f);
+    }
+    return DL_OK;
+}
+
+/* backward + update for one sample without momentum, fused: the gradient
+ * row dWⱼ = δⱼ·a_prev is written in the same pass that applies it to Wⱼ
+ * (dense_grad_step) — one pass over W and dW per layer instead of three. BP2 for the layer
+ * below runs first, with the weights before the update, exactly as
+ * net_backward then net_update would; results agree to the last bit or two
+ * (a kernel's vector body uses FMA, its scalar tail may not). */
+static dl_status step_one(net *n, mat Y, const net_hyper *h)
+{
+    dl_status s = net_output_delta(n, Y);
+    if (s != DL_OK)
+        return s;
+    const kern_table *k = kern();
+    float decay = 1.0f - h->lr * h->lambda / h->n;
+    /* Backward walks the layers in exact reverse order: each δ needs the next. */
+    for (int l = n->L - 1; l >= 0; l--) {
+        layer *ly = &n->layers[l];
+        const float *a_prev = l > 0 ? n->layers[l - 1].a.data : n->x.data;
+        const float *d = ly->delta.data;
+        if (l > 0) {                                               /* BP2 */
+            layer *prev = &n->layers[l - 1];
+            mat_gemm(prev->delta, 1.0f, ly->delta, 0, ly->W, 0, 0.0f);
+            act_backward(prev, prev->delta, prev->z, prev->a, n->scratch);
+        }
+        dense_grad_step(ly->W.data, ly->dW.data, d, a_prev, ly->n_out, ly->n_in, h->lr,
+                        decay, !ly->frozen_W);                     /* BP4 + update */
+        memcpy(ly->db.data, d, (size_t)ly->n_out * sizeof *d);   /* BP3 */
+        if (!ly->frozen_b)
+            k->axpy(ly->b.data, -h->lr, ly->db.data, (size_t)ly->n_out);
+    }
+    n->have_delta = 1;
+    return DL_OK;
+}
+
+dl_status net_step(net *n, mat X, mat Y, const net_hyper *h, double *cost)
+{
+    if (Y.rows != X.rows || Y.cols != n->sizes[n->L])
+        return DL_ESHAPE;
+    /* Y may be the workspace target: make sure growing cannot move it. */
+    if (Y.data == n->y.data && X.rows > n->cap)
+        return DL_EINVAL;
+    if (!(h->n > 0) || !isfinite(h->lr) || !isfinite(h->lambda) || !isfinite(h->momentum))
+        return DL_EINVAL;
+    dl_status s = net_forward(n, X);
+    if (s == DL_OK && cost)
+        s = net_cost(n, Y, cost);
+    if (s != DL_OK)
+        return s;
+    if (n->B == 1 && h->momentum == 0.0f && !n->accumulate)
+        return step_one(n, Y, h);
+    s = net_backward(n, Y);
+    if (s == DL_OK)
+        s = net_update(n, h);
+    return s;
+}
+
+void net_zero_grads(net *n)
+{
+    memset(n->grads, 0, n->n_params * sizeof(float));
+}
+
+void net_zero_velocity(net *n)
+{
+    memset(n->vel, 0, n->n_params * sizeof(float));
+}
+
+/* ------------------------------------------------------------ evaluation */
+
+static int predicted(const net *n, int i)
+{
+    mat A = net_output(n);
+    if (A.cols == 1)
+        return *mat_at(A, i, 0) > 0.5f;
+    return (int)kern()->argmax(mat_at(A, i, 0), (size_t)A.cols);
+}
+
+int net_count_correct(const net *n, mat labels)
+{
+    int count = 0;
+    for (int i = 0; i < n->B && i < labels.rows; i++)
+        count += (float)predicted(n, i) == *mat_at(labels, i, 0);
+    return count;
+}
+
+dl_status net_predict(const net *n, mat out)
+{
+    if (out.rows != n->B || out.cols != 1)
+        return DL_ESHAPE;
+    for (int i = 0; i < n->B; i++)
+        *mat_at(out, i, 0) = (float)predicted(n, i);
+    return DL_OK;
+}
+
+double net_weight_sumsq(const net *n)
+{
+    double s = 0;
+    for (int l = 0; l < n->L; l++)
+        s += mat_sumsq(n->layers[l].W);
+    return s;
+}
+
+/* ----------------------------------------------- double-precision checks */
+
+static double act_d(dl_act f, double z)
+{
+    switch (f) {
+    case DL_SIGMOID:    return 1 / (1 + exp(-z));
+    case DL_TANH:       return tanh(z);
+    case DL_RELU:       return z > 0 ? z : 0;
+    case DL_LEAKY_RELU: return z > 0 ? z : DL_LEAKY_SLOPE * z;
+    case DL_SOFTPLUS:   return softplus_d(z);
+    case DL_STEP:       return z > 0 ? 1 : 0;
+    default:            return z;
+    }
+}
+
+/* Mean cost over the rows of X, Y with parameters P (double, net->params'
+ * layout), plainly: for each sample, z = W·a + b, a = σ(z), layer by layer.
+ * buf holds 3·max_width doubles. */
+static double cost_d(const net *n, const double *P, mat X, mat Y, double *buf)
+{
+    int w = max_width(n);
+    double *a_prev = buf, *z = buf + w, *a = buf + 2 * w, total = 0;
+    for (int i = 0; i < X.rows; i++) {
+        for (int k = 0; k < X.cols; k++) a_prev[k] = *mat_at(X, i, k);
+        for (int l = 0; l < n->L; l++) {
+            const layer *ly = &n->layers[l];
+            const double *W = P + (ly->W.data - n->params), *b = P + (ly->b.data - n->params);
+            for (int j = 0; j < ly->n_out; j++) {
+                double s = b[j];
+                for (int k = 0; k < ly->n_in; k++) s += W[(size_t)j * ly->n_in + k] * a_prev[k];
+                z[j] = s;
+            }
+            if (ly->act == DL_SOFTMAX) {
+                double mx = -INFINITY, sum = 0;
+                for (int j = 0; j < ly->n_out; j++) if (ly->c * z[j] > mx) mx = ly->c * z[j];
+                for (int j = 0; j < ly->n_out; j++) sum += (a[j] = exp(ly->c * z[j] - mx));
+                for (int j = 0; j < ly->n_out; j++) a[j] /= sum;
+            } else {
+                for (int j = 0; j < ly->n_out; j++) a[j] = act_d(net_neuron_act(n, l, j), z[j]);
+            }
+            if (l < n->L - 1)
+                memcpy(a_prev, a, (size_t)ly->n_out * sizeof *a);
+        }
+        const layer *out = &n->layers[n->L - 1];
+        int m = out->n_out;
+        const float *y = mat_at(Y, i, 0);
+        for (int j = 0; j < m; j++) {
+            double yj = y[j];
+            switch (n->cost) {
+            case DL_QUADRATIC:
+                total += 0.5 * (yj - a[j]) * (yj - a[j]);
+                break;
+            case DL_CROSS_ENTROPY:
+                if (net_neuron_act(n, n->L - 1, j) == DL_SIGMOID) {
+                    total += yj * softplus_d(-z[j]) + (1 - yj) * softplus_d(z[j]);
+                } else {
+                    if (yj != 0) total -= yj * log(a[j]);
+                    if (yj != 1) total -= (1 - yj) * log(1 - a[j]);
+                }
+                break;
+            default:
+                if (yj != 0) total -= yj * log(a[j]);
+                break;
+            }
+        }
+    }
+    return total / X.rows;
+}
+
+/* The double-precision copy of the parameters that the finite-difference
+ * paths perturb (P), and the scratch rows cost_d needs (buf). */
+static dl_status double_params(const net *n, double **P, double **buf)
+{
+    *P = malloc(n->n_params * sizeof **P);
+    *buf = malloc(3 * (size_t)max_width(n) * sizeof **buf);
+    if (!*P || !*buf) {
+        free(*P);
+        free(*buf);
+        return DL_ENOMEM;
+    }
+    for (size_t p = 0; p < n->n_params; p++) (*P)[p] = n->params[p];
+    return DL_OK;
+}
+
+dl_status net_cost_double(const net *n, mat X, mat Y, double *cost)
+{
+    if (X.cols != n->sizes[0] || Y.cols != n->sizes[n->L] || X.rows != Y.rows || X.rows < 1)
+        return DL_ESHAPE;
+    double *P, *buf;
+    if (double_params(n, &P, &buf) != DL_OK)
+        return DL_ENOMEM;
+    *cost = cost_d(n, P, X, Y, buf);
+    free(P);
+    free(buf);
+    return DL_OK;
+}
+
+/* Relative error of a block of gradients G (a view into net->grads): the
+ * largest |g − fd| over the entries checked, over the largest |g| or |fd|.
+ * At most `max` entries are checked, evenly spaced (max <= 0: all). */
+static double block_error(net *n, double *P, mat X, mat Y, double *buf, mat G, double eps,
+                          long max)
+{
+    double worst = 0, scale = 0;
+    size_t base = (size_t)(G.data - n->grads), len = mat_size(G);
+    size_t count = max > 0 && (size_t)max < len ? (size_t)max : len;
+    for (size_t i = 0; i < count; i++) {
+        size_t p = base + (count == len ? i : (size_t)((double)i * len / count));
+        double keep = P[p];
+        P[p] = keep + eps;
+        double up = cost_d(n, P, X, Y, buf);
+        P[p] = keep - eps;
+        double down = cost_d(n, P, X, Y, buf);
+        P[p] = keep;
+        double fd = (up - down) / (2 * eps), g = n->grads[p];
+        if (fabs(g - fd) > worst) worst = fabs(g - fd);
+        if (fabs(g) > scale) scale = fabs(g);
+        if (fabs(fd) > scale) scale = fabs(fd);
+    }
+    return worst == 0 ? 0 : worst / (scale > 1e-12 ? scale : 1e-12);
+}
+
+dl_status net_gradcheck(net *n, mat X, mat Y, double eps, double *errW, double *errb)
+{
+    return net_gradcheck_some(n, X, Y, eps, 0, errW, errb);
+}
+
+dl_status net_gradcheck_some(net *n, mat X, mat Y, double eps, long max, double *errW,
+                             double *errb)
+{
+    if (X.cols != n->sizes[0] || Y.cols != n->sizes[n->L] || X.rows != Y.rows || X.rows < 1)
+        return DL_ESHAPE;
+    if (!(eps > 0))
+        eps = 1e-5;
+    int acc = n->accumulate;
+    n->accumulate = 0;
+    dl_status s = net_forward(n, X);
+    if (s == DL_OK)
+        s = net_backward(n, Y);
+    n->accumulate = acc;
+    if (s != DL_OK)
+        return s;
+    double *P, *buf;
+    if (double_params(n, &P, &buf) != DL_OK)
+        return DL_ENOMEM;
+    for (int l = 0; l < n->L; l++) {
+        errW[l] = block_error(n, P, X, Y, buf, n->layers[l].dW, eps, max);
+        errb[l] = block_error(n, P, X, Y, buf, n->layers[l].db, eps, max);
+    }
+    free(P);
+    free(buf);
+    return DL_OK;
+}

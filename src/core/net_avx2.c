@@ -1,0 +1,124 @@
+/*
+ * net_avx2.c — the one-sample (batch 1) dense-layer kernels of net.c, with
+ * AVX2+FMA. Their plain-loop reference twins, same signatures, are
+ * net_dense_forward_ref and net_dense_grad_step_ref in net.c, which also
+ * chooses between them (the AVX2 pair only when kern()->isa is "avx2").
+ *
+ * Why here and not in the kernel table: these are fusions only a network
+ * step wants — z = W·a + b in one pass over W, and the rank-1 gradient
+ * dW = δ·aᵀ written in the same pass that applies it, W ← decay·W − η·dW —
+ * so that a per-sample SGD step reads W twice and writes W and dW once,
+ * with no call per row and no thread-pool bookkeeping (a 784-30-10 step is a
+ * few microseconds; per-call overheads would dominate it).
+ *
+ * Assumptions: rows of W and dW are contiguous with stride n_in; a, δ, z, b
+ * are contiguous; no output aliases an input.
+ */
+#include "net_kern.h"
+
+#include <immintrin.h>
+#include <stddef.h>
+
+/* Lane masks: loadu(mask_src + 8 - r) enables the first r lanes. */
+static const int mask_src[16] = { -1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0 };
+
+static inline __m256i tail(int r)
+{
+    return _mm256_loadu_si256((const __m256i *)(mask_src + 8 - r));
+}
+
+static inline float hsum(__m256 v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* One row's dot product with a, two accumulators to hide FMA latency. */
+static inline float dot_row(const float *w, const float *a, int n, __m256i tm, int nv)
+{
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    int k = 0;
+    for (; k + 16 <= nv; k += 16) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + k), _mm256_loadu_ps(a + k), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(w + k + 8), _mm256_loadu_ps(a + k + 8), s1);
+    }
+    for (; k < nv; k += 8)
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + k), _mm256_loadu_ps(a + k), s0);
+    if (nv < n)
+        s1 = _mm256_fmadd_ps(_mm256_maskload_ps(w + nv, tm), _mm256_maskload_ps(a + nv, tm), s1);
+    return hsum(_mm256_add_ps(s0, s1));
+}
+
+/* z[j] = W[j]·a + b[j] for j < n_out: four rows share each load of a. */
+void net_dense_forward_avx2(float *z, const float *W, const float *a, const float *b,
+                            int n_out, int n_in)
+{
+    __m256i tm = tail(n_in % 8);
+    int nv = n_in - n_in % 8, j = 0;
+    for (; j + 4 <= n_out; j += 4) {
+        const float *w0 = W + (size_t)j * n_in, *w1 = w0 + n_in, *w2 = w1 + n_in, *w3 = w2 + n_in;
+        __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+        for (int k = 0; k < nv; k += 8) {
+            __m256 ak = _mm256_loadu_ps(a + k);
+            s0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + k), ak, s0);
+            s1 = _mm256_fmadd_ps(_mm256_loadu_ps(w1 + k), ak, s1);
+            s2 = _mm256_fmadd_ps(_mm256_loadu_ps(w2 + k), ak, s2);
+            s3 = _mm256_fmadd_ps(_mm256_loadu_ps(w3 + k), ak, s3);
+        }
+        if (nv < n_in) {
+            __m256 ak = _mm256_maskload_ps(a + nv, tm);
+            s0 = _mm256_fmadd_ps(_mm256_maskload_ps(w0 + nv, tm), ak, s0);
+            s1 = _mm256_fmadd_ps(_mm256_maskload_ps(w1 + nv, tm), ak, s1);
+            s2 = _mm256_fmadd_ps(_mm256_maskload_ps(w2 + nv, tm), ak, s2);
+            s3 = _mm256_fmadd_ps(_mm256_maskload_ps(w3 + nv, tm), ak, s3);
+        }
+        z[j] = hsum(s0) + b[j];
+        z[j + 1] = hsum(s1) + b[j + 1];
+        z[j + 2] = hsum(s2) + b[j + 2];
+        z[j + 3] = hsum(s3) + b[j + 3];
+    }
+    for (; j < n_out; j++)
+        z[j] = dot_row(W + (size_t)j * n_in, a, n_in, tm, nv) + b[j];
+}
+
+/* dW[j] = δ[j]·a for every row j and, when update != 0, in the same pass
+ * W[j] ← decay·W[j] − lr·dW[j]. */
+void net_dense_grad_step_avx2(float *W, float *dW, const float *delta, const float *a,
+                              int n_out, int n_in, float lr, float decay, int update)
+{
+    __m256i tm = tail(n_in % 8);
+    int nv = n_in - n_in % 8;
+    __m256 vdecay = _mm256_set1_ps(decay);
+    for (int j = 0; j < n_out; j++) {
+        float *w = W + (size_t)j * n_in, *g = dW + (size_t)j * n_in;
+        __m256 d = _mm256_set1_ps(delta[j]), nl = _mm256_set1_ps(-lr);
+        int k = 0;
+        if (!update) {
+            for (; k < nv; k += 8)
+                _mm256_storeu_ps(g + k, _mm256_mul_ps(d, _mm256_loadu_ps(a + k)));
+        } else if (decay == 1.0f) {
+            for (; k < nv; k += 8) {
+                __m256 gk = _mm256_mul_ps(d, _mm256_loadu_ps(a + k));
+                _mm256_storeu_ps(g + k, gk);
+                _mm256_storeu_ps(w + k, _mm256_fmadd_ps(nl, gk, _mm256_loadu_ps(w + k)));
+            }
+        } else {
+            for (; k < nv; k += 8) {
+                __m256 gk = _mm256_mul_ps(d, _mm256_loadu_ps(a + k));
+                _mm256_storeu_ps(g + k, gk);
+                __m256 wk = _mm256_mul_ps(vdecay, _mm256_loadu_ps(w + k));
+                _mm256_storeu_ps(w + k, _mm256_fmadd_ps(nl, gk, wk));
+            }
+        }
+        if (nv < n_in) {
+            __m256 gk = _mm256_mul_ps(d, _mm256_maskload_ps(a + nv, tm));
+            _mm256_maskstore_ps(g + nv, tm, gk);
+            if (update) {
+                __m256 wk = _mm256_mul_ps(vdecay, _mm256_maskload_ps(w + nv, tm));
+                _mm256_maskstore_ps(w + nv, tm, _mm256_fmadd_ps(nl, gk, wk));
+            }
+        }
+    }
+}

@@ -1,0 +1,371 @@
+/*
+ * netio.c — network checkpoints: a data-only binary file (doc/formats.md).
+ *
+ *   magic "\x89DLN\r\n\x1a\n" · u32 version · u32 flags · u32 L · u32 cost ·
+ *   u32 sizes[L+1] · per layer { u32 act · f32 c · u32 frozen · u32 per_neuron ·
+ *   [u8 acts[n_out], zero-padded to 4] } · u64 count · f32 values[count]
+ *   (per layer W row-major then b) · u32 CRC-32 of every byte before it.
+ *
+ * Everything little-endian. The magic catches text-mode mangling (\r\n, ^Z)
+ * the way PNG's does. A file is written to a temporary name in the same
+ * directory and renamed over the real one only when complete and flushed,
+ * so a crash never leaves half a checkpoint under the real name.
+ */
+#include "net.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <zlib.h>
+
+#define NETIO_VERSION 1u
+static const unsigned char magic[8] = { 0x89, 'D', 'L', 'N', '\r', '\n', 0x1a, '\n' };
+
+/* Write a reason into msg (if any) and return s. */
+static dl_status fail(char *msg, size_t len, dl_status s, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static dl_status fail(char *msg, size_t len, dl_status s, const char *fmt, ...)
+{
+    if (msg && len) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, len, fmt, ap);
+        va_end(ap);
+    }
+    return s;
+}
+
+/* ----------------------------------------------------------------- writing */
+
+typedef struct writer {
+    FILE *f;
+    uLong crc;
+    int err;
+} writer;
+
+static void put(writer *w, const void *p, size_t n)
+{
+    if (w->err)
+        return;
+    if (fwrite(p, 1, n, w->f) != n)
+        w->err = errno ? errno : EIO;
+    w->crc = crc32_z(w->crc, p, n);
+}
+
+static void put_u32(writer *w, uint32_t v)
+{
+    unsigned char b[4] = { (unsigned char)v, (unsigned char)(v >> 8),
+                           (unsigned char)(v >> 16), (unsigned char)(v >> 24) };
+    put(w, b, 4);
+}
+
+static void put_u64(writer *w, uint64_t v)
+{
+    put_u32(w, (uint32_t)v);
+    put_u32(w, (uint32_t)(v >> 32));
+}
+
+static uint32_t f2u(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return u;
+}
+
+/* Floats as little-endian bytes, through a small buffer. */
+static void put_floats(writer *w, const float *x, size_t n)
+{
+    unsigned char buf[4096];
+    while (n) {
+        size_t k = n < sizeof buf / 4 ? n : sizeof buf / 4;
+        for (size_t i = 0; i < k; i++) {
+            uint32_t u = f2u(x[i]);
+            buf[4 * i] = (unsigned char)u;
+            buf[4 * i + 1] = (unsigned char)(u >> 8);
+            buf[4 * i + 2] = (unsigned char)(u >> 16);
+            buf[4 * i + 3] = (unsigned char)(u >> 24);
+        }
+        put(w, buf, 4 * k);
+        x += k;
+        n -= k;
+    }
+}
+
+static size_t value_count(const net *n)
+{
+    size_t c = 0;
+    for (int l = 0; l < n->L; l++)
+        c += mat_size(n->layers[l].W) + (size_t)n->layers[l].n_out;
+    return c;
+}
+
+static void write_net(writer *w, const net *n)
+{
+    put(w, magic, sizeof magic);
+    put_u32(w, NETIO_VERSION);
+    put_u32(w, 0);
+    put_u32(w, (uint32_t)n->L);
+    put_u32(w, (uint32_t)n->cost);
+    for (int l = 0; l <= n->L; l++)
+        put_u32(w, (uint32_t)n->sizes[l]);
+    for (int l = 0; l < n->L; l++) {
+        const layer *ly = &n->layers[l];
+        put_u32(w, (uint32_t)ly->act);
+        put_u32(w, f2u(ly->c));
+        put_u32(w, (uint32_t)((ly->frozen_W ? 1 : 0) | (ly->frozen_b ? 2 : 0)));
+        put_u32(w, ly->neuron_act ? 1 : 0);
+        if (ly->neuron_act) {
+            static const unsigned char zeros[4] = { 0 };
+            put(w, ly->neuron_act, (size_t)ly->n_out);
+            put(w, zeros, (4 - ly->n_out % 4) % 4);
+        }
+    }
+    put_u64(w, value_count(n));
+    for (int l = 0; l < n->L; l++) {
+        put_floats(w, n->layers[l].W.data, mat_size(n->layers[l].W));
+        put_floats(w, n->layers[l].b.data, (size_t)n->layers[l].n_out);
+    }
+    uint32_t crc = (uint32_t)w->crc;
+    put_u32(w, crc);
+}
+
+/* Write the checkpoint to f and close it; 0 or an errno value. */
+static int write_close(FILE *f, const net *n, int sync)
+{
+    writer w = { f, crc32(0, NULL, 0), 0 };
+    write_net(&w, n);
+    if (fflush(w.f) != 0 && !w.err)
+        w.err = errno;
+    if (sync && !w.err && fsync(fileno(w.f)) != 0 && errno != EINVAL)
+        w.err = errno;
+    if (fclose(w.f) != 0 && !w.err)
+        w.err = errno;
+    return w.err;
+}
+
+dl_status net_save(const net *n, const char *path, char *msg, size_t msglen)
+{
+    char *target;
+    int how = dl_save_target(path, &target);
+    if (how < 0)
+        return fail(msg, msglen, DL_EIO, "%s", strerror(errno));
+    if (how == 1) {  /* a device or a pipe: written in place */
+        FILE *f = fopen(path, "wb");
+        int err = f ? write_close(f, n, 0) : errno;
+        return err ? fail(msg, msglen, DL_EIO, "%s", strerror(err)) : DL_OK;
+    }
+    size_t plen = strlen(target);
+    char *tmp = malloc(plen + 16);
+    if (!tmp) {
+        free(target);
+        return fail(msg, msglen, DL_ENOMEM, "not enough memory");
+    }
+    memcpy(tmp, target, plen);
+    memcpy(tmp + plen, ".tmp.XXXXXX", 12);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        int e = errno;
+        free(tmp);
+        free(target);
+        return fail(msg, msglen, DL_EIO, "%s", strerror(e));
+    }
+    mode_t mask = umask(0);  /* mkstemp makes 0600; give the usual 0666 & ~umask */
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
+    FILE *f = fdopen(fd, "wb");
+    int err;
+    if (!f) {
+        err = errno;
+        close(fd);
+    } else {
+        err = write_close(f, n, 1);
+    }
+    if (!err && rename(tmp, target) != 0)
+        err = errno;
+    if (err)
+        unlink(tmp);
+    free(tmp);
+    free(target);
+    if (err)
+        return fail(msg, msglen, DL_EIO, "%s", strerror(err));
+    return DL_OK;
+}
+
+/* ----------------------------------------------------------------- reading */
+
+typedef struct reader {
+    const unsigned char *p;
+    size_t len, pos;   /* bytes available (without the checksum), cursor */
+} reader;
+
+static int get_u32(reader *r, uint32_t *v)
+{
+    if (r->len - r->pos < 4)
+        return 0;
+    const unsigned char *b = r->p + r->pos;
+    *v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+    r->pos += 4;
+    return 1;
+}
+
+static float u2f(uint32_t u)
+{
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+/* Parse and check everything in buf[0..len) (the checksum already split
+ * off); on success *out is the new network. */
+static dl_status parse(net **out, const unsigned char *buf, size_t len, char *msg, size_t ml)
+{
+    reader r = { buf, len, sizeof magic };
+    uint32_t version, flags, L, cost, u;
+    if (!get_u32(&r, &version) || !get_u32(&r, &flags) || !get_u32(&r, &L) || !get_u32(&r, &cost))
+        return fail(msg, ml, DL_EFORMAT, "truncated header");
+    if (version > NETIO_VERSION)
+        return fail(msg, ml, DL_EFORMAT,
+                    "format version %u is newer than this deltalab reads (%u); upgrade deltalab",
+                    (unsigned)version, NETIO_VERSION);
+    if (version == 0 || flags != 0)
+        return fail(msg, ml, DL_EFORMAT, "corrupt header (version %u, flags %u)",
+                    (unsigned)version, (unsigned)flags);
+    if (L < 1 || L > NET_MAX_LAYERS || cost >= DL_COST_COUNT)
+        return fail(msg, ml, DL_EFORMAT, "corrupt header (%u layers, cost %u)",
+                    (unsigned)L, (unsigned)cost);
+    int sizes[NET_MAX_LAYERS + 1];
+    for (uint32_t l = 0; l <= L; l++) {
+        if (!get_u32(&r, &u))
+            return fail(msg, ml, DL_EFORMAT, "truncated header");
+        if (u < 1 || u > (1u << 24))
+            return fail(msg, ml, DL_EFORMAT, "corrupt header (layer size %u)", (unsigned)u);
+        sizes[l] = (int)u;
+    }
+    dl_act acts[NET_MAX_LAYERS];
+    float cs[NET_MAX_LAYERS];
+    uint32_t frozen[NET_MAX_LAYERS];
+    size_t neuron_pos[NET_MAX_LAYERS];
+    for (uint32_t l = 0; l < L; l++) {
+        uint32_t act, c, per;
+        if (!get_u32(&r, &act) || !get_u32(&r, &c) || !get_u32(&r, &frozen[l]) || !get_u32(&r, &per))
+            return fail(msg, ml, DL_EFORMAT, "truncated header");
+        cs[l] = u2f(c);
+        if (act >= DL_ACT_COUNT || !(cs[l] > 0) || frozen[l] > 3 || per > 1)
+            return fail(msg, ml, DL_EFORMAT, "corrupt header (layer %u)", (unsigned)l + 1);
+        acts[l] = (dl_act)act;
+        neuron_pos[l] = 0;
+        if (per) {
+            size_t n = (size_t)sizes[l + 1], padded = (n + 3) & ~(size_t)3;
+            if (r.len - r.pos < padded)
+                return fail(msg, ml, DL_EFORMAT, "truncated header");
+            for (size_t j = 0; j < n; j++)
+                if (buf[r.pos + j] >= DL_ACT_COUNT || buf[r.pos + j] == DL_SOFTMAX)
+                    return fail(msg, ml, DL_EFORMAT, "corrupt header (layer %u activations)",
+                                (unsigned)l + 1);
+            neuron_pos[l] = r.pos;
+            r.pos += padded;
+        }
+    }
+    uint32_t lo, hi;
+    if (!get_u32(&r, &lo) || !get_u32(&r, &hi))
+        return fail(msg, ml, DL_EFORMAT, "truncated header");
+    uint64_t count = (uint64_t)hi << 32 | lo, want = 0;
+    for (uint32_t l = 0; l < L; l++)
+        want += (uint64_t)sizes[l + 1] * sizes[l] + sizes[l + 1];
+    if (count != want)
+        return fail(msg, ml, DL_EFORMAT,
+                    "corrupt header (%llu values for an architecture of %llu)",
+                    (unsigned long long)count, (unsigned long long)want);
+    if ((r.len - r.pos) / 4 < count)
+        return fail(msg, ml, DL_EFORMAT,
+                    "truncated (%llu parameters expected, room for %llu)",
+                    (unsigned long long)count, (unsigned long long)((r.len - r.pos) / 4));
+    if (r.len - r.pos != count * 4)
+        return fail(msg, ml, DL_EFORMAT, "%llu unexpected bytes after the parameters",
+                    (unsigned long long)(r.len - r.pos - count * 4));
+
+    net *n;
+    dl_status s = net_new(&n, (int)L, sizes, acts, (dl_cost)cost);
+    if (s != DL_OK)
+        return fail(msg, ml, s, "%s", dl_strerror(s));
+    for (uint32_t l = 0; l < L; l++) {
+        layer *ly = &n->layers[l];
+        ly->c = acts[l] == DL_SOFTMAX ? cs[l] : 1.0f;
+        ly->frozen_W = frozen[l] & 1;
+        ly->frozen_b = (frozen[l] >> 1) & 1;
+        if (neuron_pos[l])
+            for (int j = 0; j < ly->n_out; j++)
+                if ((s = net_set_neuron_act(n, (int)l, j, (dl_act)buf[neuron_pos[l] + j])) != DL_OK) {
+                    net_free(n);
+                    return fail(msg, ml, s, "%s", dl_strerror(s));
+                }
+        float *dst[2] = { ly->W.data, ly->b.data };
+        size_t cnt[2] = { mat_size(ly->W), (size_t)ly->n_out };
+        for (int part = 0; part < 2; part++)
+            for (size_t i = 0; i < cnt[part]; i++) {
+                get_u32(&r, &u);
+                dst[part][i] = u2f(u);
+            }
+    }
+    *out = n;
+    return DL_OK;
+}
+
+dl_status net_load(net **out, const char *path, char *msg, size_t msglen)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return fail(msg, msglen, DL_EIO, "%s", strerror(errno));
+    unsigned char *buf = NULL;
+    size_t len = 0, cap = 0;
+    dl_status s = DL_OK;
+    for (;;) {
+        if (len == cap) {
+            size_t ncap = cap ? cap * 2 : 65536;
+            unsigned char *nb = realloc(buf, ncap);
+            if (!nb) {
+                s = fail(msg, msglen, DL_ENOMEM, "not enough memory");
+                break;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        size_t got = fread(buf + len, 1, cap - len, f);
+        len += got;
+        if (got == 0) {
+            if (ferror(f))
+                s = fail(msg, msglen, DL_EIO, "%s", strerror(errno ? errno : EIO));
+            break;
+        }
+    }
+    fclose(f);
+    if (s == DL_OK) {
+        if (len < sizeof magic || memcmp(buf, magic, sizeof magic) != 0) {
+            s = fail(msg, msglen, DL_EFORMAT, "not a deltalab network file (bad magic)");
+        } else if (len < sizeof magic + 4 + 4) {
+            s = fail(msg, msglen, DL_EFORMAT, "truncated header");
+        } else {
+            const unsigned char *c = buf + len - 4;
+            uint32_t stored = (uint32_t)c[0] | (uint32_t)c[1] << 8 | (uint32_t)c[2] << 16 |
+                              (uint32_t)c[3] << 24;
+            uint32_t actual = (uint32_t)crc32_z(crc32(0, NULL, 0), buf, len - 4);
+            /* Structure first: a cut-off file says "truncated", not "checksum". */
+            s = parse(out, buf, len - 4, msg, msglen);
+            if (s == DL_OK && stored != actual) {
+                net_free(*out);
+                *out = NULL;
+                s = fail(msg, msglen, DL_EFORMAT,
+                         "checksum mismatch (stored %08x, computed %08x): the file is corrupt",
+                         (unsigned)stored, (unsigned)actual);
+            }
+        }
+    }
+    free(buf);
+    return s;
+}

@@ -1,0 +1,221 @@
+/*
+ * train.h — mini-batch training of a net (net.h): epochs, schedules, momentum,
+ * L2, evaluation, early stopping, the perceptron rule.
+ *
+ * A trainer owns everything a step needs, allocated once by train_new: the
+ * index permutation, the batch's label buffer, the history for the planned
+ * epochs, the copy of the best parameters, and it reserves the network's
+ * workspace for its batch and evaluation sizes. A step then allocates
+ * nothing: it gathers the batch's rows through the permutation into the
+ * network's input workspace, runs forward, cost, backward and update, and adds
+ * to the epoch's running figures. (The history is sized for the planned
+ * epochs, up to 1024 of them and 2^20 recorded steps; beyond that it grows by
+ * doubling, so a step allocates only at those rare doublings.)
+ *
+ * The unit of work is one batch (train_step). After every step the trainer
+ * and the network are consistent, so whoever drives the loop — train_epoch
+ * and train_run here, which poll dl_interrupted() between batches, or a Lua
+ * binding that calls Lua callbacks between steps — may stop after any batch,
+ * raise an error, and later resume where it left off.
+ *
+ * Loss figures in the history are the mean cost of the data (the L2 term is
+ * not included). The training figures of an epoch are running means over its
+ * batches, each taken before that batch's update (as Keras reports them);
+ * the validation figures come from a full pass after the epoch.
+ *
+ * Labels are 0-based class labels (N × 1, integral values 0..k−1, see net.h);
+ * for regression the targets are an N × nᴸ matrix and accuracies are NaN.
+ */
+#ifndef DL_TRAIN_H
+#define DL_TRAIN_H
+
+#include <stdint.h>
+
+#include "dl.h"
+#include "mat.h"
+#include "net.h"
+#include "rng.h"
+
+/* Learning rate per epoch e (0-based). */
+typedef enum train_schedule {
+    TRAIN_CONSTANT,   /* η */
+    TRAIN_STEP,       /* η·γ^⌊e/every⌋ */
+    TRAIN_INV_T,      /* η/(1 + decay·e) */
+    TRAIN_CUSTOM,     /* t->lr_custom, set by the caller before each epoch */
+    TRAIN_SCHEDULE_COUNT
+} train_schedule;
+
+/* Names in enum order: "constant", "step", "inv_t", "custom", NULL. */
+extern const char *const train_schedule_names[TRAIN_SCHEDULE_COUNT + 1];
+
+/* How parameters change after a batch. */
+typedef enum train_rule {
+    TRAIN_BACKPROP,   /* gradients from net_backward, then net_update */
+    TRAIN_PERCEPTRON, /* one step layer: W ← W + η·(T − A)ᵀX/B, b ← b + η·mean(T − A) */
+    TRAIN_RULE_COUNT
+} train_rule;
+
+/* Names in enum order: "backprop", "perceptron", NULL. */
+extern const char *const train_rule_names[TRAIN_RULE_COUNT + 1];
+
+/* What early stopping watches on the validation set. */
+typedef enum train_monitor {
+    TRAIN_VAL_LOSS,   /* lower is better */
+    TRAIN_VAL_ACC,    /* higher is better */
+    TRAIN_MONITOR_COUNT
+} train_monitor;
+
+/* Names in enum order: "val_loss", "val_acc", NULL. */
+extern const char *const train_monitor_names[TRAIN_MONITOR_COUNT + 1];
+
+/* Why training stopped before its planned epochs (0: it did not). */
+typedef enum train_stop {
+    TRAIN_RUNNING = 0,
+    TRAIN_EARLY,      /* validation did not improve for `patience` epochs */
+    TRAIN_CALLER      /* a hook (a callback) asked to stop */
+} train_stop;
+
+typedef struct train_config {
+    int batch;               /* B, rows per step (1: online; N: full batch) */
+    int epochs;              /* planned epochs (sizes the history; train_run's goal) */
+    float lr;                /* η at epoch 0 */
+    float lambda;            /* λ of the L2 term λ/(2n)·Σw², n = training rows */
+    float momentum;          /* μ (0: plain SGD) */
+    int shuffle;             /* nonzero: a new permutation every epoch */
+    uint64_t seed;           /* seeds the permutations */
+    train_schedule schedule;
+    int step_every;          /* TRAIN_STEP: epochs between decays (>= 1) */
+    float step_gamma;        /* TRAIN_STEP: factor per decay */
+    float inv_decay;         /* TRAIN_INV_T: decay */
+    train_rule rule;
+    int patience;            /* early stopping after this many epochs without
+                                improvement (0: no early stopping; needs validation) */
+    train_monitor monitor;
+    int restore_best;        /* nonzero: when early stopping ends training (or a
+                                run ends with it on), load the best epoch's parameters */
+    int record_steps;        /* nonzero: keep every step's loss in the history */
+    int eval_batch;          /* rows per forward when evaluating (0: 256) */
+} train_config;
+
+/* A data set as the trainer sees it. Exactly one of labels / targets is set
+ * (data NULL for the other). */
+typedef struct train_data {
+    mat X;                   /* (N, n⁰) inputs, one sample per row */
+    mat labels;              /* (N, 1) 0-based class labels, or data == NULL */
+    mat targets;             /* (N, nᴸ) regression targets, or data == NULL */
+} train_data;
+
+/* Per-epoch figures; arrays of `cap` entries, the first n valid. */
+typedef struct train_history {
+    int n, cap;
+    double *train_loss;      /* (cap) running mean cost over the epoch */
+    double *train_acc;       /* (cap) running fraction correct (NaN for regression) */
+    double *val_loss;        /* (cap) NaN without validation */
+    double *val_acc;         /* (cap) NaN without validation or for regression */
+    double *seconds;         /* (cap) wall time since training began, at epoch end */
+    double *lr;              /* (cap) η used in the epoch */
+    int steps, step_cap;
+    float *step_loss;        /* (step_cap) cost of each batch, if record_steps */
+} train_history;
+
+/* Evaluation of a network on a set. */
+typedef struct train_eval {
+    double loss;             /* mean cost */
+    int correct, count;      /* samples predicted right, samples seen */
+    double accuracy;         /* correct / count (NaN for regression) */
+} train_eval;
+
+typedef struct trainer {
+    net *net;                /* trained in place; not owned */
+    train_config cfg;
+    train_data train, val;   /* not owned; val.X.data NULL when none */
+    int N;                   /* training rows */
+    int classes;             /* label range k (2 for one output neuron), 0 for regression */
+
+    int *perm;               /* (N) sample order of the current epoch */
+    mat batch_labels;        /* (cfg.batch, 1) gathered labels */
+    float *best;             /* (net->n_params) parameters of the best epoch, or NULL */
+    rng rng;
+
+    int epoch;               /* epochs completed */
+    int pos;                 /* rows of the current epoch done (0: at an epoch start) */
+    int batch_in_epoch;      /* batches of the current epoch done */
+    float lr_now;            /* η of the current epoch */
+    float lr_custom;         /* η for TRAIN_CUSTOM: set before each epoch starts */
+    double run_loss;         /* Σ batch cost · rows over the current epoch */
+    double run_correct;      /* Σ correct over the current epoch */
+    double last_loss;        /* cost of the last batch */
+    int last_rows;           /* rows of the last batch */
+    int epoch_ended;         /* the last step completed an epoch */
+
+    double best_metric;      /* best monitored value so far */
+    int best_epoch;          /* 1-based epoch of best_metric (0: none) */
+    int bad_epochs;          /* epochs since the last improvement */
+    train_stop stop;         /* why training stopped (sticky until cleared) */
+    double t_start;          /* monotonic clock at the first step, seconds */
+    double t_spent;          /* training seconds before the current run started */
+    int timing;              /* nonzero while the clock runs */
+
+    train_history history;
+} trainer;
+
+/* Defaults: batch 32, 1 epoch, η 0.1, no L2, no momentum, shuffle, seed 1,
+ * constant schedule (step: every 1, γ 0.5; 1/t: decay 1), backprop, no early
+ * stopping, monitor val_loss, restore_best on, no step record, eval batch 256. */
+train_config train_config_default(void);
+
+/* Check a configuration against a network and data before train_new: 0 when
+ * fine, else DL_EINVAL/DL_ESHAPE with a reason in msg (e.g. "batch 0 must be
+ * at least 1", "train.X has 3 columns but the network takes 2 inputs",
+ * "train.y row 7 holds 10, not a label 0..9"). */
+dl_status train_check(const net *n, const train_config *cfg, train_data train,
+                      train_data val, char *msg, size_t msglen);
+
+/* New trainer for n on train (and val, whose X.data may be NULL). Calls
+ * train_check; DL_ENOMEM when allocation fails. *out is NULL on failure. */
+dl_status train_new(trainer **out, net *n, const train_config *cfg,
+                    train_data train, train_data val, char *msg, size_t msglen);
+/* Free a trainer (not its network or data); NULL is fine. */
+void train_free(trainer *t);
+
+/* η for epoch e (0-based) under cfg's schedule (TRAIN_CUSTOM: cfg->lr). */
+float train_schedule_lr(const train_config *cfg, int e);
+
+/* One mini-batch: starts an epoch if none is under way (new permutation, η),
+ * then gathers, steps, accumulates; when the batch ends the epoch, evaluates
+ * the validation set, appends the history, and applies early stopping (which
+ * may set t->stop = TRAIN_EARLY and restore the best parameters). */
+dl_status train_step(trainer *t);
+
+/* Called between batches by train_epoch and train_run; return nonzero to stop
+ * (they then set t->stop = TRAIN_CALLER and return DL_OK). */
+typedef int (*train_hook)(void *ud, trainer *t);
+
+/* Steps until the current (or a new) epoch ends; polls dl_interrupted() after
+ * every batch and returns DL_INTERRUPTED (state consistent) when it is set.
+ * hook (may be NULL) runs after every batch. */
+dl_status train_epoch(trainer *t, train_hook hook, void *ud);
+/* Epochs until cfg.epochs have been completed in total (resuming a partial
+ * epoch) or early stopping; interrupt and hook as for train_epoch. */
+dl_status train_run(trainer *t, train_hook hook, void *ud);
+/* End of a run (train_run calls it; a caller driving train_step itself calls
+ * it when its run ends normally): with early stopping on and restore_best,
+ * load the best epoch's parameters if they are not the current ones. */
+void train_finish(trainer *t);
+/* Load the best epoch's parameters (DL_EINVAL when none was kept). */
+dl_status train_restore_best(trainer *t);
+
+/* Evaluate n on set (labels or targets) in chunks of `chunk` rows (0: 256).
+ * confusion (may be NULL): k×k counts, row = true label, column = predicted,
+ * k = nᴸ (2 when nᴸ = 1); zeroed first. Overwrites the network's z, a, δ. */
+dl_status train_evaluate(net *n, train_data set, int chunk, train_eval *out,
+                         int *confusion);
+
+/* The k misclassified samples the network is most confident about, most
+ * confident first: 0-based rows idx, predicted labels pred, confidence conf
+ * (the winning output; for one output neuron max(a, 1 − a)). *found gets how
+ * many there were (<= k). Needs labels. */
+dl_status train_confident_errors(net *n, train_data set, int k, int *idx, int *pred,
+                                 float *conf, int *found);
+
+#endif

@@ -1,0 +1,107 @@
+"""Peers for tests/bench/step.lua: the same per-sample SGD step in PyTorch and
+in NumPy (Nielsen's network.py style), timed the same way. Prints lines in
+step.lua's format with the peer's name; skips a peer that is not installed.
+    /usr/bin/python3 tests/bench/step_peers.py [--quick]"""
+import os, sys, time
+
+# Per-sample steps are too small to gain from BLAS threads (they only add
+# wake-ups), so NumPy's BLAS runs one thread, its fastest setting here.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+quick = "--quick" in sys.argv
+secs = 0.05 if quick else 1.0
+
+
+def timeit(step, seconds):
+    for _ in range(3):
+        step()
+    n, t0, c0 = 0, time.perf_counter(), time.process_time()
+    while True:
+        for _ in range(20):
+            step()
+        n += 20
+        t = time.perf_counter()
+        if t - t0 >= seconds:
+            return (t - t0) / n, (time.process_time() - c0) / n
+
+
+def numpy_cases():
+    import numpy as np
+    rng = np.random.default_rng(1)
+
+    def make(sizes):
+        Ws = [rng.standard_normal((o, i)).astype(np.float32) / np.sqrt(i) for i, o in zip(sizes[:-1], sizes[1:])]
+        bs = [rng.standard_normal((o, 1)).astype(np.float32) for o in sizes[1:]]
+        return Ws, bs
+
+    def sig(z):
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def case(sizes):
+        Ws, bs = make(sizes)
+        x = (np.arange(sizes[0], dtype=np.float32) % 17 / 17).reshape(-1, 1)
+        y = np.zeros((sizes[-1], 1), np.float32); y[3] = 1
+        lr = np.float32(0.01)
+
+        def step():   # network.py's backprop for one sample, quadratic cost
+            a, acts, zs = x, [x], []
+            for W, b in zip(Ws, bs):
+                z = W @ a + b; zs.append(z); a = sig(z); acts.append(a)
+            d = (acts[-1] - y) * acts[-1] * (1 - acts[-1])
+            for l in range(len(Ws) - 1, -1, -1):
+                gW, gb = d @ acts[l].T, d
+                if l > 0:
+                    d = (Ws[l].T @ d) * acts[l] * (1 - acts[l])
+                Ws[l] -= lr * gW; bs[l] -= lr * gb
+        return timeit(step, secs)
+
+    for sizes in ([784, 30, 10], [784, 100, 10]):
+        w, c = case(sizes)
+        print("numpy step %s batch 1: %.2f us/step wall, %.2f us/step cpu"
+              % ("-".join(map(str, sizes)), w * 1e6, c * 1e6))
+
+
+def torch_cases():
+    import torch
+    torch.manual_seed(1)
+
+    def case(sizes, B, hidden, out, loss, seconds):
+        layers = []
+        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+            layers.append(torch.nn.Linear(a, b))
+            last = i == len(sizes) - 2
+            layers.append(out() if last else hidden())
+        net = torch.nn.Sequential(*layers)
+        opt = torch.optim.SGD(net.parameters(), lr=0.01)
+        x = (torch.arange(B * sizes[0], dtype=torch.float32) % 17 / 17).reshape(B, -1)
+        lab = torch.arange(B) * 3 % sizes[-1]
+        y = torch.nn.functional.one_hot(lab, sizes[-1]).float()
+
+        def step():
+            opt.zero_grad()
+            a = net(x)
+            c = loss(a, y, lab)
+            c.backward()
+            opt.step()
+        return timeit(step, seconds)
+
+    quad = lambda a, y, lab: 0.5 * ((a - y) ** 2).sum()
+    torch.set_num_threads(1)
+    for sizes in ([784, 30, 10], [784, 100, 10]):
+        w, c = case(sizes, 1, torch.nn.Sigmoid, torch.nn.Sigmoid, quad, secs)
+        print("torch step %s batch 1: %.2f us/step wall, %.2f us/step cpu"
+              % ("-".join(map(str, sizes)), w * 1e6, c * 1e6))
+    nll = lambda a, y, lab: torch.nn.functional.cross_entropy(a, lab)
+    # deltalab's GEMM uses every core for big products; so does torch here.
+    torch.set_num_threads(os.cpu_count() or 1)
+    s3, _ = case([784, 3136, 1568, 10], 32, torch.nn.ReLU, torch.nn.Identity, nll, 0.05 if quick else 3.0)
+    print("torch step 784-3136-1568-10 batch 32: %.0f samples/s (%.2f ms/step, %d threads)"
+          % (32 / s3, s3 * 1e3, torch.get_num_threads()))
+
+
+for name, fn in (("numpy", numpy_cases), ("torch", torch_cases)):
+    try:
+        fn()
+    except ImportError:
+        print("%s: not installed, skipped" % name)

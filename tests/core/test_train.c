@@ -1,0 +1,591 @@
+/*
+ * test_train.c — the trainer core against independent oracles:
+ *   - the same batches fed by hand to net_step (no shuffle) give bit-identical
+ *     parameters, with and without momentum and L2: the trainer adds ordering,
+ *     bookkeeping and nothing else;
+ *   - the learning-rate schedules against their formulas;
+ *   - toy problems that must be learned (xor, 3-class spirals, a separable set
+ *     by the perceptron rule), and one perceptron update worked by hand;
+ *   - early stopping against a separately trained copy of the best epoch;
+ *   - interruption and hooks between batches, resuming to the same result as
+ *     an uninterrupted run;
+ *   - evaluation and most-confident errors against direct computation;
+ *   - no allocation in a training step (counting malloc wrappers);
+ *   - every configuration error with its message.
+ */
+#define _GNU_SOURCE
+#include <malloc.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "train.h"
+
+#include "count_alloc.h"  /* n_allocs, COUNTING */
+
+/* ------------------------------------------------------------ helpers */
+
+static net *make_net(int L, const int *sizes, const dl_act *acts, dl_cost cost, uint64_t seed)
+{
+    net *n = NULL;
+    if (net_new(&n, L, sizes, acts, cost) != DL_OK)
+        return NULL;
+    net_init(n, DL_INIT_XAVIER, seed);
+    return n;
+}
+
+/* A data set owned by the test: X (N, d), labels (N, 1). */
+typedef struct set {
+    mat X, y;
+} set;
+
+static train_data as_data(set s)
+{
+    train_data d = { s.X, s.y, { 0 } };
+    return d;
+}
+
+static train_data no_data(void)
+{
+    train_data d;
+    memset(&d, 0, sizeof d);
+    return d;
+}
+
+static void free_set(set *s)
+{
+    mat_free(&s->X);
+    mat_free(&s->y);
+}
+
+/* xor: the four corners, labels 0/1. */
+static set xor_set(void)
+{
+    set s;
+    mat_new(&s.X, 4, 2);
+    mat_new(&s.y, 4, 1);
+    for (int i = 0; i < 4; i++) {
+        *mat_at(s.X, i, 0) = (float)(i & 1);
+        *mat_at(s.X, i, 1) = (float)(i >> 1);
+        *mat_at(s.y, i, 0) = (float)((i & 1) ^ (i >> 1));
+    }
+    return s;
+}
+
+/* k interleaved spiral arms of m points each, a little noise (CS231n's). */
+static set spiral_set(int k, int m, uint64_t seed)
+{
+    set s;
+    rng r;
+    rng_seed(&r, seed);
+    mat_new(&s.X, k * m, 2);
+    mat_new(&s.y, k * m, 1);
+    for (int c = 0; c < k; c++)
+        for (int i = 0; i < m; i++) {
+            double rad = (double)i / m;
+            double th = c * 4.0 + 4.0 * i / m + 0.2 * rng_normal(&r);
+            *mat_at(s.X, c * m + i, 0) = (float)(rad * sin(th));
+            *mat_at(s.X, c * m + i, 1) = (float)(rad * cos(th));
+            *mat_at(s.y, c * m + i, 0) = (float)c;
+        }
+    return s;
+}
+
+/* Gaussian blobs around k centres on a circle of radius sep, labels 0..k−1. */
+static set blob_set(int k, int m, double sep, uint64_t seed)
+{
+    set s;
+    rng r;
+    rng_seed(&r, seed);
+    mat_new(&s.X, k * m, 2);
+    mat_new(&s.y, k * m, 1);
+    for (int i = 0; i < k * m; i++) {
+        int c = i % k;
+        *mat_at(s.X, i, 0) = (float)(sep * cos(2 * M_PI * c / k) + rng_normal(&r));
+        *mat_at(s.X, i, 1) = (float)(sep * sin(2 * M_PI * c / k) + rng_normal(&r));
+        *mat_at(s.y, i, 0) = (float)c;
+    }
+    return s;
+}
+
+static int same_params(const net *a, const net *b)
+{
+    return a->n_params == b->n_params
+        && memcmp(a->params, b->params, a->n_params * sizeof(float)) == 0;
+}
+
+static double accuracy_of(net *n, set s)
+{
+    train_eval ev;
+    if (train_evaluate(n, as_data(s), 0, &ev, NULL) != DL_OK)
+        return -1;
+    return ev.accuracy;
+}
+
+/* -------------------------------------------------------------- tests */
+
+/* With shuffle off, the trainer must do exactly what net_step does on the
+ * batches in order — the last one short — including momentum and L2. */
+static void test_matches_net_step(void)
+{
+    set s = blob_set(3, 10, 2.0, 7);   /* 30 rows: batches 8, 8, 8, 6 */
+    int sizes[] = { 2, 5, 3 };
+    dl_act acts[] = { DL_TANH, DL_SOFTMAX };
+    net *a = make_net(2, sizes, acts, DL_LOG_LIKELIHOOD, 3);
+    net *b = make_net(2, sizes, acts, DL_LOG_LIKELIHOOD, 3);
+    train_config c = train_config_default();
+    c.batch = 8; c.epochs = 2; c.lr = 0.3f; c.lambda = 0.5f; c.momentum = 0.9f; c.shuffle = 0;
+    trainer *t = NULL;
+    CHECK(train_new(&t, a, &c, as_data(s), no_data(), NULL, 0) == DL_OK);
+    CHECK(train_run(t, NULL, NULL) == DL_OK);
+
+    net_hyper h = { 0.3f, 0.5f, 30.0f, 0.9f };
+    double sum = 0;
+    for (int e = 0; e < 2; e++)
+        for (int r0 = 0; r0 < 30; r0 += 8) {
+            int B = 30 - r0 < 8 ? 30 - r0 : 8;
+            mat Y;
+            net_labels_to_targets(b, mat_sub(s.y, r0, 0, B, 1), &Y);
+            double cst;
+            CHECK(net_step(b, mat_sub(s.X, r0, 0, B, 2), Y, &h, &cst) == DL_OK);
+            if (e == 1)
+                sum += cst * B;
+        }
+    CHECK(same_params(a, b));
+    CHECK(t->history.n == 2);
+    CHECK_NEAR(t->history.train_loss[1], sum / 30, 1e-12);   /* same doubles, same order */
+    CHECK(isnan(t->history.val_loss[0]));
+    train_free(t);
+    net_free(a);
+    net_free(b);
+    free_set(&s);
+}
+
+static void test_schedules(void)
+{
+    train_config c = train_config_default();
+    c.lr = 0.8f;
+    CHECK(train_schedule_lr(&c, 5) == 0.8f);
+    c.schedule = TRAIN_STEP; c.step_every = 2; c.step_gamma = 0.5f;
+    CHECK(train_schedule_lr(&c, 0) == 0.8f);
+    CHECK(train_schedule_lr(&c, 1) == 0.8f);
+    CHECK_NEAR(train_schedule_lr(&c, 2), 0.4, 1e-7);
+    CHECK_NEAR(train_schedule_lr(&c, 5), 0.2, 1e-7);
+    c.schedule = TRAIN_INV_T; c.inv_decay = 0.5f;
+    CHECK(train_schedule_lr(&c, 0) == 0.8f);
+    CHECK_NEAR(train_schedule_lr(&c, 2), 0.4, 1e-7);
+    CHECK_NEAR(train_schedule_lr(&c, 6), 0.2, 1e-7);
+
+    /* The history records the η each epoch used. */
+    set s = xor_set();
+    int sizes[] = { 2, 3, 2 };
+    dl_act acts[] = { DL_SIGMOID, DL_SOFTMAX };
+    net *n = make_net(2, sizes, acts, DL_LOG_LIKELIHOOD, 1);
+    c.schedule = TRAIN_STEP; c.step_every = 1; c.step_gamma = 0.1f; c.epochs = 3;
+    trainer *t = NULL;
+    CHECK(train_new(&t, n, &c, as_data(s), no_data(), NULL, 0) == DL_OK);
+    CHECK(train_run(t, NULL, NULL) == DL_OK);
+    CHECK(t->history.n == 3);
+    CHECK_NEAR(t->history.lr[0], 0.8, 1e-7);
+    CHECK_NEAR(t->history.lr[2], 0.008, 1e-9);
+    train_free(t);
+    net_free(n);
+    free_set(&s);
+}
+
+static void test_xor_learned(void)
+{
+    set s = xor_set();
+    int sizes[] = { 2, 4, 2 };
+    dl_act acts[] = { DL_TANH, DL_SOFTMAX };
+    net *n = make_net(2, sizes, acts, DL_LOG_LIKELIHOOD, 11);
+    train_config c = train_config_default();
+    c.batch = 4; c.epochs = 1500; c.lr = 0.5f; c.seed = 5;
+    trainer *t = NULL;
+    CHECK(train_new(&t, n, &c, as_data(s), no_data(), NULL, 0) == DL_OK);
+    CHECK(train_run(t, NULL, NULL) == DL_OK);
+    CHECK(accuracy_of(n, s) == 1.0);
+    CHECK(t->history.train_loss[1499] < 0.05);
+    CHECK(t->history.train_loss[1499] < t->history.train_loss[0]);
+    train_free(t);
+    net_free(n);
+    free_set(&s);
+}
+
+/* Three spiral arms are not linearly separable; a ReLU MLP must get > 95 %. */
+static void test_spirals_learned(void)
+{
+    set s = spiral_set(3, 100, 2);
+    int sizes[] = { 2, 64, 3 };
+    dl_act acts[] = { DL_RELU, DL_SOFTMAX };
+    net *n = make_net(2, sizes, acts, DL_LOG_LIKELIHOOD, 4);
+    train_config c = train_config_default();
+    c.batch = 32; c.epochs = 600; c.lr = 0.5f; c.momentum = 0.9f; c.seed = 3;
+    trainer *t = NULL;
+    CHECK(train_new(&t, n, &c, as_data(s), no_data(), NULL, 0) == DL_OK);
+    CHECK(train_run(t, NULL, NULL) == DL_OK);
+    double acc = accuracy_of(n, s);
+    if (!(acc > 0.95))
+        printf("  spirals accuracy %.3f\n", acc);
+    CHECK(acc > 0.95);
+    train_free(t);
+    net_free(n);
+    free_set(&s);
+}
+
+static void test_shuffle_reproducible(void)
+{
+    set s = blob_set(3, 20, 1.0, 9);
+    int sizes[] = { 2, 6, 3 };
+    dl_act acts[] = { DL_SIGMOID, DL_SOFTMAX };
+    net *n[3];
+    for (int i = 0; i < 3; i++)
+        n[i] = make_net(2, sizes, acts, DL_LOG_LIKELIHOOD, 1);
+    uint64_t seeds[3] = { 42, 42, 43 };
+    for (int i = 0; i < 3; i++) {
+        train_config c = train_config_default();
+        c.batch = 5; c.epochs = 3; c.seed = seeds[i];
+        trainer *t = NULL;
+        CHECK(train_new(&t, n[i], &c, as_data(s), no_data(), NULL, 0) == DL_OK);
+        CHECK(train_run(t, NULL, NULL) == DL_OK);
+        train_free(t);
+    }
+    CHECK(same_params(n[0], n[1]));
+    CHECK(!same_params(n[0], n[2]));
+    for (int i = 0; i < 3; i++)
+        net_free(n[i]);
+    free_set(&s);
+}
+
+/* Train on blobs, validate on the same points with the labels rotated: the
+ * better the fit, the worse the validation loss, so epoch 1 is the best. */
+static void test_early_stopping_restores_best(void)
+{
+    set s = blob_set(3, 20, 3.0, 5);
+    set v;
+    mat_new(&v.X, 60, 2);
+    mat_new(&v.y, 60, 1);
+    mat_copy(v.X, s.X);
+    for (int i = 0; i < 60; i++)
+        *mat_at(v.y, i, 0) = (float)(((int)*mat_at(s.y, i, 0) + 1) % 3);
+    int sizes[] = { 2, 3 };
+    dl_act acts[] = { DL_SOFTMAX };
+    net *a = make_net(1, sizes, acts, DL_LOG_LIKELIHOOD, 2);
+    net *b = make_net(1, sizes, acts, DL_LOG_LIKELIHOOD, 2);
+    train_config c = train_config_default();
+    c.batch = 10; c.epochs = 20; c.lr = 0.5f; c.patience = 2; c.seed = 8;
+    trainer *t = NULL;
+    CHECK(train_new(&t, a, &c, as_data(s), as_data(v), NULL, 0) == DL_OK);
+    CHECK(train_run(t, NULL, NULL) == DL_OK);
+    CHECK(t->stop == TRAIN_EARLY);
+    CHECK(t->best_epoch == 1);
+    CHECK(t->epoch == 3);                     /* epochs 2 and 3 were not better */
+    CHECK(t->history.n == 3);
+    CHECK(t->history.val_loss[2] > t->history.val_loss[0]);
+
+    /* The oracle: the same run stopped after one epoch. */
+    c.epochs = 1; c.patience = 0;
+    trainer *u = NULL;
+    CHECK(train_new(&u, b, &c, as_data(s), no_data(), NULL, 0) == DL_OK);
+    CHECK(train_run(u, NULL, NULL) == DL_OK);
+    CHECK(same_params(a, b));
+    train_free(t);
+    train_free(u);
+
+    /* Watching accuracy (higher is better) works the same way. */
+    net *d = make_net(1, sizes, acts, DL_LOG_LIKELIHOOD, 2);
+    c.epochs = 20; c.patience = 3; c.monitor = TRAIN_VAL_ACC;
+    CHECK(train_new(&t, d, &c, as_data(s), as_data(v), NULL, 0) == DL_OK);
+    CHECK(train_run(t, NULL, NULL) == DL_OK);
+    CHECK(t->stop == TRAIN_EARLY);
+    CHECK(t->history.val_acc[t->best_epoch - 1] >= t->history.val_acc[t->history.n - 1]);
+    train_free(t);
+    net_free(a);
+    net_free(b);
+    net_free(d);
+    free_set(&s);
+    free_set(&v);
+}
+
+static int stop_after_5(void *ud, trainer *t)
+{
+    int *calls = ud;
+    return ++*calls == 5;
+}
+
+/* Interrupt and hooks stop between batches; resuming gives the same network
+ * as a run that was never stopped. */
+static void test_interrupt_and_hook(void)
+{
+    set s = blob_set(2, 20, 1.5, 3);   /* 40 rows, batch 4: 10 per epoch */
+    int sizes[] = { 2, 4, 2 };
+    dl_act acts[] = { DL_SIGMOID, DL_SOFTMAX };
+    net *a = make_net(2, sizes, acts, DL_LOG_LIKELIHOOD, 6);
+    net *b = make_net(2, sizes, acts, DL_LOG_LIKELIHOOD, 6);
+    train_config c = train_config_default();
+    c.batch = 4; c.epochs = 3; c.momentum = 0.5f;
+    trainer *t = NULL, *u = NULL;
+    CHECK(train_new(&t, a, &c, as_data(s), no_data(), NULL, 0) == DL_OK);
+    CHECK(train_new(&u, b, &c, as_data(s), no_data(), NULL, 0) == DL_OK);
+
+    dl_interrupt_set(1);
+    CHECK(train_run(t, NULL, NULL) == DL_INTERRUPTED);
+    CHECK(t->pos == 4 && t->batch_in_epoch == 1 && t->epoch == 0 && t->history.n == 0);
+    dl_interrupt_set(0);
+    int calls = 0;
+    CHECK(train_run(t, stop_after_5, &calls) == DL_OK);
+    CHECK(t->stop == TRAIN_CALLER);
+    CHECK(t->batch_in_epoch == 6 && t->epoch == 0);
+    CHECK(train_run(t, NULL, NULL) == DL_OK);
+    CHECK(t->epoch == 3 && t->history.n == 3 && t->stop == TRAIN_RUNNING);
+
+    CHECK(train_run(u, NULL, NULL) == DL_OK);
+    CHECK(same_params(a, b));
+    CHECK_NEAR(t->history.train_loss[2], u->history.train_loss[2], 0);
+    train_free(t);
+    train_free(u);
+    net_free(a);
+    net_free(b);
+    free_set(&s);
+}
+
+/* One update by hand: W ← W + η(t − a)x, b ← b + η(t − a). */
+static void test_perceptron_rule(void)
+{
+    int sizes[] = { 2, 1 };
+    dl_act acts[] = { DL_STEP };
+    net *n = make_net(1, sizes, acts, DL_QUADRATIC, 1);
+    mat W = n->layers[0].W, b = n->layers[0].b;
+    *mat_at(W, 0, 0) = 0.5f;
+    *mat_at(W, 0, 1) = -1.0f;
+    *mat_at(b, 0, 0) = 0.25f;
+    set s;
+    mat_new(&s.X, 1, 2);
+    mat_new(&s.y, 1, 1);
+    *mat_at(s.X, 0, 0) = 1.0f;
+    *mat_at(s.X, 0, 1) = 2.0f;   /* z = 0.5 − 2 + 0.25 < 0: a = 0 */
+    *mat_at(s.y, 0, 0) = 1.0f;
+    train_config c = train_config_default();
+    c.batch = 1; c.lr = 0.1f; c.rule = TRAIN_PERCEPTRON;
+    trainer *t = NULL;
+    CHECK(train_new(&t, n, &c, as_data(s), no_data(), NULL, 0) == DL_OK);
+    CHECK(train_step(t) == DL_OK);
+    CHECK_NEAR(*mat_at(W, 0, 0), 0.6, 1e-7);
+    CHECK_NEAR(*mat_at(W, 0, 1), -0.8, 1e-7);
+    CHECK_NEAR(*mat_at(b, 0, 0), 0.35, 1e-7);
+    train_free(t);
+    free_set(&s);
+
+    /* Two well separated blobs: the rule converges to all correct. */
+    s = blob_set(2, 50, 4.0, 12);
+    net_init(n, DL_INIT_ZEROS, 0);
+    c.batch = 1; c.epochs = 30; c.lr = 1.0f;
+    CHECK(train_new(&t, n, &c, as_data(s), no_data(), NULL, 0) == DL_OK);
+    CHECK(train_run(t, NULL, NULL) == DL_OK);
+    CHECK(accuracy_of(n, s) == 1.0);
+    train_free(t);
+    net_free(n);
+    free_set(&s);
+}
+
+static void test_evaluate(void)
+{
+    set s = blob_set(3, 30, 1.0, 4);   /* overlapping: some errors */
+    int sizes[] = { 2, 3 };
+    dl_act acts[] = { DL_SOFTMAX };
+    net *n = make_net(1, sizes, acts, DL_LOG_LIKELIHOOD, 9);
+    int conf[9];
+    train_eval ev;
+    CHECK(train_evaluate(n, as_data(s), 7, &ev, conf) == DL_OK);   /* odd chunks */
+
+    /* The oracle: one forward over all rows, then counts by hand. */
+    mat Y;
+    CHECK(net_forward(n, s.X) == DL_OK);
+    CHECK(net_labels_to_targets(n, s.y, &Y) == DL_OK);
+    double cost;
+    CHECK(net_cost(n, Y, &cost) == DL_OK);
+    int want[9] = { 0 }, correct = 0, total = 0;
+    mat A = net_output(n);
+    for (int i = 0; i < 90; i++) {
+        int truth = (int)*mat_at(s.y, i, 0);
+        int p = (int)kern()->argmax(mat_at(A, i, 0), 3);
+        want[truth * 3 + p]++;
+        correct += p == truth;
+    }
+    CHECK_NEAR(ev.loss, cost, 1e-6 * cost);   /* chunk means re-summed in double */
+    CHECK(ev.correct == correct && ev.count == 90);
+    CHECK_NEAR(ev.accuracy, correct / 90.0, 1e-15);
+    for (int i = 0; i < 9; i++) {
+        CHECK(conf[i] == want[i]);
+        total += conf[i];
+    }
+    CHECK(total == 90);
+
+    /* Most confident errors: every wrong row, sorted by its winning output. */
+    int idx[90], pred[90];
+    float cf[90];
+    int found = 0;
+    CHECK(train_confident_errors(n, as_data(s), 90, idx, pred, cf, &found) == DL_OK);
+    CHECK(found == 90 - correct);
+    for (int i = 0; i < found; i++) {
+        const float *a = mat_at(A, idx[i], 0);
+        CHECK(pred[i] == (int)kern()->argmax(a, 3));
+        CHECK(pred[i] != (int)*mat_at(s.y, idx[i], 0));
+        CHECK(cf[i] == a[pred[i]]);
+        if (i > 0)
+            CHECK(cf[i] <= cf[i - 1]);
+    }
+    int top[3], tp[3];
+    float tc[3];
+    CHECK(train_confident_errors(n, as_data(s), 3, top, tp, tc, &found) == DL_OK);
+    CHECK(found == 3 || found == 90 - correct);
+    for (int i = 0; i < found; i++)
+        CHECK(top[i] == idx[i] && tc[i] == cf[i]);
+    net_free(n);
+    free_set(&s);
+}
+
+/* After the first step (which may size the workspace), steps allocate nothing. */
+static void test_no_allocation_per_step(void)
+{
+    set s = blob_set(3, 40, 2.0, 1);
+    set v = blob_set(3, 10, 2.0, 2);
+    int sizes[] = { 2, 16, 3 };
+    dl_act acts[] = { DL_RELU, DL_SOFTMAX };
+    net *n = make_net(2, sizes, acts, DL_LOG_LIKELIHOOD, 1);
+    train_config c = train_config_default();
+    c.batch = 16; c.epochs = 4; c.momentum = 0.9f; c.lambda = 0.1f; c.patience = 10;
+    c.record_steps = 1;
+    trainer *t = NULL;
+    CHECK(train_new(&t, n, &c, as_data(s), as_data(v), NULL, 0) == DL_OK);
+    CHECK(train_step(t) == DL_OK);
+    long before = n_allocs;
+    for (int i = 0; i < 25; i++)   /* 3 epochs and more, validation included */
+        CHECK(train_step(t) == DL_OK);
+    CHECK(n_allocs == before);
+    CHECK(t->history.n == 3);
+    CHECK(t->history.steps == 26);
+    train_free(t);
+    net_free(n);
+    free_set(&s);
+    free_set(&v);
+}
+
+static int msg_is(dl_status got, dl_status want, const char *msg, const char *expect)
+{
+    if (got == want && strcmp(msg, expect) == 0)
+        return 1;
+    printf("  got status %d, message \"%s\"; expected %d, \"%s\"\n", got, msg, want, expect);
+    return 0;
+}
+
+static void test_config_errors(void)
+{
+    set s = xor_set();
+    int sizes[] = { 2, 3, 2 };
+    dl_act acts[] = { DL_SIGMOID, DL_SOFTMAX };
+    net *n = make_net(2, sizes, acts, DL_LOG_LIKELIHOOD, 1);
+    char msg[256];
+    train_data none = no_data();
+    train_config c;
+#define EXPECT(field_set, status, text)                                   \
+    do {                                                                  \
+        c = train_config_default();                                       \
+        field_set;                                                        \
+        msg[0] = '\0';                                                    \
+        CHECK(msg_is(train_check(n, &c, as_data(s), none, msg, sizeof msg), \
+                     status, msg, text));                                 \
+    } while (0)
+    EXPECT(c.batch = 0, DL_EINVAL, "batch 0 must be at least 1");
+    EXPECT(c.epochs = 0, DL_EINVAL, "epochs 0 must be at least 1");
+    EXPECT(c.lr = -1, DL_EINVAL, "lr -1 must be a finite number >= 0");
+    EXPECT(c.lambda = -0.5f, DL_EINVAL, "lambda -0.5 must be a finite number >= 0");
+    EXPECT(c.momentum = 1, DL_EINVAL, "momentum 1 must be in [0, 1)");
+    EXPECT((c.schedule = TRAIN_STEP, c.step_every = 0), DL_EINVAL,
+           "schedule step every 0 must be at least 1");
+    EXPECT(c.patience = 3, DL_EINVAL, "patience needs a validation set to watch");
+    EXPECT(c.rule = TRAIN_PERCEPTRON, DL_EINVAL,
+           "rule perceptron needs a network of one step layer, e.g. network{2, {1, \"step\"}}");
+#undef EXPECT
+    c = train_config_default();
+    *mat_at(s.y, 2, 0) = 2.0f;
+    CHECK(msg_is(train_check(n, &c, as_data(s), none, msg, sizeof msg), DL_EINVAL, msg,
+                 "train.y row 3 holds 2, not a label 0..1 of this 2-output network"));
+    *mat_at(s.y, 2, 0) = 0.5f;
+    CHECK(msg_is(train_check(n, &c, as_data(s), none, msg, sizeof msg), DL_EINVAL, msg,
+                 "train.y row 3 holds 0.5, not a label 0..1 of this 2-output network"));
+    *mat_at(s.y, 2, 0) = 1.0f;
+    train_data bad = as_data(s);
+    bad.X = mat_sub(s.X, 0, 0, 4, 1);
+    CHECK(msg_is(train_check(n, &c, bad, none, msg, sizeof msg), DL_ESHAPE, msg,
+                 "train.X has 1 columns but the network takes 2 inputs"));
+    bad = as_data(s);
+    bad.labels = mat_sub(s.y, 0, 0, 3, 1);
+    CHECK(msg_is(train_check(n, &c, bad, none, msg, sizeof msg), DL_ESHAPE, msg,
+                 "train.y is 3x1 but train.X has 4 rows (labels are Nx1)"));
+    bad = as_data(s);
+    bad.targets = s.X;
+    CHECK(msg_is(train_check(n, &c, bad, none, msg, sizeof msg), DL_EINVAL, msg,
+                 "train needs labels (y) or targets (Y)"));
+    bad.labels.data = NULL;
+    bad.targets = mat_sub(s.X, 0, 0, 3, 2);
+    CHECK(msg_is(train_check(n, &c, bad, none, msg, sizeof msg), DL_ESHAPE, msg,
+                 "train.Y is 3x2 but should be 4x2 (rows of X x outputs)"));
+    c.patience = 1;
+    bad = as_data(s);
+    bad.X = mat_sub(s.X, 0, 0, 4, 1);
+    CHECK(msg_is(train_check(n, &c, as_data(s), bad, msg, sizeof msg), DL_ESHAPE, msg,
+                 "validation.X has 1 columns but the network takes 2 inputs"));
+    trainer *t = (trainer *)1;
+    CHECK(train_new(&t, n, &c, bad, none, msg, sizeof msg) != DL_OK && t == NULL);
+    net_free(n);
+    free_set(&s);
+}
+
+/* Regression: targets instead of labels; accuracies are NaN. */
+static void test_regression_targets(void)
+{
+    int sizes[] = { 1, 1 };
+    dl_act acts[] = { DL_LINEAR };
+    net *n = make_net(1, sizes, acts, DL_QUADRATIC, 1);
+    mat X, Y;
+    mat_new(&X, 20, 1);
+    mat_new(&Y, 20, 1);
+    for (int i = 0; i < 20; i++) {
+        *mat_at(X, i, 0) = (float)i / 10.0f;
+        *mat_at(Y, i, 0) = 3.0f * (float)i / 10.0f - 1.0f;   /* y = 3x − 1 */
+    }
+    train_data d = { X, { 0 }, Y };
+    train_config c = train_config_default();
+    c.batch = 20; c.epochs = 2000; c.lr = 0.3f;
+    trainer *t = NULL;
+    CHECK(train_new(&t, n, &c, d, d, NULL, 0) == DL_OK);
+    CHECK(train_run(t, NULL, NULL) == DL_OK);
+    CHECK_NEAR(*mat_at(n->layers[0].W, 0, 0), 3.0, 1e-3);   /* fp32 GD converges */
+    CHECK_NEAR(*mat_at(n->layers[0].b, 0, 0), -1.0, 1e-3);
+    CHECK(isnan(t->history.train_acc[0]) && isnan(t->history.val_acc[0]));
+    CHECK(t->history.val_loss[1999] < 1e-6);
+    train_free(t);
+    net_free(n);
+    mat_free(&X);
+    mat_free(&Y);
+}
+
+int main(void)
+{
+    RUN(test_matches_net_step);
+    RUN(test_schedules);
+    RUN(test_xor_learned);
+    RUN(test_spirals_learned);
+    RUN(test_shuffle_reproducible);
+    RUN(test_early_stopping_restores_best);
+    RUN(test_interrupt_and_hook);
+    RUN(test_perceptron_rule);
+    RUN(test_evaluate);
+    RUN(test_no_allocation_per_step);
+    RUN(test_config_errors);
+    RUN(test_regression_targets);
+    return check_summary();
+}

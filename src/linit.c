@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE  /* dladdr */
 #include "deltalab.h"
+#include "largs.h"
 #include "core/dl.h"
 #include "core/kern.h"
 
@@ -19,6 +20,7 @@ static const luaL_Reg c_modules[] = {
     { "deltalab.trainer", luaopen_deltalab_trainer },
     { "deltalab.datacore", luaopen_deltalab_datacore },
     { "deltalab.plotcore", luaopen_deltalab_plotcore },
+    { "deltalab.args", luaopen_deltalab_args },
     { NULL, NULL }
 };
 

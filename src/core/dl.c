@@ -3,6 +3,8 @@
 #include "dl.h"
 
 #include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,17 @@ const char *dl_strerror(dl_status s)
     case DL_INTERRUPTED: return "interrupted";
     }
     return "unknown error";
+}
+
+dl_status dl_fail(dl_status s, char *msg, size_t msglen, const char *fmt, ...)
+{
+    if (msg && msglen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, msglen, fmt, ap);
+        va_end(ap);
+    }
+    return s;
 }
 
 /* Written by the SIGINT handler, read by long loops: see dl.h. */

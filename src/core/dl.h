@@ -28,6 +28,15 @@ typedef enum dl_status {
 const char *dl_strerror(dl_status s);
 
 /*
+ * The one way a fallible core function reports why: every such function takes
+ * (char *msg, size_t msglen) as its last two parameters (msg may be NULL), and
+ * its error paths read `return dl_fail(DL_EFORMAT, msg, msglen, "...", ...);`,
+ * which formats the reason into msg when there is room and returns the status.
+ */
+dl_status dl_fail(dl_status s, char *msg, size_t msglen, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/*
  * The one piece of mutable global state in deltalab. A signal handler may only
  * touch a volatile sig_atomic_t, so Ctrl-C sets this flag and nothing else;
  * loops in the core (training, long sweeps) check it between batches, finish

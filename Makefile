@@ -31,7 +31,7 @@ ALL_CFLAGS  = -std=c11 -D_POSIX_C_SOURCE=200809L -fPIC -MMD -MP $(WARNINGS) \
 AVX2_FLAGS := -mavx2 -mfma
 LIBS       := -lz -lm -lpthread
 
-CORE_SRC := $(wildcard src/core/*.c)
+CORE_SRC := $(wildcard src/core/*.c src/core/*/*.c)
 BIND_SRC := $(filter-out src/main.c,$(wildcard src/*.c))
 CORE_OBJ := $(CORE_SRC:%.c=$(OBJ)/%.o)
 BIND_OBJ := $(BIND_SRC:%.c=$(OBJ)/%.o)
@@ -106,6 +106,9 @@ install: all
 	install -m 755 $(B)/deltalab $(DESTDIR)$(PREFIX)/bin/deltalab
 	install -m 644 $(B)/deltalab.so $(DESTDIR)$(PREFIX)/lib/lua/5.4/deltalab.so
 	install -m 644 lua/deltalab/*.lua $(DESTDIR)$(LUADIR)/deltalab/
+	for d in $(notdir $(patsubst %/,%,$(wildcard lua/deltalab/*/))); do \
+	    install -d $(DESTDIR)$(LUADIR)/deltalab/$$d && \
+	    install -m 644 lua/deltalab/$$d/*.lua $(DESTDIR)$(LUADIR)/deltalab/$$d/ || exit 1; done
 	install -m 644 doc/*.md $(DESTDIR)$(PREFIX)/share/doc/deltalab/
 	install -m 644 doc/deltalab.1 $(DESTDIR)$(PREFIX)/share/man/man1/deltalab.1
 

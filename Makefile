@@ -77,7 +77,10 @@ $(OBJ)/bench/%: tests/bench/%.c $(CORE_OBJ)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -Isrc/core $(LDFLAGS) -o $@ $^ $(LIBS) -ldl
 
-test: deps all $(TEST_BIN) $(TOOL_BIN)
+# deps first, then the build: under make -j the two would otherwise race (the
+# compiler would look for lua.h while apt-get is still installing it).
+test: deps
+	@$(MAKE) --no-print-directory all $(TEST_BIN) $(TOOL_BIN)
 	@DELTALAB=$(B)/deltalab OBJ=$(OBJ) tests/run.sh
 
 asan:
@@ -87,7 +90,8 @@ asan:
 bench: all $(BENCH_BIN)
 	@DELTALAB=$(B)/deltalab OBJ=$(OBJ) tests/bench/run.sh
 
-demo: deps all
+demo: deps
+	@$(MAKE) --no-print-directory all
 	$(B)/deltalab examples/tour.lua
 
 deps:

@@ -5,7 +5,7 @@
 # independently here, lower bounds where training is involved (bounds well
 # below what the quick settings reach, far above chance). Examples that need
 # MNIST or Fashion-MNIST are skipped, and say so, when the data is absent.
-# examples/handworked.lua and temperature.lua are checked by handworked.sh.
+# examples/handworked.lua is checked by handworked.sh.
 #   DELTALAB  the program (default ./deltalab)
 cd "$(dirname "$0")/../.."
 DL=${DELTALAB:-./deltalab}

@@ -1,5 +1,5 @@
 #!/bin/sh
-# examples/handworked.lua and examples/gradcheck.lua --quick run; handworked and prints the hand-worked numbers
+# examples/handworked.lua, gradcheck.lua, softmax_temperature.lua and odd_neuron.lua --quick run; handworked and prints the hand-worked numbers
 # (E1); --latex gives LaTeX; a bad flag is refused with the usage line.
 DELTALAB=${DELTALAB:-./deltalab}
 passed=0 failed=0
@@ -19,9 +19,12 @@ check "latex run" sh -c 'printf "%s" "$1" | grep -qF "\\begin{align*}"' _ "$tex"
 check "unknown flag refused" [ $? -eq 2 ]
 g=$("$DELTALAB" examples/gradcheck.lua --quick 2>&1)
 check "gradcheck example agrees" sh -c 'printf "%s" "$1" | grep -qF "backprop agrees with finite differences"' _ "$g"
-t=$("$DELTALAB" examples/temperature.lua --quick 2>&1)
-check "temperature example: argmax at c = 100" sh -c 'printf "%s" "$1" | grep -qF "(0.0000, 1.0000, 0.0000, 0.0000)"' _ "$t"
-check "temperature example: per-neuron note" sh -c 'printf "%s" "$1" | grep -qF "neuron 2 is linear"' _ "$t"
+# E9, formerly also in a third script that repeated these two.
+t=$("$DELTALAB" examples/softmax_temperature.lua --quick --no-plot 2>&1)
+check "softmax_temperature: one-hot at c = 100" sh -c 'printf "%s" "$1" | grep -qE "^ +100 +\(0\.0000, 1\.0000, 0\.0000, 0\.0000\)"' _ "$t"
+o=$("$DELTALAB" examples/odd_neuron.lua --quick --no-plot 2>&1)
+check "odd_neuron: the trace names the odd neuron" sh -c 'printf "%s" "$1" | grep -qF "neuron 2 is tanh"' _ "$o"
+check "odd_neuron: linear outputs give δᴸ = ∇ₐC" sh -c 'printf "%s" "$1" | grep -qE "max \|δᴸ − ∇ₐC\| = 0\.0e\+00"' _ "$o"
 # net:walk stepping on Enter, stopping on q; the stepper goes on from there.
 w=$(printf '\n\nq\n' | "$DELTALAB" -e 'local net = network{2, 2, 2, seed = 1}
 local w = net:walk({0.05, 0.1}, {0.01, 0.99}, {interactive = true})

@@ -1,0 +1,215 @@
+/* save.c — atomic, durable saves that leave no temporary behind (see save.h). */
+#define _GNU_SOURCE  /* flock */
+#include "save.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/*
+ * The temporaries of saves in progress, for the SIGTERM/SIGHUP handler: a
+ * handler may only call async-signal-safe functions (unlink is one) on data
+ * that is complete whenever it runs, so each entry is a fixed buffer that is
+ * filled before its flag is raised and whose flag is lowered before it is
+ * reused. This and the interrupt flag are the core's only mutable globals.
+ */
+#define SAVE_SLOTS 16
+static char slot_path[SAVE_SLOTS][PATH_MAX];
+static volatile sig_atomic_t slot_used[SAVE_SLOTS];
+static volatile sig_atomic_t handlers_installed;
+static struct sigaction old_term, old_hup;
+
+static void remove_temporaries(int sig)
+{
+    for (int i = 0; i < SAVE_SLOTS; i++)
+        if (slot_used[i])
+            unlink(slot_path[i]);
+    /* Die of the signal as if we had not been here. */
+    sigaction(sig, sig == SIGTERM ? &old_term : &old_hup, NULL);
+    raise(sig);
+}
+
+/* Install the cleanup handler for signals whose action is the default (a
+ * program that handles SIGTERM itself keeps its handler). */
+static void install_handlers(void)
+{
+    if (handlers_installed)
+        return;
+    handlers_installed = 1;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = remove_temporaries;
+    sigemptyset(&sa.sa_mask);
+    struct sigaction cur;
+    if (sigaction(SIGTERM, NULL, &cur) == 0 && cur.sa_handler == SIG_DFL)
+        sigaction(SIGTERM, &sa, &old_term);
+    if (sigaction(SIGHUP, NULL, &cur) == 0 && cur.sa_handler == SIG_DFL)
+        sigaction(SIGHUP, &sa, &old_hup);
+}
+
+static int claim_slot(const char *tmp)
+{
+    if (strlen(tmp) >= PATH_MAX)
+        return -1;
+    install_handlers();
+    for (int i = 0; i < SAVE_SLOTS; i++) {
+        if (!slot_used[i]) {
+            strcpy(slot_path[i], tmp);
+            slot_used[i] = 1;
+            return i;
+        }
+    }
+    return -1;  /* more than SAVE_SLOTS saves at once: this one is not cleaned on TERM */
+}
+
+static void release_slot(int i)
+{
+    if (i >= 0)
+        slot_used[i] = 0;
+}
+
+char *dl_save_tmpname(const char *target)
+{
+    const char *slash = strrchr(target, '/');
+    size_t dirlen = slash ? (size_t)(slash - target) + 1 : 0;
+    static const char suffix[] = ".deltalab-tmp";
+    char *tmp = malloc(strlen(target) + sizeof suffix + 1);
+    if (tmp)
+        sprintf(tmp, "%.*s.%s%s", (int)dirlen, target, target + dirlen, suffix);
+    return tmp;
+}
+
+static void free_save(dl_save *s)
+{
+    release_slot(s->slot);
+    free(s->path);
+    free(s->target);
+    free(s->tmp);
+    s->path = s->target = s->tmp = NULL;
+    s->f = NULL;
+    s->slot = -1;
+}
+
+static dl_status save_error(dl_save *s, int err, char *msg, size_t msglen)
+{
+    dl_status st = dl_fail(err == ENOMEM ? DL_ENOMEM : DL_EIO, msg, msglen, "%s: %s",
+                           s->path ? s->path : "(no name)", strerror(err));
+    free_save(s);
+    return st;
+}
+
+/*
+ * Open the temporary, owning it alone. A second process saving the same name
+ * may hold it: the exclusive lock makes us wait for it, and when we get the
+ * lock the file we hold may meanwhile have been renamed into place (then the
+ * name points to another file, or none): start again with a fresh one. Only
+ * after that is it safe to cut a stale temporary back to nothing.
+ */
+static int open_temporary(const char *tmp, mode_t mode)
+{
+    for (int tries = 0; tries < 100; tries++) {
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, mode);
+        if (fd < 0)
+            return -1;
+        struct stat held, named;
+        if (flock(fd, LOCK_EX) == 0 && fstat(fd, &held) == 0 && lstat(tmp, &named) == 0
+            && held.st_ino == named.st_ino && held.st_dev == named.st_dev) {
+            if (ftruncate(fd, 0) == 0)
+                return fd;
+        }
+        int e = errno;
+        close(fd);
+        if (e != 0 && e != ENOENT && e != EINTR)
+            return errno = e, -1;
+    }
+    errno = EBUSY;
+    return -1;
+}
+
+dl_status dl_save_begin(dl_save *s, const char *path, char *msg, size_t msglen)
+{
+    memset(s, 0, sizeof *s);
+    s->slot = -1;
+    s->path = strdup(path);
+    if (!s->path)
+        return save_error(s, ENOMEM, msg, msglen);
+    int how = dl_save_target(path, &s->target);
+    if (how < 0)
+        return save_error(s, errno, msg, msglen);
+    if (how == 1) {  /* a device or a pipe: written in place */
+        s->f = fopen(path, "wb");
+        return s->f ? DL_OK : save_error(s, errno, msg, msglen);
+    }
+    s->tmp = dl_save_tmpname(s->target);
+    if (!s->tmp)
+        return save_error(s, ENOMEM, msg, msglen);
+    mode_t mask = umask(0);
+    umask(mask);
+    int fd = open_temporary(s->tmp, 0666 & ~mask);
+    if (fd < 0)
+        return save_error(s, errno, msg, msglen);
+    s->slot = claim_slot(s->tmp);
+    s->f = fdopen(fd, "wb");
+    if (!s->f) {
+        int e = errno;
+        close(fd);
+        unlink(s->tmp);
+        return save_error(s, e, msg, msglen);
+    }
+    return DL_OK;
+}
+
+/* fsync the directory holding path, so that a rename into it survives a crash. */
+static int sync_directory(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? strndup(path, (size_t)(slash - path) + (slash == path)) : strdup(".");
+    if (!dir)
+        return ENOMEM;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(dir);
+    if (fd < 0)
+        return errno;
+    int err = fsync(fd) != 0 && errno != EINVAL ? errno : 0;  /* EINVAL: cannot sync here */
+    close(fd);
+    return err;
+}
+
+dl_status dl_save_commit(dl_save *s, char *msg, size_t msglen)
+{
+    int err = ferror(s->f) ? (errno ? errno : EIO) : 0;
+    if (fflush(s->f) != 0 && !err)
+        err = errno;
+    if (s->tmp && !err && fsync(fileno(s->f)) != 0 && errno != EINVAL)
+        err = errno;
+    /* Rename before closing: closing releases the lock, and a save of the
+     * same name waiting for it would otherwise truncate our finished file. */
+    if (s->tmp && !err && rename(s->tmp, s->target) != 0)
+        err = errno;
+    if (s->tmp && err)
+        unlink(s->tmp);
+    if (fclose(s->f) != 0 && !err)
+        err = errno;
+    s->f = NULL;
+    if (s->tmp && !err)
+        err = sync_directory(s->target);
+    if (err)
+        return save_error(s, err, msg, msglen);
+    free_save(s);
+    return DL_OK;
+}
+
+void dl_save_cancel(dl_save *s)
+{
+    if (s->tmp)  /* before closing releases the lock, for the reason in commit */
+        unlink(s->tmp);
+    if (s->f)
+        fclose(s->f);
+    free_save(s);
+}

@@ -38,6 +38,7 @@ BIND_OBJ := $(BIND_SRC:%.c=$(OBJ)/%.o)
 TEST_BIN := $(patsubst tests/core/%.c,$(OBJ)/tests/%,$(wildcard tests/core/test_*.c))
 BENCH_BIN := $(patsubst tests/bench/%.c,$(OBJ)/bench/%,$(wildcard tests/bench/*.c))
 TOOL_BIN := $(if $(wildcard tests/repl/ptyrun.c),$(OBJ)/tests/ptyrun)
+FAULT_BIN := $(OBJ)/fault/deltalab
 
 ifeq ($(V),1)
 Q :=
@@ -45,7 +46,7 @@ else
 Q := @
 endif
 
-.PHONY: all test asan bench demo deps data install clean doc-images
+.PHONY: all test asan bench demo deps data install clean doc-images fault
 all: $(B)/deltalab $(B)/deltalab.so
 
 $(B)/deltalab: $(OBJ)/src/main.o $(BIND_OBJ) $(CORE_OBJ)
@@ -73,6 +74,18 @@ $(OBJ)/tests/ptyrun: tests/repl/ptyrun.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -D_DEFAULT_SOURCE $(LDFLAGS) -o $@ $< -lutil
 
+# The fault-injection build: the same objects, with every allocation and file
+# write of deltalab's own code routed through tests/fault/fault.c.
+FAULT_WRAP := malloc calloc realloc aligned_alloc strdup strndup \
+              fwrite fputs fputc fflush fclose fsync rename
+$(FAULT_BIN): $(OBJ)/src/main.o $(BIND_OBJ) $(CORE_OBJ) tests/fault/fault.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LINK  $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -rdynamic -o $@ $^ \
+	    $(foreach f,$(FAULT_WRAP),-Wl,--wrap=$(f)) $(LUA_LIBS) -lreadline $(LIBS)
+
+fault: $(FAULT_BIN)
+
 $(OBJ)/bench/%: tests/bench/%.c $(CORE_OBJ)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -Isrc/core $(LDFLAGS) -o $@ $^ $(LIBS) -ldl
@@ -80,7 +93,7 @@ $(OBJ)/bench/%: tests/bench/%.c $(CORE_OBJ)
 # deps first, then the build: under make -j the two would otherwise race (the
 # compiler would look for lua.h while apt-get is still installing it).
 test: deps
-	@$(MAKE) --no-print-directory all $(TEST_BIN) $(TOOL_BIN)
+	@$(MAKE) --no-print-directory all $(TEST_BIN) $(TOOL_BIN) $(FAULT_BIN)
 	@DELTALAB=$(B)/deltalab OBJ=$(OBJ) tests/run.sh
 
 asan:

@@ -341,7 +341,7 @@ dl_status net_forward_layer(net *n, int l)
                               ly->n_in);
     } else {
         mat_gemm(ly->z, 1.0f, A_prev, 0, ly->W, 1, 0.0f);  /* Z = A_prev·Wᵀ */
-        mat_add_rowvec(ly->z, ly->z, ly->b);                /*   + b */
+        mat_add(ly->z, ly->z, ly->b);                       /*   + b (a row on every row) */
     }
     activate(ly, ly->a, ly->z);                         /* A = σ(Z) */
     return DL_OK;

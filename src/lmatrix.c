@@ -563,6 +563,18 @@ static int m_len(lua_State *L)
     return 1;
 }
 
+/* The 0-based position of m[k] (k at index 2): a row of m, or an element
+ * when m is itself a row made by m[i]; raises for a bad k. */
+static int subscript(lua_State *L, lmatrix *lm)
+{
+    int k = 0;
+    const char *msg = badindex(L, 2, lm->rowref ? lm->m.cols : lm->m.rows,
+                               lm->rowref ? "cols" : "rows", &k);
+    if (msg)
+        luaL_error(L, "%s", msg);
+    return k;
+}
+
 /* __index: m[i] is row i as a view (an element when m is itself such a row);
  * names are methods. */
 static int m_index(lua_State *L)
@@ -570,11 +582,7 @@ static int m_index(lua_State *L)
     if (lua_type(L, 2) == LUA_TNUMBER) {
         lmatrix *lm = luaL_checkudata(L, 1, DL_MATRIX);
         mat *m = checkm(L, 1);
-        int k = 0;
-        const char *msg = badindex(L, 2, lm->rowref ? m->cols : m->rows,
-                                   lm->rowref ? "cols" : "rows", &k);
-        if (msg)
-            return luaL_error(L, "%s", msg);
+        int k = subscript(L, lm);
         if (lm->rowref) {
             lua_pushnumber(L, m->data[k]);
             return 1;
@@ -593,11 +601,7 @@ static int m_newindex(lua_State *L)
     if (lua_type(L, 2) != LUA_TNUMBER)
         return luaL_error(L, "cannot set field '%s' of a matrix", luaL_tolstring(L, 2, NULL));
     mat *m = checkm(L, 1);
-    int k = 0;
-    const char *msg = badindex(L, 2, lm->rowref ? m->cols : m->rows,
-                               lm->rowref ? "cols" : "rows", &k);
-    if (msg)
-        return luaL_error(L, "%s", msg);
+    int k = subscript(L, lm);
     if (lm->rowref) {
         if (lua_type(L, 3) != LUA_TNUMBER)
             return luaL_error(L, "cannot store a %s in a matrix (number expected)",

@@ -293,29 +293,21 @@ static dl_status with_scalar(scalar_kernel *k, mat C, mat A, float s)
 dl_status mat_scale(mat C, mat A, float s) { return with_scalar(kern()->scale, C, A, s); }
 dl_status mat_shift(mat C, mat A, float s) { return with_scalar(kern()->shift, C, A, s); }
 
-dl_status mat_rsub(mat C, float s, mat A)
+/* C = s op A, the number on the left (no kernel: rare at the prompt). */
+static dl_status scalar_first(mat C, float s, mat A, binop op)
 {
     if (!mat_same_shape(C, A))
         return DL_ESHAPE;
     for (int i = 0; i < A.rows; i++) {
         float *c = mat_at(C, i, 0);
         const float *a = mat_at(A, i, 0);
-        for (int j = 0; j < A.cols; j++) c[j] = s - a[j];
+        for (int j = 0; j < A.cols; j++) c[j] = op1(op, s, a[j]);
     }
     return DL_OK;
 }
 
-dl_status mat_rdiv(mat C, float s, mat A)
-{
-    if (!mat_same_shape(C, A))
-        return DL_ESHAPE;
-    for (int i = 0; i < A.rows; i++) {
-        float *c = mat_at(C, i, 0);
-        const float *a = mat_at(A, i, 0);
-        for (int j = 0; j < A.cols; j++) c[j] = s / a[j];
-    }
-    return DL_OK;
-}
+dl_status mat_rsub(mat C, float s, mat A) { return scalar_first(C, s, A, OP_SUB); }
+dl_status mat_rdiv(mat C, float s, mat A) { return scalar_first(C, s, A, OP_DIV); }
 
 dl_status mat_axpy(mat Y, float a, mat X)
 {

@@ -90,11 +90,11 @@ void mat_advise_huge(void *p, size_t bytes)
 
 dl_status mat_new(mat *m, int rows, int cols)
 {
-    if (rows < 0 || cols < 0 || rows > MAT_MAX_DIM || cols > MAT_MAX_DIM)
-        return DL_EINVAL;
-    if (cols && (size_t)rows > SIZE_MAX / sizeof(float) / (size_t)cols)
-        return DL_ENOMEM;
-    float *p = dl_calloc((size_t)rows * cols);
+    size_t bytes;
+    dl_status s = mat_alloc_bytes(rows, cols, &bytes, NULL, 0);
+    if (s != DL_OK)
+        return s;
+    float *p = dl_calloc(bytes / sizeof(float));
     if (!p)
         return DL_ENOMEM;
     *m = (mat){ p, rows, cols, cols };

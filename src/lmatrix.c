@@ -10,34 +10,27 @@
  *
  * Like liolib.c: static m_* functions, then the method and metamethod tables,
  * one createmeta, one opener. Every function checks its arguments first, then
- * calls the core (src/core/mat.h, linalg.h, npy.h) and pushes the result; the
- * only loops here are over Lua values (tables in, tables out, map's callback).
+ * calls the core (src/core/mat.h, npy.h) and pushes the result; the only loops
+ * here are over Lua values (tables in, tables out). This file holds the type
+ * (creation, access, views, files); lmatrix_ops.c its maths.
  */
-#include "deltalab.h"
-#include "core/linalg.h"
+#include "lmatrix.h"
 #include "core/npy.h"
 
-#include <limits.h>
 #include <math.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
-
-typedef struct lmatrix {
-    mat m;       /* m.data is NULL once the matrix has been closed */
-    int rowref;  /* made by m[i] or m:row(i): an integer index gives an element */
-} lmatrix;
 
 /* ---- The C API shared with the other bindings (deltalab.h) ---- */
 
-static lmatrix *testlm(lua_State *L, int i)
+lmatrix *lmatrix_test(lua_State *L, int i)
 {
     return luaL_testudata(L, i, DL_MATRIX);
 }
 
 mat *dl_testmatrix(lua_State *L, int i)
 {
-    lmatrix *lm = testlm(L, i);
+    lmatrix *lm = lmatrix_test(L, i);
     return lm && lm->m.data ? &lm->m : NULL;
 }
 
@@ -63,21 +56,10 @@ mat *dl_checkmatrix(lua_State *L, int i)
  * write every one of them before anyone can see the matrix (matrix.load). */
 static mat *newmatrix(lua_State *L, int rows, int cols, int zero)
 {
-    if (rows < 0 || cols < 0 || rows > MAT_MAX_DIM || cols > MAT_MAX_DIM)
-        luaL_error(L, "matrix size %dx%d is invalid", rows, cols);
-    size_t bytes = mat_bytes(rows, cols);
-    size_t phys = bytes >= ((size_t)1 << 28) ? mat_phys_memory() : 0;  /* a syscall: big ones only */
-    if ((rows && cols && !bytes) || bytes > SIZE_MAX - sizeof(lmatrix) - 64)
-        luaL_error(L, "matrix %dx%d is too large for memory", rows, cols);
-    /* Linux overcommits: without this a huge buffer "succeeds" and the process
-     * is killed later while zeroing it. */
-    if (phys && bytes > phys) {
-        char need[32], have[32];
-        snprintf(need, sizeof need, "%.1f", bytes / 1e9);
-        snprintf(have, sizeof have, "%.1f", phys / 1e9);
-        luaL_error(L, "matrix %dx%d needs %s GB, more than this machine's %s GB of memory",
-                   rows, cols, need, have);
-    }
+    size_t bytes = 0;
+    char msg[160];
+    if (mat_alloc_bytes(rows, cols, &bytes, msg, sizeof msg) != DL_OK)
+        luaL_error(L, "%s", msg);
     lmatrix *lm = lua_newuserdatauv(L, sizeof(lmatrix) + 64 + bytes, 1);
     uintptr_t p = ((uintptr_t)(lm + 1) + 63) & ~(uintptr_t)63;
     lm->m = (mat){ (float *)p, rows, cols, cols };
@@ -117,16 +99,12 @@ const char *dl_checkpath(lua_State *L, int i)
 
 /* ---- Argument helpers ---- */
 
-#define checkm dl_checkmatrix
-
-/* A copy of m's shape as a new owning matrix. */
-static mat *newlike(lua_State *L, mat m)
+mat *lmatrix_newlike(lua_State *L, mat m)
 {
     return dl_newmatrix(L, m.rows, m.cols);
 }
 
-/* A number for messages: "2.5", "nan", "1e+300". */
-static const char *numstr(lua_State *L, lua_Number x)
+const char *lmatrix_numstr(lua_State *L, lua_Number x)
 {
     if (x != x)
         return "nan";
@@ -148,7 +126,7 @@ static int checkdim(lua_State *L, int arg, const char *what)
         lua_Number x = lua_tonumber(L, arg);
         if (!(x == floor(x)) || x < -1e18 || x > 1e18)
             return luaL_argerror(L, arg, lua_pushfstring(L,
-                   "%s must be a non-negative integer, got %s", what, numstr(L, x)));
+                   "%s must be a non-negative integer, got %s", what, lmatrix_numstr(L, x)));
         n = (lua_Integer)x;
     }
     if (n < 0)
@@ -174,7 +152,7 @@ static const char *badindex(lua_State *L, int idx, int n, const char *what, int 
     } else if (lua_type(L, idx) == LUA_TNUMBER) {
         lua_Number x = lua_tonumber(L, idx);
         if (!(x == floor(x)) || fabs(x) > 1e18)
-            return lua_pushfstring(L, "index %s is not an integer", numstr(L, x));
+            return lua_pushfstring(L, "index %s is not an integer", lmatrix_numstr(L, x));
         k = (lua_Integer)x;
     } else {
         return lua_pushfstring(L, "index must be a number, got %s", luaL_typename(L, idx));
@@ -194,81 +172,8 @@ static int checkindex(lua_State *L, int arg, int n, const char *what)
     return k;
 }
 
-/* A float from a Lua number argument (luaL_checknumber's message). */
-static float checkfloat(lua_State *L, int arg)
-{
-    return (float)luaL_checknumber(L, arg);
-}
-
-/* opts.key as a number, def if opts (at arg) is absent or has no key. */
-static lua_Number optfield(lua_State *L, int arg, const char *key, lua_Number def)
-{
-    if (!lua_istable(L, arg))
-        return def;
-    lua_getfield(L, arg, key);
-    lua_Number v = def;
-    if (!lua_isnil(L, -1)) {
-        if (lua_type(L, -1) != LUA_TNUMBER)
-            luaL_argerror(L, arg, lua_pushfstring(L, "%s must be a number, got %s",
-                                                  key, luaL_typename(L, -1)));
-        v = lua_tonumber(L, -1);
-    }
-    lua_pop(L, 1);
-    return v;
-}
-
-/* An optional table of options at arg: nil, none or a table. */
-static void checkopts(lua_State *L, int arg)
-{
-    if (!lua_isnoneornil(L, arg) && !lua_istable(L, arg))
-        luaL_typeerror(L, arg, "table of options");
-}
-
-/* The options table at arg (if any) has no key outside names: a typo such as
- * {temprature = 2} is an error, not a silent default. */
-static void checkoptnames(lua_State *L, int arg, const char *const names[])
-{
-    if (!lua_istable(L, arg))
-        return;
-    lua_pushnil(L);
-    while (lua_next(L, arg)) {
-        lua_pop(L, 1);
-        int ok = 0;
-        for (int i = 0; names[i] && !ok; i++)
-            ok = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), names[i]) == 0;
-        if (!ok) {
-            luaL_Buffer b;
-            luaL_buffinit(L, &b);
-            for (int i = 0; names[i]; i++) {
-                luaL_addstring(&b, i ? ", " : "");
-                luaL_addstring(&b, names[i]);
-            }
-            luaL_pushresult(&b);
-            const char *list = lua_tostring(L, -1);
-            const char *key = luaL_tolstring(L, -2, NULL);
-            luaL_argerror(L, arg, lua_pushfstring(L, "unknown option '%s' (expected %s)", key, list));
-        }
-    }
-}
-
-/* dim from m:sum(2) or m:sum{dim = 2}: 0 (all elements), 1 or 2. */
-static int optreducedim(lua_State *L, int arg)
-{
-    lua_Number d = 0;
-    if (lua_type(L, arg) == LUA_TNUMBER)
-        d = lua_tonumber(L, arg);
-    else if (lua_istable(L, arg))
-        d = optfield(L, arg, "dim", 0);
-    else if (!lua_isnoneornil(L, arg))
-        luaL_typeerror(L, arg, "dim (1 or 2) or {dim = 1|2}");
-    if (d != 0 && d != 1 && d != 2)
-        luaL_argerror(L, arg, lua_pushfstring(L, "dim must be 1 or 2, got %s", numstr(L, d)));
-    return (int)d;
-}
-
-/* Raise for a failed core call: out of memory as Lua's memory error, the rest
- * with the function's name. */
-static void check_status(lua_State *L, dl_status s, const char *fname)
+/* Out of memory and the rest alike: "fname: <what went wrong>". */
+void lmatrix_check_status(lua_State *L, dl_status s, const char *fname)
 {
     if (s == DL_OK)
         return;
@@ -375,12 +280,12 @@ static int m_from(lua_State *L)
     if (lua_istable(L, 1))
         return fromtable(L, 1, "matrix.from");
     if ((src = dl_testmatrix(L, 1)) != NULL) {
-        mat_copy(*newlike(L, *src), *src);
+        mat_copy(*lmatrix_newlike(L, *src), *src);
         return 1;
     }
     if (lua_type(L, 1) == LUA_TSTRING)
         return fromstring(L, 1);
-    if (testlm(L, 1))
+    if (lmatrix_test(L, 1))
         checkm(L, 1);  /* a freed matrix */
     return luaL_typeerror(L, 1, "table, string or matrix");
 }
@@ -410,7 +315,7 @@ static int m_ones(lua_State *L)
 static int m_fill(lua_State *L)
 {
     int r = checkdim(L, 1, "rows"), c = checkdim(L, 2, "cols");
-    float v = checkfloat(L, 3);
+    float v = lmatrix_checkfloat(L, 3);
     mat_fill(*dl_newmatrix(L, r, c), v);
     return 1;
 }
@@ -426,27 +331,26 @@ static int m_eye(lua_State *L)
  * it the module's shared generator (upvalue 1, seeded by matrix.seed) is used. */
 static int random_matrix(lua_State *L, int normal)
 {
+    static const char *const uniform[] = { "min", "max", "seed", NULL };
+    static const char *const gauss[] = { "mean", "std", "seed", NULL };
+    const char *fn = normal ? "matrix.randn" : "matrix.rand";
     int r = checkdim(L, 1, "rows");
     int optarg = lua_istable(L, 2) ? 2 : 3;
     int c = optarg == 2 ? 1 : optdim(L, 2, "cols", 1);
-    checkopts(L, optarg);
-    static const char *const uniform[] = { "min", "max", "seed", NULL };
-    static const char *const gauss[] = { "mean", "std", "seed", NULL };
-    checkoptnames(L, optarg, normal ? gauss : uniform);
+    dl_isopts(L, optarg, fn);
+    dl_checkoptions(L, optarg, fn, normal ? gauss : uniform, 0);
+    lua_Number a = dl_optnumber(L, optarg, fn, normal ? "mean" : "min", 0);
+    lua_Number b = dl_optnumber(L, optarg, fn, normal ? "std" : "max", 1);
     rng own, *g = lua_touserdata(L, lua_upvalueindex(1));
-    lua_Number a = optfield(L, optarg, normal ? "mean" : "min", 0);
-    lua_Number b = optfield(L, optarg, normal ? "std" : "max", 1);
     if (lua_istable(L, optarg)) {
-        lua_getfield(L, optarg, "seed");
-        if (!lua_isnil(L, -1)) {
-            int ok;
-            lua_Integer seed = lua_tointegerx(L, -1, &ok);
-            if (!ok)
-                luaL_argerror(L, optarg, "seed must be an integer");
+        int has_seed = lua_getfield(L, optarg, "seed") != LUA_TNIL;
+        lua_pop(L, 1);
+        if (has_seed) {
+            lua_Integer seed = dl_optinteger(L, optarg, fn, "seed", 0, LUA_MININTEGER,
+                                             LUA_MAXINTEGER);
             rng_seed(&own, (uint64_t)seed);
             g = &own;
         }
-        lua_pop(L, 1);
     }
     mat *m = dl_newmatrix(L, r, c);
     if (normal)
@@ -491,7 +395,7 @@ static int concat(lua_State *L, int horizontal)
 {
     const char *fname = horizontal ? "matrix.hcat" : "matrix.vcat";
     int n = lua_gettop(L), list = 0;
-    if (n == 1 && lua_istable(L, 1) && !testlm(L, 1)) {
+    if (n == 1 && lua_istable(L, 1) && !lmatrix_test(L, 1)) {
         list = 1;
         n = (int)luaL_len(L, 1);
         luaL_checkstack(L, n + 4, "too many matrices");
@@ -501,7 +405,7 @@ static int concat(lua_State *L, int horizontal)
     for (int k = 1; k <= n; k++) {
         mat *m = dl_testmatrix(L, base + k);
         if (!m) {
-            if (testlm(L, base + k))
+            if (lmatrix_test(L, base + k))
                 checkm(L, base + k);
             return luaL_error(L, "%s: argument %d is a %s, matrix expected", fname, k,
                               luaL_typename(L, base + k));
@@ -571,7 +475,7 @@ static int m_set(lua_State *L)
 {
     mat *m = checkm(L, 1);
     int i = checkindex(L, 2, m->rows, "rows"), j = checkindex(L, 3, m->cols, "cols");
-    float v = checkfloat(L, 4);
+    float v = lmatrix_checkfloat(L, 4);
     *mat_at(*m, i, j) = v;
     lua_settop(L, 1);
     return 1;
@@ -617,7 +521,7 @@ static int m_slice(lua_State *L)
 static int m_copy(lua_State *L)
 {
     mat *m = checkm(L, 1);
-    mat_copy(*newlike(L, *m), *m);
+    mat_copy(*lmatrix_newlike(L, *m), *m);
     return 1;
 }
 
@@ -659,6 +563,18 @@ static int m_len(lua_State *L)
     return 1;
 }
 
+/* The 0-based position of m[k] (k at index 2): a row of m, or an element
+ * when m is itself a row made by m[i]; raises for a bad k. */
+static int subscript(lua_State *L, lmatrix *lm)
+{
+    int k = 0;
+    const char *msg = badindex(L, 2, lm->rowref ? lm->m.cols : lm->m.rows,
+                               lm->rowref ? "cols" : "rows", &k);
+    if (msg)
+        luaL_error(L, "%s", msg);
+    return k;
+}
+
 /* __index: m[i] is row i as a view (an element when m is itself such a row);
  * names are methods. */
 static int m_index(lua_State *L)
@@ -666,11 +582,7 @@ static int m_index(lua_State *L)
     if (lua_type(L, 2) == LUA_TNUMBER) {
         lmatrix *lm = luaL_checkudata(L, 1, DL_MATRIX);
         mat *m = checkm(L, 1);
-        int k = 0;
-        const char *msg = badindex(L, 2, lm->rowref ? m->cols : m->rows,
-                                   lm->rowref ? "cols" : "rows", &k);
-        if (msg)
-            return luaL_error(L, "%s", msg);
+        int k = subscript(L, lm);
         if (lm->rowref) {
             lua_pushnumber(L, m->data[k]);
             return 1;
@@ -689,11 +601,7 @@ static int m_newindex(lua_State *L)
     if (lua_type(L, 2) != LUA_TNUMBER)
         return luaL_error(L, "cannot set field '%s' of a matrix", luaL_tolstring(L, 2, NULL));
     mat *m = checkm(L, 1);
-    int k = 0;
-    const char *msg = badindex(L, 2, lm->rowref ? m->cols : m->rows,
-                               lm->rowref ? "cols" : "rows", &k);
-    if (msg)
-        return luaL_error(L, "%s", msg);
+    int k = subscript(L, lm);
     if (lm->rowref) {
         if (lua_type(L, 3) != LUA_TNUMBER)
             return luaL_error(L, "cannot store a %s in a matrix (number expected)",
@@ -711,352 +619,20 @@ static int m_newindex(lua_State *L)
                               v->rows, v->cols, k + 1, m->rows, m->cols);
         for (int j = 0; j < m->cols; j++)
             row.data[j] = v->rows == 1 ? *mat_at(*v, 0, j) : *mat_at(*v, j, 0);
-    } else if (lua_istable(L, 3) && !testlm(L, 3)) {
+    } else if (lua_istable(L, 3) && !lmatrix_test(L, 3)) {
         if (luaL_len(L, 3) != m->cols)
             return luaL_error(L, "cannot assign a table of %d to row %d of a %dx%d matrix",
                               (int)luaL_len(L, 3), k + 1, m->rows, m->cols);
-        mat tmp = *newlike(L, row);   /* all-or-nothing if an element is bad */
+        mat tmp = *lmatrix_newlike(L, row);   /* all-or-nothing if an element is bad */
         fill_from_table(L, 3, (mat){ tmp.data, m->cols, 1, 1 }, 0, "row assignment");
         mat_copy(row, tmp);
     } else {
-        if (testlm(L, 3))
+        if (lmatrix_test(L, 3))
             checkm(L, 3);
         return luaL_error(L, "cannot assign a %s to a matrix row (number, table or vector expected)",
                           luaL_typename(L, 3));
     }
     return 0;
-}
-
-/* ---- Arithmetic ---- */
-
-/* Operand i of an arithmetic metamethod: a matrix (returned) or a number (*s). */
-static mat *operand(lua_State *L, int i, const char *opname, float *s)
-{
-    if (lua_type(L, i) == LUA_TNUMBER) {
-        *s = (float)lua_tonumber(L, i);
-        return NULL;
-    }
-    if (testlm(L, i))
-        return checkm(L, i);
-    luaL_error(L, "matrix %s: expected a matrix or a number, got %s", opname,
-               luaL_typename(L, i));
-    return NULL;
-}
-
-static int arith(lua_State *L, mat_op op, const char *sym, const char *verb)
-{
-    float sa = 0, sb = 0;
-    mat *a = operand(L, 1, sym, &sa), *b = operand(L, 2, sym, &sb);
-    if (a && b) {
-        int r, c;
-        if (op == MAT_MUL) {
-            if (a->cols != b->rows)
-                return luaL_error(L, "matrix *: %dx%d times %dx%d — inner sizes %d and %d differ",
-                                  a->rows, a->cols, b->rows, b->cols, a->cols, b->rows);
-            mat *C = dl_newmatrix(L, a->rows, b->cols);
-            check_status(L, mat_gemm(*C, 1, *a, 0, *b, 0, 0), "matrix *");
-            return 1;
-        }
-        if (op == MAT_DIV)
-            return luaL_error(L, "matrix /: cannot divide %dx%d by %dx%d — use a:ediv(b) for "
-                              "element-wise division or matrix.solve(A, b)",
-                              a->rows, a->cols, b->rows, b->cols);
-        if (!mat_broadcast_shape(*a, *b, &r, &c)) {
-            mat big = mat_size(*a) >= mat_size(*b) ? *a : *b;
-            return luaL_error(L, "matrix %s: %dx%d %s %dx%d — shapes differ (only equal shapes, "
-                              "or a 1x%d row or %dx1 column across a %dx%d, combine)",
-                              sym, a->rows, a->cols, verb, b->rows, b->cols,
-                              big.cols, big.rows, big.rows, big.cols);
-        }
-        mat *C = dl_newmatrix(L, r, c);
-        check_status(L, mat_broadcast(*C, *a, *b, op), op == MAT_ADD ? "matrix +" : "matrix -");
-        return 1;
-    }
-    mat *m = a ? a : b;
-    float s = a ? sb : sa;
-    mat *C = newlike(L, *m);
-    switch (op) {
-    case MAT_ADD: mat_shift(*C, *m, s); break;
-    case MAT_SUB: if (a) mat_shift(*C, *m, -s); else mat_rsub(*C, s, *m); break;
-    case MAT_MUL: mat_scale(*C, *m, s); break;
-    case MAT_DIV: if (a) mat_scale(*C, *m, 1.0f / s); else mat_rdiv(*C, s, *m); break;
-    }
-    return 1;
-}
-
-static int m_add(lua_State *L) { return arith(L, MAT_ADD, "+", "plus"); }
-static int m_sub(lua_State *L) { return arith(L, MAT_SUB, "-", "minus"); }
-static int m_mul(lua_State *L) { return arith(L, MAT_MUL, "*", "times"); }
-static int m_div(lua_State *L) { return arith(L, MAT_DIV, "/", "over"); }
-
-static int m_unm(lua_State *L)
-{
-    mat *m = checkm(L, 1);
-    mat_scale(*newlike(L, *m), *m, -1);
-    return 1;
-}
-
-static int m_eq(lua_State *L)
-{
-    mat *a = checkm(L, 1), *b = checkm(L, 2);
-    lua_pushboolean(L, mat_equal(*a, *b));
-    return 1;
-}
-
-/* Two matrices of one shape for an element-wise method named fname. */
-static void sameshape(lua_State *L, mat a, mat b, const char *fname)
-{
-    if (!mat_same_shape(a, b))
-        luaL_error(L, "%s: %dx%d and %dx%d differ in shape", fname, a.rows, a.cols,
-                   b.rows, b.cols);
-}
-
-static int elementwise(lua_State *L, mat_op op, const char *fname)
-{
-    mat *a = checkm(L, 1), *b = checkm(L, 2);
-    sameshape(L, *a, *b, fname);
-    mat *C = newlike(L, *a);
-    mat_broadcast(*C, *a, *b, op);
-    return 1;
-}
-
-static int m_hadamard(lua_State *L) { return elementwise(L, MAT_MUL, "hadamard"); }
-static int m_emul(lua_State *L) { return elementwise(L, MAT_MUL, "emul"); }
-static int m_ediv(lua_State *L) { return elementwise(L, MAT_DIV, "ediv"); }
-
-/* m:add_(x): m += x for a number, an equal-shaped matrix or a broadcast vector. */
-static int m_add_(lua_State *L)
-{
-    mat *m = checkm(L, 1), *x;
-    if (lua_type(L, 2) == LUA_TNUMBER) {
-        mat_shift(*m, *m, (float)lua_tonumber(L, 2));
-    } else if (testlm(L, 2)) {
-        x = checkm(L, 2);
-        int r, c;
-        if (!mat_broadcast_shape(*m, *x, &r, &c) || r != m->rows || c != m->cols)
-            return luaL_error(L, "add_: cannot add %dx%d into %dx%d (equal shapes, a 1x%d row "
-                              "or a %dx1 column)", x->rows, x->cols, m->rows, m->cols,
-                              m->cols, m->rows);
-        check_status(L, mat_broadcast(*m, *m, *x, MAT_ADD), "add_");
-    } else {
-        return luaL_typeerror(L, 2, "matrix or number");
-    }
-    lua_settop(L, 1);
-    return 1;
-}
-
-static int m_scale_(lua_State *L)
-{
-    mat *m = checkm(L, 1);
-    mat_scale(*m, *m, checkfloat(L, 2));
-    lua_settop(L, 1);
-    return 1;
-}
-
-static int m_fill_(lua_State *L)
-{
-    mat *m = checkm(L, 1);
-    mat_fill(*m, checkfloat(L, 2));
-    lua_settop(L, 1);
-    return 1;
-}
-
-/* m:axpy_(a, x): m += a·x. */
-static int m_axpy_(lua_State *L)
-{
-    mat *m = checkm(L, 1);
-    float a = checkfloat(L, 2);
-    mat *x = checkm(L, 3);
-    sameshape(L, *m, *x, "axpy_");
-    if (mat_overlaps(*m, *x) && x->data != m->data) {
-        mat *t = newlike(L, *x);   /* x shares memory with m: use x as it was */
-        mat_copy(*t, *x);
-        x = t;
-    }
-    mat_axpy(*m, a, *x);
-    lua_settop(L, 1);
-    return 1;
-}
-
-/* The names m:apply takes, with "d" + name for the derivative. Order:
- * activations as in dl_act_names, then element-wise maps, then derivatives. */
-static const char *const apply_names[] = {
-    "linear", "sigmoid", "tanh", "relu", "leaky_relu", "softplus", "step", "softmax",
-    "exp", "log", "sqrt", "abs", "square",
-    "dlinear", "dsigmoid", "dtanh", "drelu", "dleaky_relu", "dsoftplus", "dstep",
-    NULL
-};
-
-static int m_apply(lua_State *L)
-{
-    mat *m = checkm(L, 1);
-    int k = luaL_checkoption(L, 2, NULL, apply_names);
-    mat *C = newlike(L, *m);
-    dl_status s;
-    if (k == DL_SOFTMAX && m->cols == 1 && m->rows > 1)
-        s = mat_softmax_cols(*C, *m, 1.0f);     /* a column vector: as m:softmax() */
-    else if (k < DL_ACT_COUNT)
-        s = mat_apply(*C, *m, (dl_act)k, 1.0f);
-    else if (k < DL_ACT_COUNT + 5)
-        s = mat_map(*C, *m, (mat_fn)(k - DL_ACT_COUNT));
-    else
-        s = mat_apply_deriv(*C, *m, (dl_act)(k - DL_ACT_COUNT - 5));
-    check_status(L, s, "apply");
-    return 1;
-}
-
-/* m:softmax{temperature = c, dim = 1|2}: softmax(c·x) across each row (dim 2,
- * the default) or down each column (dim 1, the default for a column vector). */
-static int m_softmax(lua_State *L)
-{
-    mat *m = checkm(L, 1);
-    checkopts(L, 2);
-    static const char *const names[] = { "temperature", "dim", NULL };
-    checkoptnames(L, 2, names);
-    lua_Number c = optfield(L, 2, "temperature", 1);
-    lua_Number dim = optfield(L, 2, "dim", m->cols == 1 && m->rows > 1 ? 1 : 2);
-    if (dim != 1 && dim != 2)
-        luaL_argerror(L, 2, lua_pushfstring(L, "dim must be 1 or 2, got %s", numstr(L, dim)));
-    mat *C = newlike(L, *m);
-    check_status(L, dim == 2 ? mat_softmax_rows(*C, *m, (float)c)
-                             : mat_softmax_cols(*C, *m, (float)c), "softmax");
-    return 1;
-}
-
-/* m:map(f): a new matrix of f(x, i, j) for every element. */
-static int m_map(lua_State *L)
-{
-    mat *m = checkm(L, 1);
-    luaL_checktype(L, 2, LUA_TFUNCTION);
-    mat *C = newlike(L, *m);
-    for (int i = 0; i < m->rows; i++)
-        for (int j = 0; j < m->cols; j++) {
-            lua_pushvalue(L, 2);
-            lua_pushnumber(L, *mat_at(*m, i, j));
-            lua_pushinteger(L, i + 1);
-            lua_pushinteger(L, j + 1);
-            lua_call(L, 3, 1);
-            if (lua_type(L, -1) != LUA_TNUMBER)
-                return luaL_error(L, "map: the function returned %s for element (%d, %d), "
-                                  "a number is needed", luaL_typename(L, -1), i + 1, j + 1);
-            *mat_at(*C, i, j) = (float)lua_tonumber(L, -1);
-            lua_pop(L, 1);
-        }
-    return 1;
-}
-
-/* ---- Reductions ---- */
-
-static int reduce(lua_State *L, mat_reduce op, const char *fname)
-{
-    mat *m = checkm(L, 1);
-    int dim = optreducedim(L, 2);
-    if (dim) {
-        mat *r = dim == 1 ? dl_newmatrix(L, 1, m->cols) : dl_newmatrix(L, m->rows, 1);
-        if (mat_reduce_dim(*r, *m, op, dim) != DL_OK)
-            return luaL_error(L, "%s: the matrix is empty (%dx%d)", fname, m->rows, m->cols);
-        return 1;
-    }
-    double v;
-    int i, j;
-    switch (op) {
-    case MAT_SUM:  lua_pushnumber(L, mat_sum(*m)); return 1;
-    case MAT_MEAN: lua_pushnumber(L, mat_sum(*m) / (double)mat_size(*m)); return 1;
-    case MAT_NORM: lua_pushnumber(L, mat_norm(*m)); return 1;
-    default: break;
-    }
-    int big = op == MAT_MAX || op == MAT_ARGMAX;
-    if ((big ? mat_max : mat_min)(*m, &v, &i, &j) != DL_OK)
-        return luaL_error(L, "%s: the matrix is empty (%dx%d)", fname, m->rows, m->cols);
-    if (op == MAT_MAX || op == MAT_MIN) {
-        lua_pushnumber(L, v);
-        return 1;
-    }
-    if (m->rows == 1 || m->cols == 1) {   /* a vector: one position */
-        lua_pushinteger(L, (m->rows == 1 ? j : i) + 1);
-        return 1;
-    }
-    lua_pushinteger(L, i + 1);
-    lua_pushinteger(L, j + 1);
-    return 2;
-}
-
-static int m_sum(lua_State *L) { return reduce(L, MAT_SUM, "sum"); }
-static int m_mean(lua_State *L) { return reduce(L, MAT_MEAN, "mean"); }
-static int m_max(lua_State *L) { return reduce(L, MAT_MAX, "max"); }
-static int m_min(lua_State *L) { return reduce(L, MAT_MIN, "min"); }
-static int m_argmax(lua_State *L) { return reduce(L, MAT_ARGMAX, "argmax"); }
-static int m_argmin(lua_State *L) { return reduce(L, MAT_ARGMIN, "argmin"); }
-static int m_norm(lua_State *L) { return reduce(L, MAT_NORM, "norm"); }
-
-/* m:dot(n): Σ m⊙n for equal shapes, or two vectors of one length. */
-static int m_dot(lua_State *L)
-{
-    mat a = *checkm(L, 1), b = *checkm(L, 2);
-    /* A 1×n row is also an n×1 column with stride 1. */
-    if (a.rows == 1 && b.cols == 1 && a.cols == b.rows && a.cols != 1)
-        a = (mat){ a.data, a.cols, 1, 1 };
-    if (b.rows == 1 && a.cols == 1 && b.cols == a.rows && b.cols != 1)
-        b = (mat){ b.data, b.cols, 1, 1 };
-    sameshape(L, a, b, "dot");
-    lua_pushnumber(L, mat_dot(a, b));
-    return 1;
-}
-
-static int m_allclose(lua_State *L)
-{
-    mat *a = checkm(L, 1), *b = checkm(L, 2);
-    lua_Number rtol = luaL_optnumber(L, 3, 1e-5), atol = luaL_optnumber(L, 4, 1e-8);
-    sameshape(L, *a, *b, "matrix.allclose");
-    lua_pushboolean(L, mat_allclose(*a, *b, rtol, atol));
-    return 1;
-}
-
-/* ---- Linear algebra ---- */
-
-static int m_solve(lua_State *L)
-{
-    mat *A = checkm(L, 1), *B = checkm(L, 2);
-    if (A->rows != A->cols)
-        return luaL_error(L, "matrix.solve: A is %dx%d, not square (use matrix.lstsq)",
-                          A->rows, A->cols);
-    if (B->rows != A->rows)
-        return luaL_error(L, "matrix.solve: A is %dx%d but b has %d rows", A->rows, A->cols,
-                          B->rows);
-    mat *X = newlike(L, *B);
-    dl_status s = linalg_solve(*X, *A, *B);
-    if (s == DL_ESINGULAR)
-        return luaL_error(L, "matrix.solve: A (%dx%d) is singular", A->rows, A->cols);
-    check_status(L, s, "matrix.solve");
-    return 1;
-}
-
-static int m_lstsq(lua_State *L)
-{
-    mat *A = checkm(L, 1), *B = checkm(L, 2);
-    if (B->rows != A->rows)
-        return luaL_error(L, "matrix.lstsq: A is %dx%d but b has %d rows", A->rows, A->cols,
-                          B->rows);
-    mat *X = dl_newmatrix(L, A->cols, B->cols);
-    dl_status s = linalg_lstsq(*X, *A, *B);
-    if (s == DL_ESINGULAR)
-        return luaL_error(L, "matrix.lstsq: A (%dx%d) does not have full rank", A->rows,
-                          A->cols);
-    check_status(L, s, "matrix.lstsq");
-    return 1;
-}
-
-static int m_inv(lua_State *L)
-{
-    mat *A = checkm(L, 1);
-    if (A->rows != A->cols)
-        return luaL_error(L, "inv: %dx%d is not square", A->rows, A->cols);
-    mat *X = newlike(L, *A);
-    dl_status s = linalg_inv(*X, *A);
-    if (s == DL_ESINGULAR)
-        return luaL_error(L, "inv: the %dx%d matrix is singular", A->rows, A->cols);
-    check_status(L, s, "inv");
-    return 1;
 }
 
 /* ---- Conversion, files, memory ---- */
@@ -1115,12 +691,13 @@ static int m_save(lua_State *L)
     static const char *const dtypes[] = { "float32", "float64", NULL };
     mat *m = checkm(L, 1);
     const char *path = dl_checkpath(L, 2);
-    int fp64 = luaL_checkoption(L, 3, "float32", dtypes);
+    int fp64 = lua_isnoneornil(L, 3) ? 0
+             : (luaL_checkstring(L, 3), dl_checkchoice(L, 3, "matrix:save", "dtype", dtypes));
     char msg[160];
     dl_status s = npy_write(path, *m, fp64, msg, sizeof msg);
     if (s == DL_EIO)
         return luaL_error(L, "save: cannot write '%s': %s", path, msg);
-    check_status(L, s, "save");
+    lmatrix_check_status(L, s, "save");
     lua_settop(L, 1);
     return 1;
 }
@@ -1147,25 +724,6 @@ static const luaL_Reg meth[] = {
     { "copy", m_copy },
     { "reshape", m_reshape },
     { "T", m_T },
-    { "hadamard", m_hadamard },
-    { "emul", m_emul },
-    { "ediv", m_ediv },
-    { "add_", m_add_ },
-    { "scale_", m_scale_ },
-    { "fill_", m_fill_ },
-    { "axpy_", m_axpy_ },
-    { "apply", m_apply },
-    { "softmax", m_softmax },
-    { "map", m_map },
-    { "sum", m_sum },
-    { "mean", m_mean },
-    { "max", m_max },
-    { "min", m_min },
-    { "argmax", m_argmax },
-    { "argmin", m_argmin },
-    { "norm", m_norm },
-    { "dot", m_dot },
-    { "inv", m_inv },
     { "totable", m_totable },
     { "save", m_save },
     { "close", m_close },
@@ -1178,12 +736,6 @@ static const luaL_Reg metameth[] = {
     { "__close", m_close },
     { "__tostring", m_tostring },
     { "__len", m_len },
-    { "__add", m_add },
-    { "__sub", m_sub },
-    { "__mul", m_mul },
-    { "__div", m_div },
-    { "__unm", m_unm },
-    { "__eq", m_eq },
     { NULL, NULL }
 };
 
@@ -1199,9 +751,6 @@ static const luaL_Reg funcs[] = {
     { "from", m_from },
     { "hcat", m_hcat },
     { "vcat", m_vcat },
-    { "allclose", m_allclose },
-    { "solve", m_solve },
-    { "lstsq", m_lstsq },
     { "load", m_load },
     { NULL, NULL }
 };
@@ -1212,8 +761,10 @@ static void createmeta(lua_State *L)
 {
     luaL_newmetatable(L, DL_MATRIX);
     luaL_setfuncs(L, metameth, 0);
+    luaL_setfuncs(L, lmatrix_ops_metameth, 0);
     luaL_newlibtable(L, meth);
     luaL_setfuncs(L, meth, 0);
+    luaL_setfuncs(L, lmatrix_ops_meth, 0);
     lua_pushvalue(L, -1);
     lua_setfield(L, -3, "__methods");
     lua_pushcclosure(L, m_index, 1);
@@ -1231,6 +782,7 @@ int luaopen_deltalab_matrix(lua_State *L)
     rng *g = lua_newuserdatauv(L, sizeof(rng), 0);
     rng_seed(g, DEFAULT_SEED);
     luaL_setfuncs(L, funcs, 1);
+    luaL_setfuncs(L, lmatrix_ops_funcs, 0);
     createmeta(L);
     lua_createtable(L, 0, 1);
     lua_pushcfunction(L, m_call);

@@ -33,6 +33,7 @@
  * 256+256+256+16), so no block is a sliver that costs a full C pass.
  */
 #include "gemm.h"
+#include "avx2_util.h"
 #include "threads.h"
 
 #include <immintrin.h>
@@ -387,19 +388,6 @@ static void gemm_plain(int M, int N, int K, float alpha, operand A, operand B,
 }
 
 /* --------------------------------------------------- GEMV and rank-1 paths */
-
-/* Lane masks for the last n % 8 elements: loadu(mask_src + 8 - r) enables r lanes. */
-static const int mask_src[16] = { -1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0 };
-
-static inline __m256i tail_mask(int r) { return _mm256_loadu_si256((const __m256i *)(mask_src + 8 - r)); }
-
-static inline float hsum(__m256 v)
-{
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
 
 /* y[i·incy] = alpha·(X row i)·v + beta·y[i·incy] for i < n; X is n×K with row
  * stride ldx, v contiguous. Four rows at a time share each load of v; two

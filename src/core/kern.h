@@ -73,6 +73,16 @@ typedef struct kern_table {
     /* y[j] = s · Σ_i A[i][j] over `rows` rows of `cols` (stride lda): column sums,
      * e.g. ∂C/∂b as the batch mean of δ. */
     void (*colsum)(float *y, const float *A, int rows, int cols, int lda, float s);
+
+    /* One sample through a dense layer (batch 1), fused so that a per-sample
+     * step passes over W once per call, with no call per row: z[j] = W[j]·a +
+     * b[j] for j < n_out, W n_out × n_in with contiguous rows. z aliases nothing. */
+    void (*dense_forward)(float *z, const float *W, const float *a, const float *b,
+                          int n_out, int n_in);
+    /* dW[j] = δ[j]·a for every row j (BP4 for one sample) and, when update != 0,
+     * in the same pass W[j] ← decay·W[j] − lr·dW[j]. No output aliases an input. */
+    void (*dense_grad_step)(float *W, float *dW, const float *delta, const float *a,
+                            int n_out, int n_in, float lr, float decay, int update);
 } kern_table;
 
 /* The active table (initialised on first call; thread-safe). */

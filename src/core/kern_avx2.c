@@ -10,19 +10,13 @@
  * one call's arguments to the parts, and `body` does a range of it.
  */
 #include "kern.h"
+#include "avx2_util.h"
 #include "gemm.h"
+#include "net_kern.h"
 #include "threads.h"
 #include "vmath_avx2.h"
 
 #include <math.h>
-
-/* Lane masks: loadu(mask_src + 8 - r) enables the first r lanes. */
-static const int mask_src[16] = { -1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0 };
-
-static inline __m256i tail_mask(size_t r)
-{
-    return _mm256_loadu_si256((const __m256i *)(mask_src + 8 - r));
-}
 
 /* ------------------------------------------------------ splitting over threads */
 
@@ -206,19 +200,6 @@ static void avx2_tanh(float *y, const float *x, size_t n) { fn_run(y, x, n, FN_T
 
 /* ------------------------------------------------------------ reductions */
 
-static inline double hsum_pd(__m256d v)
-{
-    __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
-    return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
-}
-
-static inline float hmax(__m256 v)
-{
-    __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_max_ps(s, _mm_movehl_ps(s, s));
-    return _mm_cvtss_f32(_mm_max_ss(s, _mm_movehdup_ps(s)));
-}
-
 /* Σ x·y (y == NULL: Σ x; y == x: Σ x²), in double: each 8 floats are widened
  * to two 4-double vectors, so the sum is as accurate as the reference's. */
 static double dot_d(const float *x, const float *y, size_t n)
@@ -361,4 +342,6 @@ void kern_avx2_fill(kern_table *t)
     t->argmax = avx2_argmax;
     t->argmin = avx2_argmin;
     t->colsum = avx2_colsum;
+    t->dense_forward = net_dense_forward_avx2;
+    t->dense_grad_step = net_dense_grad_step_avx2;
 }

@@ -203,6 +203,32 @@ static void ref_colsum(float *y, const float *A, int rows, int cols, int lda, fl
     }
 }
 
+/* z[j] = W[j]·a + b[j]: one dot product per row of W. */
+static void ref_dense_forward(float *z, const float *W, const float *a, const float *b,
+                              int n_out, int n_in)
+{
+    for (int j = 0; j < n_out; j++) {
+        const float *w = W + (size_t)j * n_in;
+        double s = 0;
+        for (int k = 0; k < n_in; k++) s += (double)w[k] * a[k];
+        z[j] = (float)s + b[j];
+    }
+}
+
+/* dW[j] = δ[j]·a, then (update != 0) W[j] ← decay·W[j] − lr·dW[j]. */
+static void ref_dense_grad_step(float *W, float *dW, const float *delta, const float *a,
+                                int n_out, int n_in, float lr, float decay, int update)
+{
+    for (int j = 0; j < n_out; j++) {
+        float *w = W + (size_t)j * n_in, *g = dW + (size_t)j * n_in;
+        for (int k = 0; k < n_in; k++) {
+            g[k] = delta[j] * a[k];
+            if (update)
+                w[k] = decay * w[k] - lr * g[k];
+        }
+    }
+}
+
 void kern_ref_fill(kern_table *t)
 {
     *t = (kern_table){
@@ -216,5 +242,6 @@ void kern_ref_fill(kern_table *t)
         .sum = ref_sum, .dot = ref_dot, .sumsq = ref_sumsq,
         .argmax = ref_argmax, .argmin = ref_argmin,
         .colsum = ref_colsum,
+        .dense_forward = ref_dense_forward, .dense_grad_step = ref_dense_grad_step,
     };
 }

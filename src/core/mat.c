@@ -2,224 +2,34 @@
 #define _DEFAULT_SOURCE  /* madvise(MADV_HUGEPAGE) */
 #include "mat.h"
 
-#include <stdint.h>
-#include <string.h>
-
-mat mat_sub(mat m, int r0, int c0, int rows, int cols)
-{
-    return (mat){ mat_at(m, r0, c0), rows, cols, m.stride };
-}
-
-mat mat_wrap(float *data, int rows, int cols)
-{
-    return (mat){ data, rows, cols, cols };
-}
-
-dl_status mat_new(mat *m, int rows, int cols)
-{
-    if (rows < 0 || cols < 0 || rows > MAT_MAX_DIM || cols > MAT_MAX_DIM)
-        return DL_EINVAL;
-    if (cols && (size_t)rows > SIZE_MAX / sizeof(float) / (size_t)cols)
-        return DL_ENOMEM;
-    float *p = dl_calloc((size_t)rows * cols);
-    if (!p)
-        return DL_ENOMEM;
-    *m = (mat){ p, rows, cols, cols };
-    return DL_OK;
-}
-
-void mat_free(mat *m)
-{
-    dl_free(m->data);
-    *m = (mat){ NULL, 0, 0, 0 };
-}
-
-void mat_fill(mat m, float v)
-{
-    for (int i = 0; i < m.rows; i++) {
-        float *r = mat_at(m, i, 0);
-        for (int j = 0; j < m.cols; j++) r[j] = v;
-    }
-}
-
-dl_status mat_copy(mat dst, mat src)
-{
-    if (!mat_same_shape(dst, src))
-        return DL_ESHAPE;
-    for (int i = 0; i < src.rows; i++)
-        memmove(mat_at(dst, i, 0), mat_at(src, i, 0), (size_t)src.cols * sizeof(float));
-    return DL_OK;
-}
-
-dl_status mat_transpose(mat dst, mat src)
-{
-    if (dst.rows != src.cols || dst.cols != src.rows)
-        return DL_ESHAPE;
-    for (int i = 0; i < src.rows; i++)
-        for (int j = 0; j < src.cols; j++)
-            *mat_at(dst, j, i) = *mat_at(src, i, j);
-    return DL_OK;
-}
-
-/* Run a binary kernel over equal-shaped C, A, B: one call when all three are
- * contiguous, else one call per row. */
-typedef void binary_kernel(float *, const float *, const float *, size_t);
-
-static dl_status binary(binary_kernel *k, mat C, mat A, mat B)
-{
-    if (!mat_same_shape(C, A) || !mat_same_shape(A, B))
-        return DL_ESHAPE;
-    if (mat_contiguous(C) && mat_contiguous(A) && mat_contiguous(B)) {
-        k(C.data, A.data, B.data, mat_size(C));
-        return DL_OK;
-    }
-    for (int i = 0; i < C.rows; i++)
-        k(mat_at(C, i, 0), mat_at(A, i, 0), mat_at(B, i, 0), (size_t)C.cols);
-    return DL_OK;
-}
-
-dl_status mat_add(mat C, mat A, mat B) { return binary(kern()->add, C, A, B); }
-dl_status mat_subtract(mat C, mat A, mat B) { return binary(kern()->sub, C, A, B); }
-dl_status mat_hadamard(mat C, mat A, mat B) { return binary(kern()->mul, C, A, B); }
-dl_status mat_ediv(mat C, mat A, mat B) { return binary(kern()->div, C, A, B); }
-
-typedef void scalar_kernel(float *, const float *, float, size_t);
-
-static dl_status with_scalar(scalar_kernel *k, mat C, mat A, float s)
-{
-    if (!mat_same_shape(C, A))
-        return DL_ESHAPE;
-    if (mat_contiguous(C) && mat_contiguous(A)) {
-        k(C.data, A.data, s, mat_size(C));
-        return DL_OK;
-    }
-    for (int i = 0; i < C.rows; i++)
-        k(mat_at(C, i, 0), mat_at(A, i, 0), s, (size_t)C.cols);
-    return DL_OK;
-}
-
-dl_status mat_scale(mat C, mat A, float s) { return with_scalar(kern()->scale, C, A, s); }
-dl_status mat_shift(mat C, mat A, float s) { return with_scalar(kern()->shift, C, A, s); }
-
-dl_status mat_axpy(mat Y, float a, mat X)
-{
-    if (!mat_same_shape(Y, X))
-        return DL_ESHAPE;
-    for (int i = 0; i < Y.rows; i++)
-        kern()->axpy(mat_at(Y, i, 0), a, mat_at(X, i, 0), (size_t)Y.cols);
-    return DL_OK;
-}
-
-dl_status mat_add_rowvec(mat C, mat A, mat r)
-{
-    if (!mat_same_shape(C, A) || r.rows != 1 || r.cols != A.cols)
-        return DL_ESHAPE;
-    for (int i = 0; i < A.rows; i++)
-        kern()->add(mat_at(C, i, 0), mat_at(A, i, 0), r.data, (size_t)A.cols);
-    return DL_OK;
-}
-
-dl_status mat_add_colvec(mat C, mat A, mat c)
-{
-    if (!mat_same_shape(C, A) || c.cols != 1 || c.rows != A.rows)
-        return DL_ESHAPE;
-    for (int i = 0; i < A.rows; i++)
-        kern()->shift(mat_at(C, i, 0), mat_at(A, i, 0), *mat_at(c, i, 0), (size_t)A.cols);
-    return DL_OK;
-}
-
-dl_status mat_softmax_rows(mat C, mat A, float c)
-{
-    if (!mat_same_shape(C, A))
-        return DL_ESHAPE;
-    for (int i = 0; i < A.rows; i++)
-        kern()->softmax(mat_at(C, i, 0), mat_at(A, i, 0), c, (size_t)A.cols);
-    return DL_OK;
-}
-
-dl_status mat_log_softmax_rows(mat C, mat A, float c)
-{
-    if (!mat_same_shape(C, A))
-        return DL_ESHAPE;
-    for (int i = 0; i < A.rows; i++)
-        kern()->log_softmax(mat_at(C, i, 0), mat_at(A, i, 0), c, (size_t)A.cols);
-    return DL_OK;
-}
-
-dl_status mat_apply(mat C, mat A, dl_act f, float c)
-{
-    if ((unsigned)f >= DL_ACT_COUNT)
-        return DL_EINVAL;
-    if (f == DL_SOFTMAX)
-        return mat_softmax_rows(C, A, c);
-    if (!mat_same_shape(C, A))
-        return DL_ESHAPE;
-    for (int i = 0; i < A.rows; i++)
-        kern()->act(f, mat_at(C, i, 0), mat_at(A, i, 0), (size_t)A.cols);
-    return DL_OK;
-}
-
-dl_status mat_apply_grad(mat D, mat Z, mat A, dl_act f)
-{
-    if ((unsigned)f >= DL_ACT_COUNT || f == DL_SOFTMAX)
-        return DL_EINVAL;
-    if (!mat_same_shape(D, Z) || !mat_same_shape(Z, A))
-        return DL_ESHAPE;
-    for (int i = 0; i < Z.rows; i++)
-        kern()->act_grad(f, mat_at(D, i, 0), mat_at(Z, i, 0), mat_at(A, i, 0),
-                         (size_t)Z.cols);
-    return DL_OK;
-}
-
-dl_status mat_gemm(mat C, float alpha, mat A, int tA, mat B, int tB, float beta)
-{
-    int M = tA ? A.cols : A.rows, K = tA ? A.rows : A.cols;
-    int KB = tB ? B.cols : B.rows, N = tB ? B.rows : B.cols;
-    if (K != KB || C.rows != M || C.cols != N)
-        return DL_ESHAPE;
-    if (M == 0 || N == 0)
-        return DL_OK;
-    kern()->gemm(tA, tB, M, N, K, alpha, A.data, A.stride, B.data, B.stride,
-                 beta, C.data, C.stride);
-    return DL_OK;
-}
-
-double mat_sum(mat m)
-{
-    if (mat_contiguous(m))
-        return kern()->sum(m.data, mat_size(m));
-    double s = 0;
-    for (int i = 0; i < m.rows; i++) s += kern()->sum(mat_at(m, i, 0), (size_t)m.cols);
-    return s;
-}
-
-double mat_dot(mat a, mat b)
-{
-    if (mat_contiguous(a) && mat_contiguous(b))
-        return kern()->dot(a.data, b.data, mat_size(a));
-    double s = 0;
-    for (int i = 0; i < a.rows; i++)
-        s += kern()->dot(mat_at(a, i, 0), mat_at(b, i, 0), (size_t)a.cols);
-    return s;
-}
-
-double mat_sumsq(mat m) { return mat_dot(m, m); }
-
-dl_status mat_colsum(mat r, mat A, float s)
-{
-    if (r.rows != 1 || r.cols != A.cols)
-        return DL_ESHAPE;
-    kern()->colsum(r.data, A.data, A.rows, A.cols, A.stride, s);
-    return DL_OK;
-}
-
-/* ---- Construction helpers, broadcasting, reductions, formatting ---- */
-
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+/* ---- Shape ---- */
+
+/* [first byte, one past the last byte] of m's elements. */
+static void mat_span(mat m, uintptr_t *lo, uintptr_t *hi)
+{
+    *lo = (uintptr_t)m.data;
+    *hi = (uintptr_t)(mat_at(m, m.rows - 1, 0) + m.cols);
+}
+
+int mat_overlaps(mat a, mat b)
+{
+    if (!mat_size(a) || !mat_size(b))
+        return 0;
+    uintptr_t alo, ahi, blo, bhi;
+    mat_span(a, &alo, &ahi);
+    mat_span(b, &blo, &bhi);
+    return alo < bhi && blo < ahi;
+}
+
+/* ---- Memory and views ---- */
 
 size_t mat_bytes(int rows, int cols)
 {
@@ -228,6 +38,28 @@ size_t mat_bytes(int rows, int cols)
     if (cols && (size_t)rows > SIZE_MAX / sizeof(float) / (size_t)cols)
         return 0;
     return (size_t)rows * (size_t)cols * sizeof(float);
+}
+
+/* Big sizes only: mat_phys_memory is a system call. */
+#define PHYS_CHECK_BYTES ((size_t)1 << 28)
+
+dl_status mat_alloc_bytes(int rows, int cols, size_t *bytes, char *msg, size_t msglen)
+{
+    if (rows < 0 || cols < 0 || rows > MAT_MAX_DIM || cols > MAT_MAX_DIM)
+        return dl_fail(DL_EINVAL, msg, msglen, "matrix size %dx%d is invalid", rows, cols);
+    size_t n = mat_bytes(rows, cols);
+    if ((rows && cols && !n) || n > SIZE_MAX / 2)
+        return dl_fail(DL_ENOMEM, msg, msglen, "matrix %dx%d is too large for memory",
+                       rows, cols);
+    /* Linux overcommits: without this a huge buffer "succeeds" and the process
+     * is killed later while zeroing it. */
+    size_t phys = n >= PHYS_CHECK_BYTES ? mat_phys_memory() : 0;
+    if (phys && n > phys)
+        return dl_fail(DL_ENOMEM, msg, msglen,
+                       "matrix %dx%d needs %.1f GB, more than this machine's %.1f GB of memory",
+                       rows, cols, n / 1e9, phys / 1e9);
+    *bytes = n;
+    return DL_OK;
 }
 
 size_t mat_phys_memory(void)
@@ -256,21 +88,43 @@ void mat_advise_huge(void *p, size_t bytes)
 #endif
 }
 
-/* [first byte, one past the last byte] of m's elements. */
-static void mat_span(mat m, uintptr_t *lo, uintptr_t *hi)
+dl_status mat_new(mat *m, int rows, int cols)
 {
-    *lo = (uintptr_t)m.data;
-    *hi = (uintptr_t)(mat_at(m, m.rows - 1, 0) + m.cols);
+    size_t bytes;
+    dl_status s = mat_alloc_bytes(rows, cols, &bytes, NULL, 0);
+    if (s != DL_OK)
+        return s;
+    float *p = dl_calloc(bytes / sizeof(float));
+    if (!p)
+        return DL_ENOMEM;
+    *m = (mat){ p, rows, cols, cols };
+    return DL_OK;
 }
 
-int mat_overlaps(mat a, mat b)
+void mat_free(mat *m)
 {
-    if (!mat_size(a) || !mat_size(b))
-        return 0;
-    uintptr_t alo, ahi, blo, bhi;
-    mat_span(a, &alo, &ahi);
-    mat_span(b, &blo, &bhi);
-    return alo < bhi && blo < ahi;
+    dl_free(m->data);
+    *m = (mat){ NULL, 0, 0, 0 };
+}
+
+mat mat_sub(mat m, int r0, int c0, int rows, int cols)
+{
+    return (mat){ mat_at(m, r0, c0), rows, cols, m.stride };
+}
+
+mat mat_wrap(float *data, int rows, int cols)
+{
+    return (mat){ data, rows, cols, cols };
+}
+
+/* ---- Filling and copying ---- */
+
+void mat_fill(mat m, float v)
+{
+    for (int i = 0; i < m.rows; i++) {
+        float *r = mat_at(m, i, 0);
+        for (int j = 0; j < m.cols; j++) r[j] = v;
+    }
 }
 
 void mat_eye(mat m)
@@ -301,6 +155,27 @@ void mat_rand_normal(mat m, rng *r, double mean, double sd)
             *mat_at(m, i, j) = (float)(mean + sd * rng_normal(r));
 }
 
+dl_status mat_copy(mat dst, mat src)
+{
+    if (!mat_same_shape(dst, src))
+        return DL_ESHAPE;
+    for (int i = 0; i < src.rows; i++)
+        memmove(mat_at(dst, i, 0), mat_at(src, i, 0), (size_t)src.cols * sizeof(float));
+    return DL_OK;
+}
+
+dl_status mat_transpose(mat dst, mat src)
+{
+    if (dst.rows != src.cols || dst.cols != src.rows)
+        return DL_ESHAPE;
+    for (int i = 0; i < src.rows; i++)
+        for (int j = 0; j < src.cols; j++)
+            *mat_at(dst, j, i) = *mat_at(src, i, j);
+    return DL_OK;
+}
+
+/* ---- Element-wise, two matrices ---- */
+
 int mat_broadcast_shape(mat A, mat B, int *rows, int *cols)
 {
     mat F = A;
@@ -317,13 +192,18 @@ int mat_broadcast_shape(mat A, mat B, int *rows, int *cols)
     return 1;
 }
 
-static float op1(mat_op op, float a, float b)
+typedef void binary_kernel(float *, const float *, const float *, size_t);
+
+/* The binary operations of the element-wise functions. */
+typedef enum binop { OP_ADD, OP_SUB, OP_MUL, OP_DIV } binop;
+
+static float op1(binop op, float a, float b)
 {
     switch (op) {
-    case MAT_ADD: return a + b;
-    case MAT_SUB: return a - b;
-    case MAT_MUL: return a * b;
-    default:      return a / b;
+    case OP_ADD: return a + b;
+    case OP_SUB: return a - b;
+    case OP_MUL: return a * b;
+    default:     return a / b;
     }
 }
 
@@ -344,7 +224,10 @@ static dl_status detach(mat *x, mat C, float **tmp)
     return DL_OK;
 }
 
-dl_status mat_broadcast(mat C, mat A, mat B, mat_op op)
+/* C = A op B under mat_broadcast_shape's rule: one kernel call when all three
+ * are contiguous and of one shape, else one call per row; a column vector goes
+ * element by element (the same arithmetic as the kernel's, one IEEE operation). */
+static dl_status elementwise(mat C, mat A, mat B, binop op)
 {
     int rows, cols;
     if (!mat_broadcast_shape(A, B, &rows, &cols) || C.rows != rows || C.cols != cols)
@@ -354,25 +237,30 @@ dl_status mat_broadcast(mat C, mat A, mat B, mat_op op)
         dl_free(ta);
         return DL_ENOMEM;
     }
-    binary_kernel *k = op == MAT_ADD ? kern()->add : op == MAT_SUB ? kern()->sub
-                     : op == MAT_MUL ? kern()->mul : kern()->div;
+    const kern_table *kt = kern();
+    binary_kernel *k = op == OP_ADD ? kt->add : op == OP_SUB ? kt->sub
+                     : op == OP_MUL ? kt->mul : kt->div;
     int aful = mat_same_shape(A, C), bful = mat_same_shape(B, C);
-    for (int i = 0; i < rows; i++) {
-        float *c = mat_at(C, i, 0);
-        if (aful && bful) {
-            k(c, mat_at(A, i, 0), mat_at(B, i, 0), (size_t)cols);
-        } else if (aful && B.rows == 1 && B.cols == cols) {  /* row vector on the right */
-            k(c, mat_at(A, i, 0), B.data, (size_t)cols);
-        } else if (bful && A.rows == 1 && A.cols == cols) {  /* row vector on the left */
-            k(c, A.data, mat_at(B, i, 0), (size_t)cols);
-        } else if (aful) {                           /* column vector on the right */
-            const float *a = mat_at(A, i, 0);
-            float v = *mat_at(B, i, 0);
-            for (int j = 0; j < cols; j++) c[j] = op1(op, a[j], v);
-        } else {                                     /* column vector on the left */
-            const float *b = mat_at(B, i, 0);
-            float v = *mat_at(A, i, 0);
-            for (int j = 0; j < cols; j++) c[j] = op1(op, v, b[j]);
+    if (aful && bful && mat_contiguous(C) && mat_contiguous(A) && mat_contiguous(B)) {
+        k(C.data, A.data, B.data, mat_size(C));
+    } else {
+        for (int i = 0; i < rows; i++) {
+            float *c = mat_at(C, i, 0);
+            if (aful && bful) {
+                k(c, mat_at(A, i, 0), mat_at(B, i, 0), (size_t)cols);
+            } else if (aful && B.rows == 1 && B.cols == cols) {  /* row vector on the right */
+                k(c, mat_at(A, i, 0), B.data, (size_t)cols);
+            } else if (bful && A.rows == 1 && A.cols == cols) {  /* row vector on the left */
+                k(c, A.data, mat_at(B, i, 0), (size_t)cols);
+            } else if (aful) {                               /* column vector on the right */
+                const float *a = mat_at(A, i, 0);
+                float v = *mat_at(B, i, 0);
+                for (int j = 0; j < cols; j++) c[j] = op1(op, a[j], v);
+            } else {                                         /* column vector on the left */
+                const float *b = mat_at(B, i, 0);
+                float v = *mat_at(A, i, 0);
+                for (int j = 0; j < cols; j++) c[j] = op1(op, v, b[j]);
+            }
         }
     }
     dl_free(ta);
@@ -380,29 +268,57 @@ dl_status mat_broadcast(mat C, mat A, mat B, mat_op op)
     return DL_OK;
 }
 
-dl_status mat_rsub(mat C, float s, mat A)
+dl_status mat_add(mat C, mat A, mat B) { return elementwise(C, A, B, OP_ADD); }
+dl_status mat_subtract(mat C, mat A, mat B) { return elementwise(C, A, B, OP_SUB); }
+dl_status mat_hadamard(mat C, mat A, mat B) { return elementwise(C, A, B, OP_MUL); }
+dl_status mat_divide(mat C, mat A, mat B) { return elementwise(C, A, B, OP_DIV); }
+
+/* ---- Element-wise, a matrix and a number ---- */
+
+typedef void scalar_kernel(float *, const float *, float, size_t);
+
+static dl_status with_scalar(scalar_kernel *k, mat C, mat A, float s)
+{
+    if (!mat_same_shape(C, A))
+        return DL_ESHAPE;
+    if (mat_contiguous(C) && mat_contiguous(A)) {
+        k(C.data, A.data, s, mat_size(C));
+        return DL_OK;
+    }
+    for (int i = 0; i < C.rows; i++)
+        k(mat_at(C, i, 0), mat_at(A, i, 0), s, (size_t)C.cols);
+    return DL_OK;
+}
+
+dl_status mat_scale(mat C, mat A, float s) { return with_scalar(kern()->scale, C, A, s); }
+dl_status mat_shift(mat C, mat A, float s) { return with_scalar(kern()->shift, C, A, s); }
+
+/* C = s op A, the number on the left (no kernel: rare at the prompt). */
+static dl_status scalar_first(mat C, float s, mat A, binop op)
 {
     if (!mat_same_shape(C, A))
         return DL_ESHAPE;
     for (int i = 0; i < A.rows; i++) {
         float *c = mat_at(C, i, 0);
         const float *a = mat_at(A, i, 0);
-        for (int j = 0; j < A.cols; j++) c[j] = s - a[j];
+        for (int j = 0; j < A.cols; j++) c[j] = op1(op, s, a[j]);
     }
     return DL_OK;
 }
 
-dl_status mat_rdiv(mat C, float s, mat A)
+dl_status mat_rsub(mat C, float s, mat A) { return scalar_first(C, s, A, OP_SUB); }
+dl_status mat_rdiv(mat C, float s, mat A) { return scalar_first(C, s, A, OP_DIV); }
+
+dl_status mat_axpy(mat Y, float a, mat X)
 {
-    if (!mat_same_shape(C, A))
+    if (!mat_same_shape(Y, X))
         return DL_ESHAPE;
-    for (int i = 0; i < A.rows; i++) {
-        float *c = mat_at(C, i, 0);
-        const float *a = mat_at(A, i, 0);
-        for (int j = 0; j < A.cols; j++) c[j] = s / a[j];
-    }
+    for (int i = 0; i < Y.rows; i++)
+        kern()->axpy(mat_at(Y, i, 0), a, mat_at(X, i, 0), (size_t)Y.cols);
     return DL_OK;
 }
+
+/* ---- Element-wise functions and activations ---- */
 
 dl_status mat_map(mat C, mat A, mat_fn f)
 {
@@ -424,6 +340,31 @@ dl_status mat_map(mat C, mat A, mat_fn f)
     return DL_OK;
 }
 
+dl_status mat_apply(mat C, mat A, dl_act f, float c)
+{
+    if ((unsigned)f >= DL_ACT_COUNT)
+        return DL_EINVAL;
+    if (f == DL_SOFTMAX)
+        return mat_softmax_rows(C, A, c);
+    if (!mat_same_shape(C, A))
+        return DL_ESHAPE;
+    for (int i = 0; i < A.rows; i++)
+        kern()->act(f, mat_at(C, i, 0), mat_at(A, i, 0), (size_t)A.cols);
+    return DL_OK;
+}
+
+dl_status mat_apply_grad(mat D, mat Z, mat A, dl_act f)
+{
+    if ((unsigned)f >= DL_ACT_COUNT || f == DL_SOFTMAX)
+        return DL_EINVAL;
+    if (!mat_same_shape(D, Z) || !mat_same_shape(Z, A))
+        return DL_ESHAPE;
+    for (int i = 0; i < Z.rows; i++)
+        kern()->act_grad(f, mat_at(D, i, 0), mat_at(Z, i, 0), mat_at(A, i, 0),
+                         (size_t)Z.cols);
+    return DL_OK;
+}
+
 dl_status mat_apply_deriv(mat D, mat Z, dl_act f)
 {
     if ((unsigned)f >= DL_ACT_COUNT || f == DL_SOFTMAX)
@@ -436,6 +377,15 @@ dl_status mat_apply_deriv(mat D, mat Z, dl_act f)
         kern()->act(f, d, z, (size_t)Z.cols);            /* d = f(z) first ... */
         kern()->act_grad(f, d, z, d, (size_t)Z.cols);   /* ... then f'(z) from it */
     }
+    return DL_OK;
+}
+
+dl_status mat_softmax_rows(mat C, mat A, float c)
+{
+    if (!mat_same_shape(C, A))
+        return DL_ESHAPE;
+    for (int i = 0; i < A.rows; i++)
+        kern()->softmax(mat_at(C, i, 0), mat_at(A, i, 0), c, (size_t)A.cols);
     return DL_OK;
 }
 
@@ -457,6 +407,31 @@ dl_status mat_softmax_cols(mat C, mat A, float c)
     dl_free(x);
     return DL_OK;
 }
+
+/* ---- Reductions ---- */
+
+double mat_sum(mat m)
+{
+    if (mat_contiguous(m))
+        return kern()->sum(m.data, mat_size(m));
+    double s = 0;
+    for (int i = 0; i < m.rows; i++) s += kern()->sum(mat_at(m, i, 0), (size_t)m.cols);
+    return s;
+}
+
+double mat_dot(mat a, mat b)
+{
+    if (mat_contiguous(a) && mat_contiguous(b))
+        return kern()->dot(a.data, b.data, mat_size(a));
+    double s = 0;
+    for (int i = 0; i < a.rows; i++)
+        s += kern()->dot(mat_at(a, i, 0), mat_at(b, i, 0), (size_t)a.cols);
+    return s;
+}
+
+double mat_sumsq(mat m) { return mat_dot(m, m); }
+
+double mat_norm(mat m) { return sqrt(mat_sumsq(m)); }
 
 static dl_status extreme(mat m, int want_max, double *v, int *pi, int *pj)
 {
@@ -486,7 +461,13 @@ static dl_status extreme(mat m, int want_max, double *v, int *pi, int *pj)
 dl_status mat_max(mat m, double *v, int *i, int *j) { return extreme(m, 1, v, i, j); }
 dl_status mat_min(mat m, double *v, int *i, int *j) { return extreme(m, 0, v, i, j); }
 
-double mat_norm(mat m) { return sqrt(mat_sumsq(m)); }
+dl_status mat_colsum(mat r, mat A, float s)
+{
+    if (r.rows != 1 || r.cols != A.cols)
+        return DL_ESHAPE;
+    kern()->colsum(r.data, A.data, A.rows, A.cols, A.stride, s);
+    return DL_OK;
+}
 
 /* One reduction over n elements p[0], p[step], ... (NaN skipped by max/min). */
 static double reduce_line(const float *p, int n, size_t step, mat_reduce op)
@@ -533,6 +514,8 @@ dl_status mat_reduce_dim(mat r, mat A, mat_reduce op, int dim)
     return DL_OK;
 }
 
+/* ---- Comparison ---- */
+
 int mat_allclose(mat a, mat b, double rtol, double atol)
 {
     if (!mat_same_shape(a, b))
@@ -559,6 +542,21 @@ int mat_equal(mat a, mat b)
     return 1;
 }
 
+/* ---- Products ---- */
+
+dl_status mat_gemm(mat C, float alpha, mat A, int tA, mat B, int tB, float beta)
+{
+    int M = tA ? A.cols : A.rows, K = tA ? A.rows : A.cols;
+    int KB = tB ? B.cols : B.rows, N = tB ? B.rows : B.cols;
+    if (K != KB || C.rows != M || C.cols != N)
+        return DL_ESHAPE;
+    if (M == 0 || N == 0)
+        return DL_OK;
+    kern()->gemm(tA, tB, M, N, K, alpha, A.data, A.stride, B.data, B.stride,
+                 beta, C.data, C.stride);
+    return DL_OK;
+}
+
 /* ---- Text ----
  *
  * One notation for the whole matrix, chosen from the magnitudes shown:
@@ -569,7 +567,7 @@ int mat_equal(mat a, mat b)
  * fixed otherwise, with enough decimals that the smallest value keeps three
  * significant digits. Trailing zeros common to every value are then dropped. */
 
-const mat_fmt mat_fmt_default = { 20, 5, 80 };
+static const mat_fmt fmt_default = { 20, 5, 80 };
 
 enum { FMT_INT, FMT_FIXED, FMT_SCI };
 
@@ -692,7 +690,7 @@ static void put_padded(out *o, const char *s, int chars, int width)
 size_t mat_format(char *buf, size_t size, mat m, const mat_fmt *opt)
 {
     if (!opt)
-        opt = &mat_fmt_default;
+        opt = &fmt_default;
     out o = { buf, size, 0 };
     window w = { m.rows, m.rows, m.cols, m.cols };
     if (m.rows > opt->max_rows)

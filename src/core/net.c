@@ -4,7 +4,6 @@
  * notation, the memory layout and the gradient rule.
  */
 #include "net.h"
-#include "net_kern.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -21,51 +20,6 @@ const char *const dl_init_names[DL_INIT_COUNT + 1] = {
 net_hyper net_hyper_default(void)
 {
     return (net_hyper){ .lr = 0.1f, .lambda = 0.0f, .n = 1.0f, .momentum = 0.0f };
-}
-
-/* ------------------------------------------------- one-sample dense kernels */
-
-void net_dense_forward_ref(float *z, const float *W, const float *a, const float *b,
-                           int n_out, int n_in)
-{
-    for (int j = 0; j < n_out; j++) {
-        const float *w = W + (size_t)j * n_in;
-        double s = 0;
-        for (int k = 0; k < n_in; k++) s += (double)w[k] * a[k];
-        z[j] = (float)s + b[j];
-    }
-}
-
-void net_dense_grad_step_ref(float *W, float *dW, const float *delta, const float *a,
-                             int n_out, int n_in, float lr, float decay, int update)
-{
-    for (int j = 0; j < n_out; j++) {
-        float *w = W + (size_t)j * n_in, *g = dW + (size_t)j * n_in;
-        for (int k = 0; k < n_in; k++) {
-            g[k] = delta[j] * a[k];
-            if (update)
-                w[k] = decay * w[k] - lr * g[k];
-        }
-    }
-}
-
-/* The AVX2 pair when the AVX2 kernel table is the active one. */
-static int dense_avx2(void)
-{
-    return kern() == kern_avx2();
-}
-
-static void dense_forward(float *z, const float *W, const float *a, const float *b,
-                          int n_out, int n_in)
-{
-    (dense_avx2() ? net_dense_forward_avx2 : net_dense_forward_ref)(z, W, a, b, n_out, n_in);
-}
-
-static void dense_grad_step(float *W, float *dW, const float *delta, const float *a,
-                            int n_out, int n_in, float lr, float decay, int update)
-{
-    (dense_avx2() ? net_dense_grad_step_avx2 : net_dense_grad_step_ref)(
-        W, dW, delta, a, n_out, n_in, lr, decay, update);
 }
 
 /* ---------------------------------------------------------------- creation */
@@ -383,10 +337,11 @@ dl_status net_forward_layer(net *n, int l)
     layer *ly = &n->layers[l];
     mat A_prev = l > 0 ? n->layers[l - 1].a : n->x;
     if (n->B == 1) {                                    /* z = W·a + b, one pass */
-        dense_forward(ly->z.data, ly->W.data, A_prev.data, ly->b.data, ly->n_out, ly->n_in);
+        kern()->dense_forward(ly->z.data, ly->W.data, A_prev.data, ly->b.data, ly->n_out,
+                              ly->n_in);
     } else {
         mat_gemm(ly->z, 1.0f, A_prev, 0, ly->W, 1, 0.0f);  /* Z = A_prev·Wᵀ */
-        mat_add_rowvec(ly->z, ly->z, ly->b);                /*   + b */
+        mat_add(ly->z, ly->z, ly->b);                       /*   + b (a row on every row) */
     }
     activate(ly, ly->a, ly->z);                         /* A = σ(Z) */
     return DL_OK;
@@ -579,8 +534,8 @@ dl_status net_backward_layer(net *n, int l)
     layer *ly = &n->layers[l];
     mat A_prev = l > 0 ? n->layers[l - 1].a : n->x;
     if (n->B == 1 && !n->accumulate)                          /* BP4: δᵀ·A_prev / B */
-        dense_grad_step(ly->W.data, ly->dW.data, ly->delta.data, A_prev.data, ly->n_out,
-                        ly->n_in, 0.0f, 1.0f, 0);
+        kern()->dense_grad_step(ly->W.data, ly->dW.data, ly->delta.data, A_prev.data,
+                                ly->n_out, ly->n_in, 0.0f, 1.0f, 0);
     else
         mat_gemm(ly->dW, inv_B, ly->delta, 1, A_prev, 0, beta);
     if (n->accumulate) {                                      /* BP3: mean of δ rows */
@@ -691,7 +646,7 @@ dl_status net_update(net *n, const net_hyper *h)
 
 /* backward + update for one sample without momentum, fused: the gradient
  * row dWⱼ = δⱼ·a_prev is written in the same pass that applies it to Wⱼ
- * (dense_grad_step) — one pass over W and dW per layer instead of three. BP2 for the layer
+ * (the table's dense_grad_step) — one pass over W and dW per layer instead of three. BP2 for the layer
  * below runs first, with the weights before the update, exactly as
  * net_backward then net_update would; results agree to the last bit or two
  * (a kernel's vector body uses FMA, its scalar tail may not). */
@@ -712,8 +667,8 @@ static dl_status step_one(net *n, mat Y, const net_hyper *h)
             mat_gemm(prev->delta, 1.0f, ly->delta, 0, ly->W, 0, 0.0f);
             act_backward(prev, prev->delta, prev->z, prev->a, n->scratch);
         }
-        dense_grad_step(ly->W.data, ly->dW.data, d, a_prev, ly->n_out, ly->n_in, h->lr,
-                        decay, !ly->frozen_W);                     /* BP4 + update */
+        k->dense_grad_step(ly->W.data, ly->dW.data, d, a_prev, ly->n_out, ly->n_in, h->lr,
+                           decay, !ly->frozen_W);                  /* BP4 + update */
         memcpy(ly->db.data, d, (size_t)ly->n_out * sizeof *d);   /* BP3 */
         if (!ly->frozen_b)
             k->axpy(ly->b.data, -h->lr, ly->db.data, (size_t)ly->n_out);

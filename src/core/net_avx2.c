@@ -1,39 +1,23 @@
 /*
- * net_avx2.c — the one-sample (batch 1) dense-layer kernels of net.c, with
- * AVX2+FMA. Their plain-loop reference twins, same signatures, are
- * net_dense_forward_ref and net_dense_grad_step_ref in net.c, which also
- * chooses between them (the AVX2 pair only when kern()->isa is "avx2").
+ * net_avx2.c — the one-sample (batch 1) dense-layer kernels of the kernel
+ * table, with AVX2+FMA: kern_table.dense_forward and .dense_grad_step (their
+ * reference twins, same signatures, are in kern_ref.c).
  *
- * Why here and not in the kernel table: these are fusions only a network
- * step wants — z = W·a + b in one pass over W, and the rank-1 gradient
- * dW = δ·aᵀ written in the same pass that applies it, W ← decay·W − η·dW —
- * so that a per-sample SGD step reads W twice and writes W and dW once,
- * with no call per row and no thread-pool bookkeeping (a 784-30-10 step is a
- * few microseconds; per-call overheads would dominate it).
+ * Why they exist beside gemm: these are fusions only a network step wants —
+ * z = W·a + b in one pass over W, and the rank-1 gradient dW = δ·aᵀ written
+ * in the same pass that applies it, W ← decay·W − η·dW — so that a
+ * per-sample SGD step reads W twice and writes W and dW once, with no call
+ * per row and no thread-pool bookkeeping (a 784-30-10 step is a few
+ * microseconds; per-call overheads would dominate it).
  *
  * Assumptions: rows of W and dW are contiguous with stride n_in; a, δ, z, b
  * are contiguous; no output aliases an input.
  */
 #include "net_kern.h"
+#include "avx2_util.h"
 
 #include <immintrin.h>
 #include <stddef.h>
-
-/* Lane masks: loadu(mask_src + 8 - r) enables the first r lanes. */
-static const int mask_src[16] = { -1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0 };
-
-static inline __m256i tail(int r)
-{
-    return _mm256_loadu_si256((const __m256i *)(mask_src + 8 - r));
-}
-
-static inline float hsum(__m256 v)
-{
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
 
 /* One row's dot product with a, two accumulators to hide FMA latency. */
 static inline float dot_row(const float *w, const float *a, int n, __m256i tm, int nv)
@@ -55,7 +39,7 @@ static inline float dot_row(const float *w, const float *a, int n, __m256i tm, i
 void net_dense_forward_avx2(float *z, const float *W, const float *a, const float *b,
                             int n_out, int n_in)
 {
-    __m256i tm = tail(n_in % 8);
+    __m256i tm = tail_mask(n_in % 8);
     int nv = n_in - n_in % 8, j = 0;
     for (; j + 4 <= n_out; j += 4) {
         const float *w0 = W + (size_t)j * n_in, *w1 = w0 + n_in, *w2 = w1 + n_in, *w3 = w2 + n_in;
@@ -88,7 +72,7 @@ void net_dense_forward_avx2(float *z, const float *W, const float *a, const floa
 void net_dense_grad_step_avx2(float *W, float *dW, const float *delta, const float *a,
                               int n_out, int n_in, float lr, float decay, int update)
 {
-    __m256i tm = tail(n_in % 8);
+    __m256i tm = tail_mask(n_in % 8);
     int nv = n_in - n_in % 8;
     __m256 vdecay = _mm256_set1_ps(decay);
     for (int j = 0; j < n_out; j++) {

@@ -1,21 +1,16 @@
 /*
- * net_kern.h — the one-sample dense-layer kernels net.c uses (private to the
- * core): plain-loop references in net.c, AVX2+FMA twins in net_avx2.c with
- * the same signatures and meaning. See net_avx2.c for why they exist.
+ * net_kern.h — the core's private entry points of the batch-1 dense-layer
+ * kernels in net_avx2.c (like gemm.h: kern_avx2.c installs them as the
+ * table's dense_forward and dense_grad_step; kern.h states their meaning,
+ * kern_ref.c holds the reference twins).
  */
 #ifndef DL_NET_KERN_H
 #define DL_NET_KERN_H
 
-/* z[j] = W[j]·a + b[j], j < n_out; W is n_out × n_in, contiguous rows. */
-void net_dense_forward_ref(float *z, const float *W, const float *a, const float *b,
-                           int n_out, int n_in);
+/* kern_table.dense_forward with AVX2+FMA: z[j] = W[j]·a + b[j]. */
 void net_dense_forward_avx2(float *z, const float *W, const float *a, const float *b,
                             int n_out, int n_in);
-
-/* dW[j] = δ[j]·a for every row j; when update != 0 also, in the same pass,
- * W[j] ← decay·W[j] − lr·dW[j]. */
-void net_dense_grad_step_ref(float *W, float *dW, const float *delta, const float *a,
-                             int n_out, int n_in, float lr, float decay, int update);
+/* kern_table.dense_grad_step with AVX2+FMA: dW = δ·aᵀ, fused with the update. */
 void net_dense_grad_step_avx2(float *W, float *dW, const float *delta, const float *a,
                               int n_out, int n_in, float lr, float decay, int update);
 

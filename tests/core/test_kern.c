@@ -1,6 +1,6 @@
 /*
- * test_kern.c — every element-wise, row-wise and reduction kernel of the AVX2
- * table against the reference table, plus hand-worked values for the
+ * test_kern.c — every element-wise, row-wise, reduction and batch-1 dense
+ * kernel of the AVX2 table against the reference table, plus hand-worked values for the
  * reference itself (so the oracle is checked too). GEMM has test_gemm.c and
  * the exp/log/tanh error sweep test_vmath.c.
  *
@@ -232,6 +232,59 @@ static void test_colsum(void)
     CHECK(r[0] == 2.5f && r[1] == 3.5f && r[2] == 4.5f);
 }
 
+/* The batch-1 dense kernels. Forward: a dot product of n_in terms, summed in
+ * float lanes by the AVX2 entry and in double by the reference: any order of
+ * summation is within γ_K·Σ|w||a| (K = n_in + 1 with the bias), allowed twice.
+ * Gradient: δ·a is one multiplication (bitwise equal); the update rounds once
+ * (FMA) where the reference rounds up to three times: 2u of the result plus
+ * 2u of lr·|g|. */
+static void test_dense(void)
+{
+    const int shapes[][2] = { { 1, 1 }, { 1, 9 }, { 3, 7 }, { 4, 8 }, { 5, 9 }, { 6, 16 },
+                              { 7, 17 }, { 10, 30 }, { 30, 784 }, { 9, 33 } };
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
+        int n_out = shapes[s][0], n_in = shapes[s][1];
+        size_t nw = (size_t)n_out * n_in;
+        float *W = vec(nw, -1, 1), *a = vec((size_t)n_in, -1, 1), *b = vec((size_t)n_out, -1, 1);
+        float *z1 = vec((size_t)n_out, 0, 1), *z2 = vec((size_t)n_out, 0, 1);
+        REF->dense_forward(z1, W, a, b, n_out, n_in);
+        FAST->dense_forward(z2, W, a, b, n_out, n_in);
+        for (int j = 0; j < n_out; j++) {
+            double mag = fabs(b[j]);
+            for (int k = 0; k < n_in; k++) mag += fabs((double)W[(size_t)j * n_in + k] * a[k]);
+            CHECK_NEAR(z2[j], z1[j], 2 * (n_in + 2) * U * mag);
+        }
+        float *d = vec((size_t)n_out, -1, 1), *W2 = malloc(nw * 4);
+        float *g1 = vec(nw, 0, 1), *g2 = vec(nw, 0, 1);
+        memcpy(W2, W, nw * 4);
+        REF->dense_grad_step(W, g1, d, a, n_out, n_in, 0.1f, 1.0f, 0);
+        FAST->dense_grad_step(W2, g2, d, a, n_out, n_in, 0.1f, 1.0f, 0);
+        CHECK(close_all("dense_grad_step dW", nw, g2, g1, 0, 0));
+        CHECK(close_all("dense_grad_step, no update, W", nw, W2, W, 0, 0));
+        for (int k = 0; k < 2; k++) {
+            float decay = k ? 0.999f : 1.0f;
+            REF->dense_grad_step(W, g1, d, a, n_out, n_in, 0.1f, decay, 1);
+            FAST->dense_grad_step(W2, g2, d, a, n_out, n_in, 0.1f, decay, 1);
+            CHECK(close_all("dense_grad_step dW", nw, g2, g1, 0, 0));
+            CHECK(close_all("dense_grad_step W", nw, W2, W, 2 * U, 2 * U * 0.1));
+            memcpy(W2, W, nw * 4);
+        }
+        free(W); free(a); free(b); free(z1); free(z2); free(d); free(W2); free(g1); free(g2);
+    }
+}
+
+/* Hand-worked batch-1 layer through the active table (both ISAs). */
+static void test_dense_by_hand(void)
+{
+    float W[] = { 1, 2, 3, 4 }, a[] = { 1, -1 }, b[] = { 0.5f, 1 }, z[2];
+    kern()->dense_forward(z, W, a, b, 2, 2);
+    CHECK(z[0] == -0.5f && z[1] == 0);
+    float d[] = { 2, -1 }, g[4];
+    kern()->dense_grad_step(W, g, d, a, 2, 2, 0.5f, 1.0f, 1);
+    CHECK(g[0] == 2 && g[1] == -2 && g[2] == -1 && g[3] == 1);
+    CHECK(W[0] == 0 && W[1] == 3 && W[2] == 3.5f && W[3] == 3.5f);
+}
+
 /* The hand-worked product through mat_gemm and the active table (both ISAs:
  * the driver runs this file again with DELTALAB_ISA=scalar). */
 static void test_mat_gemm_by_hand(void)
@@ -265,6 +318,7 @@ int main(void)
     FAST = kern_avx2();
     RUN(test_mat_gemm_by_hand);
     RUN(test_dispatch);
+    RUN(test_dense_by_hand);
     if (!FAST) {
         printf("no AVX2+FMA here: only the reference is tested\n");
         return check_summary();
@@ -277,6 +331,7 @@ int main(void)
         RUN(test_exp_log_tanh);
         RUN(test_reductions);
         RUN(test_colsum);
+        RUN(test_dense);
     }
     return check_summary();
 }

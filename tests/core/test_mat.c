@@ -1,5 +1,6 @@
-/* test_mat.c — the core matrix helpers behind the Lua type: broadcasting,
- * reductions, the text format, least squares and solving, NPY files.
+/* test_mat.c — the core matrix helpers behind the Lua type: element-wise
+ * operations and broadcasting, allocation checks, reductions, the text
+ * format, least squares and solving, NPY files.
  * Expected values are worked by hand or computed by plain loops here. */
 #include "check.h"
 #include "linalg.h"
@@ -18,20 +19,54 @@ static void test_broadcast_rules(void)
     float a[6] = { 1, 2, 3, 4, 5, 6 }, row[3] = { 10, 20, 30 }, col[2] = { 100, 200 };
     float c[6];
     mat A = from(a, 2, 3), R = from(row, 1, 3), K = from(col, 2, 1), C = from(c, 2, 3);
-    CHECK(mat_broadcast(C, A, R, MAT_ADD) == DL_OK);
+    CHECK(mat_add(C, A, R) == DL_OK);
     CHECK(c[0] == 11 && c[5] == 36);
-    CHECK(mat_broadcast(C, R, A, MAT_SUB) == DL_OK);      /* row on the left */
+    CHECK(mat_subtract(C, R, A) == DL_OK);      /* row on the left */
     CHECK(c[0] == 9 && c[4] == 15);
-    CHECK(mat_broadcast(C, A, K, MAT_SUB) == DL_OK);      /* column on the right */
+    CHECK(mat_subtract(C, A, K) == DL_OK);      /* column on the right */
     CHECK(c[0] == -99 && c[3] == -196);
-    CHECK(mat_broadcast(C, K, A, MAT_DIV) == DL_OK);      /* column on the left */
+    CHECK(mat_divide(C, K, A) == DL_OK);      /* column on the left */
     CHECK_NEAR(c[2], 100.0 / 3, 1e-4);
     int r, cc;
     float t[6];
     mat T = from(t, 3, 2);
     CHECK(!mat_broadcast_shape(A, T, &r, &cc));           /* 2x3 vs 3x2 */
     CHECK(!mat_broadcast_shape(K, R, &r, &cc));           /* no outer broadcast */
-    CHECK(mat_broadcast(C, A, T, MAT_ADD) == DL_ESHAPE);
+    CHECK(mat_add(C, A, T) == DL_ESHAPE);
+}
+
+/* Equal shapes, contiguous (one kernel call) and strided views (a call per
+ * row, the padding between rows untouched). */
+static void test_elementwise_equal_shapes(void)
+{
+    float a[4] = { 1, 2, 3, 4 }, b[4] = { 2, 4, 8, 16 }, c[4];
+    CHECK(mat_hadamard(from(c, 2, 2), from(a, 2, 2), from(b, 2, 2)) == DL_OK);
+    CHECK(c[0] == 2 && c[1] == 8 && c[2] == 24 && c[3] == 64);
+    CHECK(mat_divide(from(c, 2, 2), from(b, 2, 2), from(a, 2, 2)) == DL_OK);
+    CHECK(c[0] == 2 && c[1] == 2 && c[2] == 8.0f / 3 && c[3] == 4);
+    float p[6] = { 1, 2, -1, 3, 4, -1 }, q[6] = { 10, 20, -1, 30, 40, -1 }, r[6] = { 0, 0, 7, 0, 0, 7 };
+    mat P = { p, 2, 2, 3 }, Q = { q, 2, 2, 3 }, Rm = { r, 2, 2, 3 };
+    CHECK(mat_add(Rm, P, Q) == DL_OK);
+    CHECK(r[0] == 11 && r[1] == 22 && r[3] == 33 && r[4] == 44 && r[2] == 7 && r[5] == 7);
+    CHECK(mat_subtract(from(c, 2, 2), from(a, 2, 2), from(b, 1, 2)) == DL_OK);
+    CHECK(c[0] == -1 && c[1] == -2 && c[2] == 1 && c[3] == 0);
+}
+
+/* The size check every matrix allocation goes through, with its messages. */
+static void test_alloc_bytes(void)
+{
+    size_t n = 0;
+    char msg[160];
+    CHECK(mat_alloc_bytes(3, 5, &n, msg, sizeof msg) == DL_OK && n == 60);
+    CHECK(mat_alloc_bytes(0, 5, &n, msg, sizeof msg) == DL_OK && n == 0);
+    CHECK(mat_alloc_bytes(-1, 5, &n, msg, sizeof msg) == DL_EINVAL);
+    CHECK(strcmp(msg, "matrix size -1x5 is invalid") == 0);
+    CHECK(mat_alloc_bytes(MAT_MAX_DIM, MAT_MAX_DIM, &n, msg, sizeof msg) == DL_ENOMEM);
+    if (sizeof(size_t) == 8 && mat_phys_memory() && mat_phys_memory() < (size_t)4e12) {
+        CHECK(mat_alloc_bytes(1000000, 1000000, &n, msg, sizeof msg) == DL_ENOMEM);
+        CHECK(strstr(msg, "matrix 1000000x1000000 needs 4000.0 GB, more than this machine's "));
+    }
+    CHECK(mat_alloc_bytes(-1, 5, &n, NULL, 0) == DL_EINVAL);   /* no message wanted */
 }
 
 /* A vector that is a row of C itself must be used as it was before the op. */
@@ -39,7 +74,7 @@ static void test_broadcast_in_place_alias(void)
 {
     float a[6] = { 1, 2, 3, 4, 5, 6 };
     mat A = from(a, 2, 3), r1 = mat_sub(A, 0, 0, 1, 3);
-    CHECK(mat_broadcast(A, A, r1, MAT_SUB) == DL_OK);
+    CHECK(mat_subtract(A, A, r1) == DL_OK);
     CHECK(a[0] == 0 && a[1] == 0 && a[3] == 3 && a[5] == 3);
 }
 
@@ -240,6 +275,8 @@ int main(void)
 {
     RUN(test_broadcast_rules);
     RUN(test_broadcast_in_place_alias);
+    RUN(test_elementwise_equal_shapes);
+    RUN(test_alloc_bytes);
     RUN(test_reductions);
     RUN(test_allclose_equal);
     RUN(test_softmax_cols_and_deriv);

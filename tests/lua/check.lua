@@ -6,7 +6,7 @@
 --     local T = require "check"
 --     T.test("zeros has the shape asked for", function()
 --       T.eq(select(2, matrix.zeros(2, 3):shape()), 3)
---       T.checkerror("invalid option 'sigmod'", m.apply, m, "sigmod")
+--       T.checkerror("invalid function 'sigmod'", m.apply, m, "sigmod")
 --     end)
 --     T.done()
 local T = { passed = 0, failed = 0 }

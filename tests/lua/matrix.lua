@@ -77,9 +77,21 @@ T.test("rand and randn: seeded, in range, the right moments", function()
   matrix.seed(11); local x = matrix.rand(3, 3)
   matrix.seed(11); T.truthy(x == matrix.rand(3, 3), "matrix.seed resets the shared generator")
   T.truthy(x ~= matrix.rand(3, 3), "the shared generator moves on")
-  T.checkerror("seed must be an integer", matrix.rand, 2, 2, { seed = 1.5 })
-  T.checkerror("table of options expected", matrix.rand, 2, 2, 5)
-  T.checkerror("std must be a number, got string", matrix.randn, 2, 2, { std = "x" })
+  T.checkerror("matrix.rand: option 'seed' must be an integer, got 1.5", matrix.rand, 2, 2, { seed = 1.5 })
+  T.checkerror("matrix.rand: options must be a table like {name = value}, got number", matrix.rand, 2, 2, 5)
+  T.checkerror("matrix.randn: option 'std' must be a number, got string", matrix.randn, 2, 2, { std = "x" })
+  T.checkerror("matrix.rand: option 'max' must be a number, got boolean", matrix.rand, 2, { max = true })
+end)
+
+T.test("unknown options of rand and randn name the function and the valid names", function()
+  T.checkerror("matrix.randn: unknown option 'sead' (did you mean 'seed'? expected one of mean, std, seed)",
+               matrix.randn, 2, 2, { sead = 1 })
+  T.checkerror("matrix.rand: unknown option 'sead' (did you mean 'seed'? expected one of min, max, seed)",
+               matrix.rand, 2, 2, { sead = 1 })
+  T.checkerror("matrix.rand: unknown option 'std' (expected one of min, max, seed)",
+               matrix.rand, 2, { std = 1 })
+  T.checkerror("matrix.randn: unknown option '[1]' (expected one of mean, std, seed)",
+               matrix.randn, 2, 2, { 5 })
 end)
 
 T.test("range like a numeric for, as a column", function()

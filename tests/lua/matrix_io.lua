@@ -71,7 +71,9 @@ T.test("NPY round trips: float32, float64, views", function()
   matrix.zeros(0, 3):save(p)
   T.eq(select(2, matrix.load(p):shape()), 3, "empty")
   os.remove(p)
-  T.checkerror("bad argument #2 to 'save' (invalid option 'float16')", function() return m:save(p, "float16") end)
+  T.checkerror("matrix:save: invalid dtype 'float16' (did you mean 'float32'? expected one of float32, float64)",
+               function() return m:save(p, "float16") end)
+  T.checkerror("bad argument #2 to 'save' (string expected, got table)", function() return m:save(p, {}) end)
 end)
 
 -- The bytes the NPY 1.0 spec prescribes, assembled by hand.

@@ -516,8 +516,9 @@ T.test("a typo in a network option is an error, not a silent default", function(
   T.checkerror("unknown option 'epss'", net.gradcheck, net, { 1, 2 }, 1, { epss = 1e-3 })
   T.checkerror("unknown option 'digitz'", net.trace, net, { 1, 2 }, 1, { digitz = 3 })
   T.checkerror("unknown option 'lrr'", net.walk, net, { 1, 2 }, 1, { lrr = 3 })
-  T.checkerror("unknown option 'tempp'", m.softmax, m, { tempp = 2 })
-  T.checkerror("unknown option 'seeed'", matrix.rand, 2, 2, { seeed = 1 })
+  T.checkerror("matrix:softmax: unknown option 'tempp' (expected one of temperature, dim)", m.softmax, m, { tempp = 2 })
+  T.checkerror("matrix.rand: unknown option 'seeed' (did you mean 'seed'? expected one of min, max, seed)",
+               matrix.rand, 2, 2, { seeed = 1 })
   T.checkerror("unknown option 'outptu'", plot.figure, { outptu = "x.png" })
   T.checkerror("unknown option 'fixd'", trainer.sweep, { grid = { lr = { 1 } }, run = function() return 1 end,
                                                           fixd = {}, args = {} })

@@ -1,0 +1,44 @@
+/*
+ * lmatrix.h — what the files of the matrix binding share (private to them;
+ * other bindings use the C interface in deltalab.h).
+ *
+ *   lmatrix.c      the type: creation, shape and element access, views,
+ *                  conversion and files, the metatable and the opener
+ *   lmatrix_ops.c  the maths: arithmetic metamethods, element-wise methods,
+ *                  reductions, linear algebra
+ */
+#ifndef LMATRIX_H
+#define LMATRIX_H
+
+#include "deltalab.h"
+#include "largs.h"
+
+typedef struct lmatrix {
+    mat m;       /* m.data is NULL once the matrix has been closed */
+    int rowref;  /* made by m[i] or m:row(i): an integer index gives an element */
+} lmatrix;
+
+#define checkm dl_checkmatrix
+
+/* The matrix userdata at i, live or closed, or NULL if it is not one. */
+lmatrix *lmatrix_test(lua_State *L, int i);
+/* Push a new owning matrix of m's shape (zeroed). */
+mat *lmatrix_newlike(lua_State *L, mat m);
+/* A number for messages: "2.5", "nan", "1e+300" (pushed on the stack). */
+const char *lmatrix_numstr(lua_State *L, lua_Number x);
+/* Raise for a failed core call, naming the function. */
+void lmatrix_check_status(lua_State *L, dl_status s, const char *fname);
+
+/* A float from a Lua number argument (luaL_checknumber's message). */
+static inline float lmatrix_checkfloat(lua_State *L, int arg)
+{
+    return (float)luaL_checknumber(L, arg);
+}
+
+/* The functions of lmatrix_ops.c, set into the metatable, the method table
+ * and the module table by lmatrix.c's opener. */
+extern const luaL_Reg lmatrix_ops_meth[];
+extern const luaL_Reg lmatrix_ops_metameth[];
+extern const luaL_Reg lmatrix_ops_funcs[];
+
+#endif

@@ -15,7 +15,7 @@
  */
 #include "deltalab.h"
 #include "core/linalg.h"
-#include "core/npy.h"
+#include "core/io/npy.h"
 
 #include <limits.h>
 #include <math.h>

@@ -3,7 +3,7 @@
  *
  * These functions are the building blocks lua/deltalab/data.lua composes into
  * the user-facing `data` module and the dataset object; users are not meant
- * to call them directly. Each checks its arguments, calls src/core/data.c,
+ * to call them directly. Each checks its arguments, calls the core (src/core/io/, dataset.c, toy.c),
  * and pushes the result. Loader failures raise "<path>: <reason>".
  * Positions given from Lua are 1-based; the core's are 0-based.
  */
@@ -12,7 +12,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/data.h"
+#include "core/dataset.h"
+#include "core/io/cifar.h"
+#include "core/io/csv.h"
+#include "core/io/idx.h"
+#include "core/toy.h"
 
 static int checkint(lua_State *L, int i, lua_Integer lo, lua_Integer hi)
 {
@@ -63,14 +67,14 @@ static int d_idx(lua_State *L)
     const char *path = dl_checkpath(L, 1);
     lua_Integer limit = luaL_optinteger(L, 3, MAT_MAX_DIM);
     luaL_argcheck(L, limit >= 0, 3, "limit must be >= 0");
-    char err[DATA_ERRLEN];
+    char err[256];
     idx_info info;
-    if (data_idx_info(path, &info, err))
+    if (idx_read_header(path, &info, err, sizeof err))
         return luaL_error(L, "%s: %s", path, err);
     int scale = lua_isnoneornil(L, 2) ? info.type == IDX_U8 && info.ndim >= 2
                                       : lua_toboolean(L, 2);
     mat *X = dl_newmatrix(L, limit < info.rows ? (int)limit : info.rows, info.cols);
-    if (data_idx_read(path, &info, *X, scale, err))
+    if (idx_read_data(path, &info, *X, scale, err, sizeof err))
         return luaL_error(L, "%s: %s", path, err);
     lua_createtable(L, info.ndim, 0);
     for (int k = 0; k < info.ndim; k++) {
@@ -84,13 +88,13 @@ static int d_idx(lua_State *L)
 static int d_cifar(lua_State *L)
 {
     const char *path = dl_checkpath(L, 1);
-    char err[DATA_ERRLEN];
+    char err[256];
     int n;
-    if (data_cifar_info(path, &n, err))
+    if (cifar_read_header(path, &n, err, sizeof err))
         return luaL_error(L, "%s: %s", path, err);
     mat *X = dl_newmatrix(L, n, CIFAR_PIXELS);
     mat *y = dl_newmatrix(L, n, 1);
-    if (data_cifar_read(path, n, *X, *y, err))
+    if (cifar_read_data(path, n, *X, *y, err, sizeof err))
         return luaL_error(L, "%s: %s", path, err);
     return 2;
 }
@@ -109,9 +113,9 @@ static int d_csv(lua_State *L)
     lua_Integer label = luaL_optinteger(L, 4, 0);
     int label_col = label > 0 && label <= MAT_MAX_DIM ? (int)label - 1
                   : label < 0 && label >= -MAT_MAX_DIM ? (int)label : MAT_MAX_DIM;
-    char err[DATA_ERRLEN];
+    char err[256];
     csv_info info;
-    if (data_csv_info(path, sep[0], mode, label_col, &info, err))
+    if (csv_scan(path, sep[0], mode, label_col, &info, err, sizeof err))
         return luaL_error(L, "%s: %s", path, err);
     mat *M = dl_newmatrix(L, info.rows, info.cols);
     csv_names names = { NULL, 0, 0 };
@@ -119,7 +123,7 @@ static int d_csv(lua_State *L)
         names.name = lua_newuserdatauv(L, (size_t)CSV_NAMES_MAX * CSV_NAME_MAX, 0);
         names.cap = CSV_NAMES_MAX;
     }
-    if (data_csv_read(path, sep[0], &info, *M, &names, err))
+    if (csv_read_data(path, sep[0], &info, *M, &names, err, sizeof err))
         return luaL_error(L, "%s: %s", path, err);
     lua_pushvalue(L, -1 - (info.text_col >= 0));   /* M */
     lua_pushboolean(L, info.header);
@@ -140,7 +144,7 @@ static int d_rows(lua_State *L)
     int n;
     int *idx = checkpositions(L, 2, M->rows, &n, "row position");
     mat *D = dl_newmatrix(L, n, M->cols);
-    data_gather_rows(*D, *M, idx, n);
+    dataset_gather_rows(*D, *M, idx, n, NULL, 0);
     return 1;
 }
 
@@ -151,7 +155,7 @@ static int d_cols(lua_State *L)
     int n;
     int *idx = checkpositions(L, 2, M->cols, &n, "column position");
     mat *D = dl_newmatrix(L, M->rows, n);
-    data_gather_cols(*D, *M, idx, n);
+    dataset_gather_cols(*D, *M, idx, n, NULL, 0);
     return 1;
 }
 
@@ -219,7 +223,7 @@ static int d_perm(lua_State *L)
 {
     int n = checkint(L, 1, 0, MAT_MAX_DIM);
     int *p = newints(L, n);
-    data_permutation(p, n, checkseed(L, 2));
+    dataset_permutation(p, n, checkseed(L, 2));
     lua_createtable(L, n, 0);
     for (int k = 0; k < n; k++) {
         lua_pushinteger(L, p[k] + 1);
@@ -242,19 +246,12 @@ static int d_permute(lua_State *L)
                               first->rows, first->cols, m->rows, m->cols);
     }
     int *p = newints(L, first->rows);
-    data_permutation(p, first->rows, seed);
+    char err[256];
+    dataset_permutation(p, first->rows, seed);
     for (int i = 2; i <= top; i++)
-        if (data_permute_rows(*dl_checkmatrix(L, i), p) == DL_ENOMEM)
-            return luaL_error(L, "permute: not enough memory");
+        if (dataset_permute_rows(*dl_checkmatrix(L, i), p, err, sizeof err))
+            return luaL_error(L, "permute: %s", err);
     return 0;
-}
-
-/* A label as the user wrote it: "2", "0.5", "-1". */
-static const char *labelstr(lua_State *L, float v)
-{
-    char buf[32];
-    snprintf(buf, sizeof buf, "%.9g", (double)v);
-    return lua_pushstring(L, buf);
 }
 
 static mat *checklabels(lua_State *L, int i)
@@ -269,10 +266,10 @@ static mat *checklabels(lua_State *L, int i)
 static int d_check_labels(lua_State *L)
 {
     mat *y = checklabels(L, 1);
-    int classes, bad;
-    if (data_check_labels(*y, &classes, &bad))
-        return luaL_error(L, "row %d: label %s is not a whole number >= 0", bad + 1,
-                          labelstr(L, *mat_at(*y, bad, 0)));
+    int classes;
+    char err[256];
+    if (dataset_check_labels(*y, &classes, err, sizeof err))
+        return luaL_error(L, "%s", err);
     lua_pushinteger(L, classes);
     return 1;
 }
@@ -283,10 +280,9 @@ static int d_onehot(lua_State *L)
     mat *y = checklabels(L, 1);
     int k = checkint(L, 2, 1, MAT_MAX_DIM);
     mat *T = dl_newmatrix(L, y->rows, k);
-    int bad;
-    if (data_onehot(*T, *y, &bad))
-        return luaL_error(L, "onehot: row %d: label %s is outside 0..%d", bad + 1,
-                          labelstr(L, *mat_at(*y, bad, 0)), k - 1);
+    char err[256];
+    if (dataset_onehot(*T, *y, err, sizeof err))
+        return luaL_error(L, "onehot: %s", err);
     return 1;
 }
 
@@ -296,7 +292,7 @@ static int d_counts(lua_State *L)
     mat *y = checklabels(L, 1);
     int k = checkint(L, 2, 0, 1 << 24);
     int *c = newints(L, k);
-    data_label_counts(*y, k, c);
+    dataset_label_counts(*y, k, c);
     lua_createtable(L, k, 0);
     for (int i = 0; i < k; i++) {
         lua_pushinteger(L, c[i]);
@@ -348,8 +344,9 @@ static int d_colstats(lua_State *L)
     float min_std = (float)luaL_optnumber(L, 2, 1e-6);
     mat *mean = dl_newmatrix(L, 1, X->cols);
     mat *std = dl_newmatrix(L, 1, X->cols);
-    if (data_column_stats(*mean, *std, *X, min_std))
-        return luaL_error(L, "normalize: not enough memory");
+    char err[256];
+    if (dataset_column_stats(*mean, *std, *X, min_std, err, sizeof err))
+        return luaL_error(L, "normalize: %s", err);
     return 2;
 }
 
@@ -358,7 +355,7 @@ static int d_globalstats(lua_State *L)
 {
     mat *X = dl_checkmatrix(L, 1);
     double mean, std;
-    data_global_stats(*X, &mean, &std);
+    dataset_global_stats(*X, &mean, &std);
     lua_pushnumber(L, mean);
     lua_pushnumber(L, std);
     return 2;
@@ -371,14 +368,13 @@ static int d_standardize(lua_State *L)
     if (lua_type(L, 2) == LUA_TNUMBER) {
         float mean = (float)luaL_checknumber(L, 2), std = (float)luaL_checknumber(L, 3);
         luaL_argcheck(L, std > 0, 3, "std must be > 0");
-        data_standardize_all(*X, mean, std);
+        dataset_standardize_all(*X, mean, std);
         return 0;
     }
     mat *mean = dl_checkmatrix(L, 2), *std = dl_checkmatrix(L, 3);
-    if (data_standardize(*X, *mean, *std))
-        return luaL_error(L, "normalize: X is %dx%d, so mean and std must be 1x%d, got "
-                          "%dx%d and %dx%d", X->rows, X->cols, X->cols, mean->rows,
-                          mean->cols, std->rows, std->cols);
+    char err[256];
+    if (dataset_standardize(*X, *mean, *std, err, sizeof err))
+        return luaL_error(L, "normalize: %s", err);
     return 0;
 }
 
@@ -390,7 +386,7 @@ static int d_xor(lua_State *L)
     luaL_argcheck(L, noise >= 0, 2, "noise must be >= 0");
     mat *X = dl_newmatrix(L, n, 2);
     mat *y = dl_newmatrix(L, n, 1);
-    data_xor(*X, *y, noise, checkseed(L, 3));
+    toy_xor(*X, *y, noise, checkseed(L, 3), NULL, 0);
     return 2;
 }
 
@@ -403,7 +399,7 @@ static int d_spirals(lua_State *L)
     luaL_argcheck(L, noise >= 0, 3, "noise must be >= 0");
     mat *X = dl_newmatrix(L, n, 2);
     mat *y = dl_newmatrix(L, n, 1);
-    data_spirals(*X, *y, k, noise, checkseed(L, 4));
+    toy_spirals(*X, *y, k, noise, checkseed(L, 4), NULL, 0);
     return 2;
 }
 
@@ -415,7 +411,7 @@ static int d_moons(lua_State *L)
     luaL_argcheck(L, noise >= 0, 2, "noise must be >= 0");
     mat *X = dl_newmatrix(L, n, 2);
     mat *y = dl_newmatrix(L, n, 1);
-    data_moons(*X, *y, noise, checkseed(L, 3));
+    toy_moons(*X, *y, noise, checkseed(L, 3), NULL, 0);
     return 2;
 }
 
@@ -438,7 +434,7 @@ static int d_blobs(lua_State *L)
     if (given)
         lua_pushvalue(L, 7);
     mat *C = given ? given : dl_newmatrix(L, k, dim);
-    data_blobs(*X, *y, *C, !given, box, spread, seed);
+    toy_blobs(*X, *y, *C, !given, box, spread, seed, NULL, 0);
     return 3;
 }
 
@@ -459,7 +455,7 @@ static int d_linear(lua_State *L)
     if (given)
         lua_pushvalue(L, 6);
     mat *w = given ? given : dl_newmatrix(L, dim, 1);
-    data_linear(*X, *Y, *w, !given, b, noise, seed);
+    toy_linear(*X, *Y, *w, !given, b, noise, seed, NULL, 0);
     return 3;
 }
 

@@ -15,7 +15,7 @@
  * (creation, access, views, files); lmatrix_ops.c its maths.
  */
 #include "lmatrix.h"
-#include "core/npy.h"
+#include "core/io/npy.h"
 
 #include <math.h>
 #include <stdint.h>

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "data.h"
+#include "io/idx.h"
 
 static double now(void)
 {
@@ -69,12 +69,12 @@ static void bench(const char *path, int huge)
 {
     if (access(path, R_OK) != 0)
         return;
-    char err[DATA_ERRLEN];
+    char err[256];
     double best_alloc = 1e9, best_read = 1e9;
     for (int rep = 0; rep < 3; rep++) {
         idx_info info;
         double t0 = now();
-        if (data_idx_info(path, &info, err)) {
+        if (idx_read_header(path, &info, err, sizeof err)) {
             printf("%s: %s\n", path, err);
             return;
         }
@@ -84,7 +84,7 @@ static void bench(const char *path, int huge)
             return;
         }
         double t1 = now();
-        dl_status st = data_idx_read(path, &info, X, 1, err);
+        dl_status st = idx_read_data(path, &info, X, 1, err, sizeof err);
         double t2 = now();
         if (huge)
             free(X.data);

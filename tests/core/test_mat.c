@@ -5,7 +5,7 @@
 #include "check.h"
 #include "linalg.h"
 #include "mat.h"
-#include "npy.h"
+#include "io/npy.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -176,6 +176,16 @@ static void test_save_is_atomic(void)
     net_free(n);
 }
 
+/* The magic is checked before anything else is read: an endless input is
+ * refused at once instead of being read into memory (run under a timeout). */
+static void test_endless_input_refused(void)
+{
+    net *m;
+    char msg[256];
+    CHECK(net_load(&m, "/dev/zero", msg, sizeof msg) == DL_EFORMAT);
+    CHECK(strstr(msg, "not a deltalab network file") != NULL);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/dl_netio_XXXXXX");
@@ -186,6 +196,7 @@ int main(void)
     RUN(test_every_flipped_byte_refused);
     RUN(test_foreign_newer_missing);
     RUN(test_save_is_atomic);
+    RUN(test_endless_input_refused);
     unlink(path);
     rmdir(dir);
     return check_summary();

@@ -459,5 +459,11 @@ T.test("generators are reproducible with a seed and shaped as documented", funct
   T.checkerror("bad argument #1 to 'spirals' (table expected, got number)", data.spirals, 5)
 end)
 
+T.test("endless inputs fail fast: a CSV line has a length cap", function()
+  local t0 = os.clock()
+  T.checkerror("/dev/zero: line 1 is longer than 1048576 bytes", data.csv, "/dev/zero")
+  T.truthy(os.clock() - t0 < 2, "data.csv('/dev/zero') within 2 s")
+end)
+
 os.execute("rm -rf '" .. tmp .. "'")
 T.done()

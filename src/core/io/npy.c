@@ -11,16 +11,11 @@
 
 static const char magic[6] = { '\x93', 'N', 'U', 'M', 'P', 'Y' };
 
-static dl_status fail(dl_status s, char *msg, size_t size, const char *text)
+/* The reason for a failed read or write: errno's, or EIO's when a short
+ * read left errno alone. */
+static const char *ioerror(void)
 {
-    if (msg && size)
-        snprintf(msg, size, "%s", text);
-    return s;
-}
-
-static dl_status io_fail(char *msg, size_t size)
-{
-    return fail(DL_EIO, msg, size, strerror(errno ? errno : EIO));
+    return strerror(errno ? errno : EIO);
 }
 
 static int little_endian(void)
@@ -47,17 +42,17 @@ static const char *find_key(const char *h, const char *key)
     return p;
 }
 
-static dl_status parse_header(const char *h, npy_info *info, char *msg, size_t msgsize)
+static dl_status parse_header(const char *h, npy_info *info, char *msg, size_t msglen)
 {
     const char *p = find_key(h, "descr");
     if (!p || (*p != '\'' && *p != '"'))
-        return fail(DL_EFORMAT, msg, msgsize,
-                    "unsupported dtype (structured arrays cannot become a matrix)");
+        return dl_fail(DL_EFORMAT, msg, msglen,
+                       "unsupported dtype (structured arrays cannot become a matrix)");
     char quote = *p++;
     size_t n = 0;
     while (p[n] && p[n] != quote && n + 1 < sizeof info->descr) n++;
     if (p[n] != quote)
-        return fail(DL_EFORMAT, msg, msgsize, "malformed header (descr)");
+        return dl_fail(DL_EFORMAT, msg, msglen, "malformed header (descr)");
     memcpy(info->descr, p, n);
     info->descr[n] = '\0';
     char order = info->descr[0], kind = info->descr[1];
@@ -67,10 +62,8 @@ static dl_status parse_header(const char *h, npy_info *info, char *msg, size_t m
               || ((kind == 'i' || kind == 'u') && (size == 1 || size == 2 || size == 4 || size == 8))
               || (kind == 'b' && size == 1));
     if (!ok) {
-        char text[96];
-        snprintf(text, sizeof text, "unsupported dtype '%s' (float32/64, integers and bool are read)",
-                 info->descr);
-        return fail(DL_EFORMAT, msg, msgsize, text);
+        return dl_fail(DL_EFORMAT, msg, msglen, "unsupported dtype '%s' (float32/64, integers "
+                       "and bool are read)", info->descr);
     }
     info->kind = kind;
     info->itemsize = size;
@@ -78,12 +71,12 @@ static dl_status parse_header(const char *h, npy_info *info, char *msg, size_t m
 
     p = find_key(h, "fortran_order");
     if (!p || (strncmp(p, "True", 4) && strncmp(p, "False", 5)))
-        return fail(DL_EFORMAT, msg, msgsize, "malformed header (fortran_order)");
+        return dl_fail(DL_EFORMAT, msg, msglen, "malformed header (fortran_order)");
     info->fortran = *p == 'T';
 
     p = find_key(h, "shape");
     if (!p || *p != '(')
-        return fail(DL_EFORMAT, msg, msgsize, "malformed header (shape)");
+        return dl_fail(DL_EFORMAT, msg, msglen, "malformed header (shape)");
     p++;
     long long dims[32];
     int nd = 0;
@@ -95,7 +88,7 @@ static dl_status parse_header(const char *h, npy_info *info, char *msg, size_t m
         errno = 0;
         long long d = strtoll(p, &end, 10);
         if (end == p || d < 0 || errno || nd == 32)
-            return fail(DL_EFORMAT, msg, msgsize, "malformed header (shape)");
+            return dl_fail(DL_EFORMAT, msg, msglen, "malformed header (shape)");
         dims[nd++] = d;
         p = end;
         while (*p == 'L') p++;   /* Python 2 longs */
@@ -109,9 +102,9 @@ static dl_status parse_header(const char *h, npy_info *info, char *msg, size_t m
     }
     if (rows > MAT_MAX_DIM || cols > MAT_MAX_DIM
         || (rows && cols && !mat_bytes((int)rows, (int)cols)))
-        return fail(DL_EFORMAT, msg, msgsize, "array too large for a matrix");
+        return dl_fail(DL_EFORMAT, msg, msglen, "array too large for a matrix");
     if (info->fortran && nd > 2)
-        return fail(DL_EFORMAT, msg, msgsize,
+        return dl_fail(DL_EFORMAT, msg, msglen,
                     "Fortran-order arrays of more than 2 dimensions are not supported "
                     "(save numpy.ascontiguousarray(a) instead)");
     info->rows = (int)rows;
@@ -119,40 +112,40 @@ static dl_status parse_header(const char *h, npy_info *info, char *msg, size_t m
     return DL_OK;
 }
 
-dl_status npy_read_header(const char *path, npy_info *info, char *msg, size_t msgsize)
+dl_status npy_read_header(const char *path, npy_info *info, char *msg, size_t msglen)
 {
     memset(info, 0, sizeof *info);
     FILE *f = fopen(path, "rb");
     if (!f)
-        return io_fail(msg, msgsize);
+        return dl_fail(DL_EIO, msg, msglen, "%s", ioerror());
     unsigned char pre[12];
     dl_status s = DL_OK;
     char *h = NULL;
     size_t got = fread(pre, 1, 10, f);
     if (ferror(f)) {
-        s = io_fail(msg, msgsize);
+        s = dl_fail(DL_EIO, msg, msglen, "%s", ioerror());
         goto done;
     }
     if (got < 10 || memcmp(pre, magic, 6) != 0) {
-        s = fail(DL_EFORMAT, msg, msgsize, "not an NPY file (no \\x93NUMPY magic)");
+        s = dl_fail(DL_EFORMAT, msg, msglen, "not an NPY file (no \\x93NUMPY magic)");
         goto done;
     }
     if (pre[6] < 1 || pre[6] > 3) {
-        s = fail(DL_EFORMAT, msg, msgsize, "unsupported NPY version");
+        s = dl_fail(DL_EFORMAT, msg, msglen, "unsupported NPY version");
         goto done;
     }
     unsigned long hlen = pre[8] | (unsigned long)pre[9] << 8;
     long start = 10;
     if (pre[6] >= 2) {
         if (fread(pre + 10, 1, 2, f) != 2) {
-            s = fail(DL_EFORMAT, msg, msgsize, "truncated NPY header");
+            s = dl_fail(DL_EFORMAT, msg, msglen, "truncated NPY header");
             goto done;
         }
         hlen |= (unsigned long)pre[10] << 16 | (unsigned long)pre[11] << 24;
         start = 12;
     }
     if (hlen > (1ul << 20)) {
-        s = fail(DL_EFORMAT, msg, msgsize, "NPY header too long");
+        s = dl_fail(DL_EFORMAT, msg, msglen, "NPY header too long");
         goto done;
     }
     h = malloc(hlen + 1);
@@ -161,21 +154,22 @@ dl_status npy_read_header(const char *path, npy_info *info, char *msg, size_t ms
         goto done;
     }
     if (fread(h, 1, hlen, f) != hlen) {
-        s = fail(DL_EFORMAT, msg, msgsize, "truncated NPY header");
+        s = dl_fail(DL_EFORMAT, msg, msglen, "truncated NPY header");
         goto done;
     }
     h[hlen] = '\0';
-    if ((s = parse_header(h, info, msg, msgsize)) != DL_OK)
+    if ((s = parse_header(h, info, msg, msglen)) != DL_OK)
         goto done;
     info->offset = start + (long)hlen;
     struct stat st;
     if (fstat(fileno(f), &st) != 0) {
-        s = io_fail(msg, msgsize);
+        s = dl_fail(DL_EIO, msg, msglen, "%s", ioerror());
         goto done;
     }
     double need = (double)info->rows * info->cols * info->itemsize;
     if ((double)st.st_size - info->offset < need) {
-        s = fail(DL_EFORMAT, msg, msgsize, "file is shorter than its header says (truncated?)");
+        s = dl_fail(DL_EFORMAT, msg, msglen, "file is shorter than its header says "
+                    "(truncated?)");
         goto done;
     }
 done:
@@ -205,7 +199,7 @@ static float element(const unsigned char *p, const npy_info *info)
 }
 
 dl_status npy_read_data(const char *path, const npy_info *info, mat m,
-                        char *msg, size_t msgsize)
+                        char *msg, size_t msglen)
 {
     if (m.rows != info->rows || m.cols != info->cols)
         return DL_ESHAPE;
@@ -216,7 +210,7 @@ dl_status npy_read_data(const char *path, const npy_info *info, mat m,
     FILE *f = fopen(path, "rb");
     dl_status s = DL_OK;
     if (!f || fseek(f, info->offset, SEEK_SET) != 0) {
-        s = io_fail(msg, msgsize);
+        s = dl_fail(DL_EIO, msg, msglen, "%s", ioerror());
         goto done;
     }
     /* The common case, native float32 in C order: straight into the rows. */
@@ -225,8 +219,9 @@ dl_status npy_read_data(const char *path, const npy_info *info, mat m,
         size_t n = whole ? total : (size_t)m.cols;
         for (int i = 0; i < (whole ? (total > 0) : m.rows); i++)
             if (fread(mat_at(m, i, 0), sizeof(float), n, f) != n) {
-                s = ferror(f) ? io_fail(msg, msgsize)
-                              : fail(DL_EFORMAT, msg, msgsize, "file ended early (truncated?)");
+                s = ferror(f) ? dl_fail(DL_EIO, msg, msglen, "%s", ioerror())
+                              : dl_fail(DL_EFORMAT, msg, msglen, "file ended early "
+                                        "(truncated?)");
                 goto done;
             }
         goto done;
@@ -237,8 +232,8 @@ dl_status npy_read_data(const char *path, const npy_info *info, mat m,
     for (size_t k0 = 0; k0 < total; k0 += chunk) {
         size_t n = total - k0 < chunk ? total - k0 : chunk;
         if (fread(buf, (size_t)info->itemsize, n, f) != n) {
-            s = ferror(f) ? io_fail(msg, msgsize)
-                          : fail(DL_EFORMAT, msg, msgsize, "file ended early (truncated?)");
+            s = ferror(f) ? dl_fail(DL_EIO, msg, msglen, "%s", ioerror())
+                          : dl_fail(DL_EFORMAT, msg, msglen, "file ended early (truncated?)");
             goto done;
         }
         for (size_t t = 0; t < n; t++) {
@@ -302,18 +297,18 @@ static int write_rows(FILE *f, mat m, int fp64)
     return 0;
 }
 
-dl_status npy_write(const char *path, mat m, int fp64, char *msg, size_t msgsize)
+dl_status npy_write(const char *path, mat m, int fp64, char *msg, size_t msglen)
 {
     char header[192];
     size_t hlen = make_header(header, sizeof header, m.rows, m.cols, fp64);
     char *target;
     int how = dl_save_target(path, &target);
     if (how < 0)
-        return io_fail(msg, msgsize);
+        return dl_fail(DL_EIO, msg, msglen, "%s", ioerror());
     if (how == 1) {  /* a device or a pipe: written in place */
         FILE *f = fopen(path, "wb");
         if (!f)
-            return io_fail(msg, msgsize);
+            return dl_fail(DL_EIO, msg, msglen, "%s", ioerror());
         int bad = fwrite(header, 1, hlen, f) != hlen || write_rows(f, m, fp64) != 0;
         int err = errno;
         if (fclose(f) != 0 && !bad) {
@@ -321,7 +316,7 @@ dl_status npy_write(const char *path, mat m, int fp64, char *msg, size_t msgsize
             err = errno;
         }
         errno = err;
-        return bad ? io_fail(msg, msgsize) : DL_OK;
+        return bad ? dl_fail(DL_EIO, msg, msglen, "%s", ioerror()) : DL_OK;
     }
     size_t plen = strlen(target);
     char *tmp = malloc(plen + 16);
@@ -336,14 +331,14 @@ dl_status npy_write(const char *path, mat m, int fp64, char *msg, size_t msgsize
         free(tmp);
         free(target);
         errno = err;
-        return io_fail(msg, msgsize);
+        return dl_fail(DL_EIO, msg, msglen, "%s", ioerror());
     }
     mode_t mask = umask(0);   /* mkstemp makes 0600; give the usual 0666 & ~umask */
     umask(mask);
     fchmod(fd, 0666 & ~mask);
     FILE *f = fdopen(fd, "wb");
     if (!f) {
-        dl_status s = io_fail(msg, msgsize);
+        dl_status s = dl_fail(DL_EIO, msg, msglen, "%s", ioerror());
         close(fd);
         unlink(tmp);
         free(tmp);
@@ -366,5 +361,5 @@ dl_status npy_write(const char *path, mat m, int fp64, char *msg, size_t msgsize
     free(tmp);
     free(target);
     errno = err;
-    return bad ? io_fail(msg, msgsize) : DL_OK;
+    return bad ? dl_fail(DL_EIO, msg, msglen, "%s", ioerror()) : DL_OK;
 }

@@ -11,10 +11,9 @@
  * directory and renamed over the real one only when complete and flushed,
  * so a crash never leaves half a checkpoint under the real name.
  */
-#include "net.h"
+#include "../net.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,21 +23,6 @@
 
 #define NETIO_VERSION 1u
 static const unsigned char magic[8] = { 0x89, 'D', 'L', 'N', '\r', '\n', 0x1a, '\n' };
-
-/* Write a reason into msg (if any) and return s. */
-static dl_status fail(char *msg, size_t len, dl_status s, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static dl_status fail(char *msg, size_t len, dl_status s, const char *fmt, ...)
-{
-    if (msg && len) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, len, fmt, ap);
-        va_end(ap);
-    }
-    return s;
-}
 
 /* ----------------------------------------------------------------- writing */
 
@@ -153,17 +137,17 @@ dl_status net_save(const net *n, const char *path, char *msg, size_t msglen)
     char *target;
     int how = dl_save_target(path, &target);
     if (how < 0)
-        return fail(msg, msglen, DL_EIO, "%s", strerror(errno));
+        return dl_fail(DL_EIO, msg, msglen, "%s", strerror(errno));
     if (how == 1) {  /* a device or a pipe: written in place */
         FILE *f = fopen(path, "wb");
         int err = f ? write_close(f, n, 0) : errno;
-        return err ? fail(msg, msglen, DL_EIO, "%s", strerror(err)) : DL_OK;
+        return err ? dl_fail(DL_EIO, msg, msglen, "%s", strerror(err)) : DL_OK;
     }
     size_t plen = strlen(target);
     char *tmp = malloc(plen + 16);
     if (!tmp) {
         free(target);
-        return fail(msg, msglen, DL_ENOMEM, "not enough memory");
+        return dl_fail(DL_ENOMEM, msg, msglen, "not enough memory");
     }
     memcpy(tmp, target, plen);
     memcpy(tmp + plen, ".tmp.XXXXXX", 12);
@@ -172,7 +156,7 @@ dl_status net_save(const net *n, const char *path, char *msg, size_t msglen)
         int e = errno;
         free(tmp);
         free(target);
-        return fail(msg, msglen, DL_EIO, "%s", strerror(e));
+        return dl_fail(DL_EIO, msg, msglen, "%s", strerror(e));
     }
     mode_t mask = umask(0);  /* mkstemp makes 0600; give the usual 0666 & ~umask */
     umask(mask);
@@ -192,7 +176,7 @@ dl_status net_save(const net *n, const char *path, char *msg, size_t msglen)
     free(tmp);
     free(target);
     if (err)
-        return fail(msg, msglen, DL_EIO, "%s", strerror(err));
+        return dl_fail(DL_EIO, msg, msglen, "%s", strerror(err));
     return DL_OK;
 }
 
@@ -222,28 +206,29 @@ static float u2f(uint32_t u)
 
 /* Parse and check everything in buf[0..len) (the checksum already split
  * off); on success *out is the new network. */
-static dl_status parse(net **out, const unsigned char *buf, size_t len, char *msg, size_t ml)
+static dl_status parse(net **out, const unsigned char *buf, size_t len, char *msg, size_t msglen)
 {
     reader r = { buf, len, sizeof magic };
     uint32_t version, flags, L, cost, u;
     if (!get_u32(&r, &version) || !get_u32(&r, &flags) || !get_u32(&r, &L) || !get_u32(&r, &cost))
-        return fail(msg, ml, DL_EFORMAT, "truncated header");
+        return dl_fail(DL_EFORMAT, msg, msglen, "truncated header");
     if (version > NETIO_VERSION)
-        return fail(msg, ml, DL_EFORMAT,
-                    "format version %u is newer than this deltalab reads (%u); upgrade deltalab",
-                    (unsigned)version, NETIO_VERSION);
+        return dl_fail(DL_EFORMAT, msg, msglen, "format version %u is newer than this "
+                       "deltalab reads (%u); upgrade deltalab", (unsigned)version,
+                       NETIO_VERSION);
     if (version == 0 || flags != 0)
-        return fail(msg, ml, DL_EFORMAT, "corrupt header (version %u, flags %u)",
-                    (unsigned)version, (unsigned)flags);
+        return dl_fail(DL_EFORMAT, msg, msglen, "corrupt header (version %u, flags %u)",
+                       (unsigned)version, (unsigned)flags);
     if (L < 1 || L > NET_MAX_LAYERS || cost >= DL_COST_COUNT)
-        return fail(msg, ml, DL_EFORMAT, "corrupt header (%u layers, cost %u)",
-                    (unsigned)L, (unsigned)cost);
+        return dl_fail(DL_EFORMAT, msg, msglen, "corrupt header (%u layers, cost %u)",
+                       (unsigned)L, (unsigned)cost);
     int sizes[NET_MAX_LAYERS + 1];
     for (uint32_t l = 0; l <= L; l++) {
         if (!get_u32(&r, &u))
-            return fail(msg, ml, DL_EFORMAT, "truncated header");
+            return dl_fail(DL_EFORMAT, msg, msglen, "truncated header");
         if (u < 1 || u > (1u << 24))
-            return fail(msg, ml, DL_EFORMAT, "corrupt header (layer size %u)", (unsigned)u);
+            return dl_fail(DL_EFORMAT, msg, msglen, "corrupt header (layer size %u)",
+                           (unsigned)u);
         sizes[l] = (int)u;
     }
     dl_act acts[NET_MAX_LAYERS];
@@ -253,46 +238,47 @@ static dl_status parse(net **out, const unsigned char *buf, size_t len, char *ms
     for (uint32_t l = 0; l < L; l++) {
         uint32_t act, c, per;
         if (!get_u32(&r, &act) || !get_u32(&r, &c) || !get_u32(&r, &frozen[l]) || !get_u32(&r, &per))
-            return fail(msg, ml, DL_EFORMAT, "truncated header");
+            return dl_fail(DL_EFORMAT, msg, msglen, "truncated header");
         cs[l] = u2f(c);
         if (act >= DL_ACT_COUNT || !(cs[l] > 0) || frozen[l] > 3 || per > 1)
-            return fail(msg, ml, DL_EFORMAT, "corrupt header (layer %u)", (unsigned)l + 1);
+            return dl_fail(DL_EFORMAT, msg, msglen, "corrupt header (layer %u)",
+                           (unsigned)l + 1);
         acts[l] = (dl_act)act;
         neuron_pos[l] = 0;
         if (per) {
             size_t n = (size_t)sizes[l + 1], padded = (n + 3) & ~(size_t)3;
             if (r.len - r.pos < padded)
-                return fail(msg, ml, DL_EFORMAT, "truncated header");
+                return dl_fail(DL_EFORMAT, msg, msglen, "truncated header");
             for (size_t j = 0; j < n; j++)
                 if (buf[r.pos + j] >= DL_ACT_COUNT || buf[r.pos + j] == DL_SOFTMAX)
-                    return fail(msg, ml, DL_EFORMAT, "corrupt header (layer %u activations)",
-                                (unsigned)l + 1);
+                    return dl_fail(DL_EFORMAT, msg, msglen, "corrupt header (layer %u "
+                                   "activations)", (unsigned)l + 1);
             neuron_pos[l] = r.pos;
             r.pos += padded;
         }
     }
     uint32_t lo, hi;
     if (!get_u32(&r, &lo) || !get_u32(&r, &hi))
-        return fail(msg, ml, DL_EFORMAT, "truncated header");
+        return dl_fail(DL_EFORMAT, msg, msglen, "truncated header");
     uint64_t count = (uint64_t)hi << 32 | lo, want = 0;
     for (uint32_t l = 0; l < L; l++)
         want += (uint64_t)sizes[l + 1] * sizes[l] + sizes[l + 1];
     if (count != want)
-        return fail(msg, ml, DL_EFORMAT,
-                    "corrupt header (%llu values for an architecture of %llu)",
-                    (unsigned long long)count, (unsigned long long)want);
+        return dl_fail(DL_EFORMAT, msg, msglen, "corrupt header (%llu values for an "
+                       "architecture of %llu)", (unsigned long long)count,
+                       (unsigned long long)want);
     if ((r.len - r.pos) / 4 < count)
-        return fail(msg, ml, DL_EFORMAT,
-                    "truncated (%llu parameters expected, room for %llu)",
-                    (unsigned long long)count, (unsigned long long)((r.len - r.pos) / 4));
+        return dl_fail(DL_EFORMAT, msg, msglen, "truncated (%llu parameters expected, room "
+                       "for %llu)", (unsigned long long)count,
+                       (unsigned long long)((r.len - r.pos) / 4));
     if (r.len - r.pos != count * 4)
-        return fail(msg, ml, DL_EFORMAT, "%llu unexpected bytes after the parameters",
-                    (unsigned long long)(r.len - r.pos - count * 4));
+        return dl_fail(DL_EFORMAT, msg, msglen, "%llu unexpected bytes after the parameters",
+                       (unsigned long long)(r.len - r.pos - count * 4));
 
     net *n;
     dl_status s = net_new(&n, (int)L, sizes, acts, (dl_cost)cost);
     if (s != DL_OK)
-        return fail(msg, ml, s, "%s", dl_strerror(s));
+        return dl_fail(s, msg, msglen, "%s", dl_strerror(s));
     for (uint32_t l = 0; l < L; l++) {
         layer *ly = &n->layers[l];
         ly->c = acts[l] == DL_SOFTMAX ? cs[l] : 1.0f;
@@ -302,7 +288,7 @@ static dl_status parse(net **out, const unsigned char *buf, size_t len, char *ms
             for (int j = 0; j < ly->n_out; j++)
                 if ((s = net_set_neuron_act(n, (int)l, j, (dl_act)buf[neuron_pos[l] + j])) != DL_OK) {
                     net_free(n);
-                    return fail(msg, ml, s, "%s", dl_strerror(s));
+                    return dl_fail(s, msg, msglen, "%s", dl_strerror(s));
                 }
         float *dst[2] = { ly->W.data, ly->b.data };
         size_t cnt[2] = { mat_size(ly->W), (size_t)ly->n_out };
@@ -316,56 +302,145 @@ static dl_status parse(net **out, const unsigned char *buf, size_t len, char *ms
     return DL_OK;
 }
 
+/* The start of a file, read on demand into a growing buffer. */
+typedef struct inbuf {
+    FILE *f;
+    unsigned char *p;
+    size_t len, cap;
+    int err;           /* errno of a failed read, or ENOMEM; 0 at a plain end */
+} inbuf;
+
+/* Make the first n bytes available: 1 when they are, 0 when the file ends
+ * first or a read fails (err says which). */
+static int fill(inbuf *in, size_t n)
+{
+    if (in->len >= n)
+        return 1;
+    if (n > in->cap) {
+        size_t cap = in->cap ? in->cap : 4096;
+        while (cap < n)
+            cap = cap > SIZE_MAX / 2 ? n : cap * 2;
+        unsigned char *p = realloc(in->p, cap);
+        if (!p) {
+            in->err = ENOMEM;
+            return 0;
+        }
+        in->p = p;
+        in->cap = cap;
+    }
+    in->len += fread(in->p + in->len, 1, n - in->len, in->f);
+    if (in->len < n && ferror(in->f))
+        in->err = errno ? errno : EIO;
+    return in->len >= n;
+}
+
+static uint32_t le32(const unsigned char *b)
+{
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+/*
+ * The length the header gives the whole file, reading the header only as
+ * far as it needs: an input that is no checkpoint (/dev/zero, a FIFO, a huge
+ * wrong file) is refused after a few bytes instead of being read to its end.
+ * 0 when the header is cut short or makes no sense; parse() then says which.
+ */
+static uint64_t expected_length(inbuf *in)
+{
+    size_t pos = sizeof magic;
+    if (!fill(in, pos + 16))
+        return 0;
+    uint32_t L = le32(in->p + pos + 8), sizes[NET_MAX_LAYERS + 1];
+    if (L < 1 || L > NET_MAX_LAYERS)
+        return 0;
+    pos += 16;
+    if (!fill(in, pos + 4 * ((size_t)L + 1)))
+        return 0;
+    for (uint32_t l = 0; l <= L; l++) {
+        sizes[l] = le32(in->p + pos + 4 * l);
+        if (sizes[l] < 1 || sizes[l] > (1u << 24))
+            return 0;
+    }
+    pos += 4 * ((size_t)L + 1);
+    for (uint32_t l = 0; l < L; l++) {   /* act, c, frozen, per_neuron [, acts] */
+        if (!fill(in, pos + 16))
+            return 0;
+        uint32_t per = le32(in->p + pos + 12);
+        if (per > 1)
+            return 0;
+        pos += 16 + (per ? ((size_t)sizes[l + 1] + 3) & ~(size_t)3 : 0);
+    }
+    if (!fill(in, pos + 8))
+        return 0;
+    uint64_t count = le32(in->p + pos) | (uint64_t)le32(in->p + pos + 4) << 32, want = 0;
+    for (uint32_t l = 0; l < L; l++)
+        want += (uint64_t)sizes[l + 1] * sizes[l] + sizes[l + 1];
+    if (count != want)
+        return 0;
+    return pos + 8 + 4 * count + 4;
+}
+
 dl_status net_load(net **out, const char *path, char *msg, size_t msglen)
 {
     *out = NULL;
     FILE *f = fopen(path, "rb");
     if (!f)
-        return fail(msg, msglen, DL_EIO, "%s", strerror(errno));
-    unsigned char *buf = NULL;
-    size_t len = 0, cap = 0;
+        return dl_fail(DL_EIO, msg, msglen, "%s", strerror(errno));
+    struct stat st;
+    int regular = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
+    inbuf in = { f, NULL, 0, 0, 0 };
     dl_status s = DL_OK;
-    for (;;) {
-        if (len == cap) {
-            size_t ncap = cap ? cap * 2 : 65536;
-            unsigned char *nb = realloc(buf, ncap);
-            if (!nb) {
-                s = fail(msg, msglen, DL_ENOMEM, "not enough memory");
-                break;
-            }
-            buf = nb;
-            cap = ncap;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0) {
-            if (ferror(f))
-                s = fail(msg, msglen, DL_EIO, "%s", strerror(errno ? errno : EIO));
-            break;
-        }
+    if (!fill(&in, sizeof magic) || memcmp(in.p, magic, sizeof magic) != 0) {
+        s = in.err == ENOMEM ? dl_fail(DL_ENOMEM, msg, msglen, "not enough memory")
+          : in.err ? dl_fail(DL_EIO, msg, msglen, "%s", strerror(in.err))
+          : dl_fail(DL_EFORMAT, msg, msglen, "not a deltalab network file (bad magic)");
+        goto done;
     }
+    uint64_t total = expected_length(&in);
+    if (total && total > SIZE_MAX) {
+        s = dl_fail(DL_ENOMEM, msg, msglen, "not enough memory");
+        goto done;
+    }
+    if (total && regular && (uint64_t)st.st_size > total) {
+        s = dl_fail(DL_EFORMAT, msg, msglen, "%llu unexpected bytes after the parameters",
+                    (unsigned long long)((uint64_t)st.st_size - total));
+        goto done;
+    }
+    /* A regular file shorter than the header says is read as far as it goes
+     * (parse() then says "truncated"), without allocating what the header asks. */
+    if (total)
+        fill(&in, regular && (uint64_t)st.st_size < total ? (size_t)st.st_size : (size_t)total);
+    if (total && in.len == total && !regular && fill(&in, (size_t)total + 1)) {
+        s = dl_fail(DL_EFORMAT, msg, msglen, "unexpected bytes after the parameters");
+        goto done;
+    }
+    if (in.err) {
+        s = in.err == ENOMEM ? dl_fail(DL_ENOMEM, msg, msglen, "not enough memory")
+                             : dl_fail(DL_EIO, msg, msglen, "%s", strerror(in.err));
+        goto done;
+    }
+    if (!total) {
+        /* The header is cut short or wrong: parse() names what. */
+        s = parse(out, in.p, in.len, msg, msglen);
+        if (s == DL_OK) {   /* cannot happen: parse checks what expected_length does */
+            net_free(*out);
+            *out = NULL;
+            s = dl_fail(DL_EFORMAT, msg, msglen, "truncated header");
+        }
+        goto done;
+    }
+    /* Structure first: a cut-off file says "truncated", not "checksum". */
+    uint32_t stored = le32(in.p + in.len - 4);
+    uint32_t actual = (uint32_t)crc32_z(crc32(0, NULL, 0), in.p, in.len - 4);
+    s = parse(out, in.p, in.len - 4, msg, msglen);
+    if (s == DL_OK && stored != actual) {
+        net_free(*out);
+        *out = NULL;
+        s = dl_fail(DL_EFORMAT, msg, msglen, "checksum mismatch (stored %08x, computed %08x): "
+                    "the file is corrupt", (unsigned)stored, (unsigned)actual);
+    }
+done:
     fclose(f);
-    if (s == DL_OK) {
-        if (len < sizeof magic || memcmp(buf, magic, sizeof magic) != 0) {
-            s = fail(msg, msglen, DL_EFORMAT, "not a deltalab network file (bad magic)");
-        } else if (len < sizeof magic + 4 + 4) {
-            s = fail(msg, msglen, DL_EFORMAT, "truncated header");
-        } else {
-            const unsigned char *c = buf + len - 4;
-            uint32_t stored = (uint32_t)c[0] | (uint32_t)c[1] << 8 | (uint32_t)c[2] << 16 |
-                              (uint32_t)c[3] << 24;
-            uint32_t actual = (uint32_t)crc32_z(crc32(0, NULL, 0), buf, len - 4);
-            /* Structure first: a cut-off file says "truncated", not "checksum". */
-            s = parse(out, buf, len - 4, msg, msglen);
-            if (s == DL_OK && stored != actual) {
-                net_free(*out);
-                *out = NULL;
-                s = fail(msg, msglen, DL_EFORMAT,
-                         "checksum mismatch (stored %08x, computed %08x): the file is corrupt",
-                         (unsigned)stored, (unsigned)actual);
-            }
-        }
-    }
-    free(buf);
+    free(in.p);
     return s;
 }

@@ -22,7 +22,7 @@
 #ifndef DL_NPY_H
 #define DL_NPY_H
 
-#include "mat.h"
+#include "../mat.h"
 
 typedef struct npy_info {
     int rows, cols;        /* the matrix the array becomes (see above) */
@@ -36,12 +36,12 @@ typedef struct npy_info {
 
 /* Parse path's header into info, checking that the file holds all elements.
  * DL_EIO (cannot open/read), DL_EFORMAT (not NPY, unsupported dtype/shape). */
-dl_status npy_read_header(const char *path, npy_info *info, char *msg, size_t msgsize);
+dl_status npy_read_header(const char *path, npy_info *info, char *msg, size_t msglen);
 /* Read the elements described by info into m (info->rows × info->cols),
  * converting to float. */
 dl_status npy_read_data(const char *path, const npy_info *info, mat m,
-                        char *msg, size_t msgsize);
+                        char *msg, size_t msglen);
 /* Write m to path as float32 (fp64 == 0) or float64, atomically. */
-dl_status npy_write(const char *path, mat m, int fp64, char *msg, size_t msgsize);
+dl_status npy_write(const char *path, mat m, int fp64, char *msg, size_t msglen);
 
 #endif

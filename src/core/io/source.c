@@ -1,0 +1,120 @@
+/* source.c — plain or gzip files as one byte stream (see source.h). */
+#include "source.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+dl_status source_open(source *s, const char *path, char *msg, size_t msglen)
+{
+    memset(s, 0, sizeof *s);
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return dl_fail(DL_EIO, msg, msglen, "cannot open: %s", strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return dl_fail(DL_EIO, msg, msglen, "cannot read: %s", strerror(e));
+    }
+    if (S_ISDIR(st.st_mode)) {
+        close(fd);
+        return dl_fail(DL_EIO, msg, msglen, "is a directory, not a file");
+    }
+    s->length = (uint64_t)st.st_size;
+    unsigned char b[4];
+    if (s->length >= 2 && pread(fd, b, 2, 0) == 2 && b[0] == 0x1f && b[1] == 0x8b) {
+        s->compressed = 1;
+        if (s->length < 18 || pread(fd, b, 4, (off_t)s->length - 4) != 4) {
+            close(fd);
+            return dl_fail(DL_EFORMAT, msg, msglen, "damaged gzip file (%llu bytes, too short)",
+                           (unsigned long long)s->length);
+        }
+        s->isize = (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16
+                 | (uint64_t)b[3] << 24;
+    }
+    s->gz = gzdopen(fd, "rb");
+    if (!s->gz) {
+        close(fd);
+        return dl_fail(DL_ENOMEM, msg, msglen, "not enough memory to open it");
+    }
+    gzbuffer(s->gz, 1u << 17);
+    return DL_OK;
+}
+
+void source_close(source *s)
+{
+    if (s->gz)
+        gzclose(s->gz);
+    s->gz = NULL;
+}
+
+size_t source_read(source *s, void *buf, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        size_t want = n - got > (1u << 30) ? (1u << 30) : n - got;
+        int r = gzread(s->gz, (char *)buf + got, (unsigned)want);
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    return got;
+}
+
+const char *source_error(source *s)
+{
+    int code = Z_OK;
+    const char *why = gzerror(s->gz, &code);
+    if (code == Z_OK || !why)
+        return "";
+    /* zlib names a gzdopen'ed file "<fd:3>"; the caller names the path. */
+    if (strncmp(why, "<fd:", 4) == 0 && strstr(why, ">: "))
+        why = strstr(why, ">: ") + 3;
+    return why;
+}
+
+dl_status source_expect_end(source *s, char *msg, size_t msglen)
+{
+    unsigned char b;
+    int r = gzread(s->gz, &b, 1);
+    if (r > 0)
+        return dl_fail(DL_EFORMAT, msg, msglen, "more data than the header says");
+    if (r < 0)
+        return dl_fail(DL_EFORMAT, msg, msglen, "damaged: %s", source_error(s));
+    return DL_OK;
+}
+
+dl_status source_check_length(const source *s, uint64_t need, const char *what,
+                              char *msg, size_t msglen)
+{
+    if (!s->compressed) {
+        if (s->length < need)
+            return dl_fail(DL_EFORMAT, msg, msglen, "truncated: the header says %s (%llu "
+                           "bytes with the header) but the file has %llu bytes", what,
+                           (unsigned long long)need, (unsigned long long)s->length);
+        if (s->length > need)
+            return dl_fail(DL_EFORMAT, msg, msglen, "the header says %s (%llu bytes with "
+                           "the header) but the file has %llu bytes", what,
+                           (unsigned long long)need, (unsigned long long)s->length);
+        return DL_OK;
+    }
+    if (need > s->length * SOURCE_GZ_MAX_RATIO + 1024)
+        return dl_fail(DL_EFORMAT, msg, msglen, "the header says %s (%llu bytes), more than "
+                       "a %llu-byte gzip file can hold (damaged header?)", what,
+                       (unsigned long long)need, (unsigned long long)s->length);
+    if ((need & 0xffffffffu) != s->isize)
+        return dl_fail(DL_EFORMAT, msg, msglen, "truncated or damaged: the header says %s "
+                       "(%llu bytes with the header) but the gzip trailer says %llu bytes "
+                       "uncompressed", what, (unsigned long long)need,
+                       (unsigned long long)s->isize);
+    return DL_OK;
+}
+
+void source_byte_table(float lut[256], int scale)
+{
+    for (int i = 0; i < 256; i++)
+        lut[i] = scale ? (float)(i / 255.0) : (float)i;
+}

@@ -19,6 +19,12 @@
 -- @module deltalab.plot
 
 local plotcore = require "deltalab.plotcore"
+-- deltalab.sys (clock, isatty, getpid, display) comes with the loader's
+-- rework; until it is on this branch, the two calls plot makes, here.
+local has_sys, sys = pcall(require, "deltalab.sys")
+if not has_sys then
+  sys = { isatty = function(f) return os.execute("test -t 1") == true and f == io.stdout end }
+end
 
 local plot = {}
 
@@ -306,7 +312,7 @@ local function terminal_commands(fig, o, kind, fmt, dest, fname)
     cmds[2] = "set output"
   else
     local tw, th = text_size(o)
-    local colours = plotcore.isatty(1) and getenv("TERM") ~= "dumb"
+    local colours = sys.isatty(io.stdout) and getenv("TERM") ~= "dumb"
     cmds[1] = ("set terminal dumb size %d,%d noenhanced %s"):format(tw, th, colours and "ansi256" or "mono")
     cmds[2] = "set output"
   end
@@ -549,7 +555,7 @@ local function emit(fig, fname, ctx, o)
   local dest, kind, fmt = destination(fig, o)
   if ctx.art and (kind == "text" or fmt == "txt") then
     local tw = text_size(o)
-    local colour = kind == "text" and plotcore.isatty(1) and getenv("TERM") ~= "dumb"
+    local colour = kind == "text" and sys.isatty(io.stdout) and getenv("TERM") ~= "dumb"
     local out = render_art(ctx.art, tw, colour)
     if fmt == "txt" then
       local f, err = io.open(dest, "w")

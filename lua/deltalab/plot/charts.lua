@@ -71,7 +71,7 @@ function kinds.lines(ctx, t)
       end
     end
   end
-  if stray then util.check_options(stray, ctx.fn, kinds.OPTIONS.lines, 3) end
+  if stray then util.check_options(stray, ctx.fn, kinds.OPTIONS.lines, ctx.level) end
   local series = {}
   if bare then
     series[1] = { "", t }
@@ -129,7 +129,7 @@ function kinds.scatter(ctx, X, y, o)
   if type(y) == "table" and not plotcore.shape(y) and y[1] == nil and next(y) ~= nil and type(X) == "table" and X.X then
     o, y = y, nil  -- scatter(set, opts)
   end
-  o = util.options(o, ctx.fn, kinds.OPTIONS.scatter, 3)
+  o = util.options(o, ctx.fn, kinds.OPTIONS.scatter, ctx.level)
   local xs, labels = points_of(X, y, "scatter")
   if #xs == 0 then argerror(1, "scatter", "no points") end
   ctx:add("set grid")
@@ -146,7 +146,7 @@ function kinds.scatter(ctx, X, y, o)
 end
 
 function kinds.hist(ctx, values, o)
-  o = util.options(o, ctx.fn, kinds.OPTIONS.hist, 3)
+  o = util.options(o, ctx.fn, kinds.OPTIONS.hist, ctx.level)
   local v = vector(values, 1, "hist")
   local lo, hi = minmax(v)
   if lo > hi then argerror(1, "hist", "no numbers to count") end
@@ -176,7 +176,7 @@ function kinds.hist(ctx, values, o)
 end
 
 function kinds.bar(ctx, values, o)
-  o = util.options(o, ctx.fn, kinds.OPTIONS.bar, 3)
+  o = util.options(o, ctx.fn, kinds.OPTIONS.bar, ctx.level)
   local labels, v = o.labels, nil
   if labels ~= nil and type(labels) ~= "table" then
     argerror(2, "bar", "option labels must be a list of names, got " .. typename(labels))
@@ -250,7 +250,7 @@ local function classify_grid(net, pts, fname, threshold)
 end
 
 function kinds.boundary(ctx, net, set, o)
-  o = util.options(o, ctx.fn, kinds.OPTIONS.boundary, 3)
+  o = util.options(o, ctx.fn, kinds.OPTIONS.boundary, ctx.level)
   if net == nil or (type(net) ~= "table" and type(net) ~= "userdata") then
     argerror(1, "boundary", "network expected, got " .. typename(net))
   end

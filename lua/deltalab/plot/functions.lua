@@ -57,7 +57,7 @@ function kinds.landscape(ctx, f, r, paths, o)
     end
     if (only_options or stray) and o == nil then o, paths = paths, nil end
   end
-  o = util.options(o, ctx.fn, kinds.OPTIONS.landscape, 3)
+  o = util.options(o, ctx.fn, kinds.OPTIONS.landscape, ctx.level)
   local a, b = range_arg(r, 2, "landscape")
   local xs, ys = sample1(f, a, b, o.samples or 400, "landscape")
   local rows = {}
@@ -142,7 +142,7 @@ end
 
 function kinds.surface(ctx, f, xr, yr, o)
   check_f2(f, "surface")
-  o = util.options(o, ctx.fn, kinds.OPTIONS.surface, 3)
+  o = util.options(o, ctx.fn, kinds.OPTIONS.surface, ctx.level)
   local block = sample2(ctx, f, xr, yr, o.samples or 40, "surface")
   ctx:add(PALETTES.viridis)
   ctx:add("set pm3d depthorder border lc rgb '#404040' lw 0.3")
@@ -163,7 +163,7 @@ end
 
 function kinds.contour(ctx, f, xr, yr, o)
   check_f2(f, "contour")
-  o = util.options(o, ctx.fn, kinds.OPTIONS.contour, 3)
+  o = util.options(o, ctx.fn, kinds.OPTIONS.contour, ctx.level)
   local block, _, zhi = sample2(ctx, f, xr, yr, o.samples or 60, "contour")
   ctx:add(PALETTES.viridis)
   ctx:add("set view map")

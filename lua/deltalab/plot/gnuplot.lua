@@ -82,9 +82,10 @@ local Script = {}
 Script.__index = Script
 
 --- An empty plot text for the call fname ("lines", ...); fn is the name the
--- user typed ("plot.lines", "figure:lines"), for option errors.
+-- user typed ("plot.lines", "figure:lines") and level where the user's call
+-- is, seen from a kind (3: kind, wrapper, user), for option errors.
 function gnuplot.script(fname, fn)
-  return setmetatable({ name = fname, fn = fn or fname, lines = {}, nblock = 0 }, Script)
+  return setmetatable({ name = fname, fn = fn or fname, level = 3, lines = {}, nblock = 0 }, Script)
 end
 
 function Script:add(s) self.lines[#self.lines + 1] = s end

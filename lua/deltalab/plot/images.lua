@@ -175,7 +175,7 @@ end
 
 function kinds.image(ctx, x, h, w, o)
   if type(h) == "table" then o, h, w = h, nil, nil end
-  o = util.options(o, ctx.fn, kinds.OPTIONS.image, 3)
+  o = util.options(o, ctx.fn, kinds.OPTIONS.image, ctx.level)
   local v
   v, h, w = image_values(x, h, w, "image")
   local ch
@@ -223,7 +223,7 @@ local function image_list(images, o, fname)
 end
 
 function kinds.grid(ctx, images, o)
-  o = util.options(o, ctx.fn, kinds.OPTIONS.grid, 3)
+  o = util.options(o, ctx.fn, kinds.OPTIONS.grid, ctx.level)
   local ims, h, w, ch = image_list(images, o, "grid")
   local opts = setmetatable({ channels = ch }, { __index = o })
   if o.titles ~= nil and type(o.titles) ~= "table" then argerror(2, "grid", "option titles must be a table") end
@@ -235,7 +235,7 @@ end
 
 function kinds.weights(ctx, layer, h, w, o)
   if type(h) == "table" then o, h, w = h, nil, nil end
-  o = util.options(o, ctx.fn, kinds.OPTIONS.weights, 3)
+  o = util.options(o, ctx.fn, kinds.OPTIONS.weights, ctx.level)
   local W = layer
   if not plotcore.shape(W) and type(W) == "table" and W.W then W = W.W end
   local ok, Wv = pcall(function() return layer.W end)
@@ -270,7 +270,7 @@ function kinds.weights(ctx, layer, h, w, o)
 end
 
 function kinds.heatmap(ctx, W, o)
-  o = util.options(o, ctx.fn, kinds.OPTIONS.heatmap, 3)
+  o = util.options(o, ctx.fn, kinds.OPTIONS.heatmap, ctx.level)
   if not plotcore.shape(W) then  -- a layer (table or the network's userdata): its weights
     local ok, Wv = pcall(function() return W.W end)
     if ok and plotcore.shape(Wv) then W = Wv end

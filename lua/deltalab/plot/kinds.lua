@@ -33,13 +33,13 @@ OPTIONS.multiplot = { "cols", "rows", "title", "output", "size", "script", "time
 function build.multiplot(ctx, t)
   if type(t) ~= "table" then argerror(1, "multiplot", "table of panels expected, got " .. typename(t)) end
   local n = #t
-  util.check_options(t, ctx.fn, OPTIONS.multiplot, 3, n)
+  util.check_options(t, ctx.fn, OPTIONS.multiplot, ctx.level, n)
   if n == 0 then argerror(1, "multiplot", "no panels") end
   local cols = t.cols or math.min(n, t.rows and math.ceil(n / t.rows) or math.ceil(math.sqrt(n)))
   local rows = t.rows or math.ceil(n / cols)
   ctx:add(("set multiplot layout %d,%d%s"):format(rows, cols,
     t.title and (" title " .. ctx:text(t.title, "title")) or ""))
-  local fn = ctx.fn
+  local fn, level = ctx.fn, ctx.level
   for i = 1, n do
     local p = t[i]
     if type(p) ~= "table" or p[1] == "multiplot" or not build[p[1]] then
@@ -47,10 +47,10 @@ function build.multiplot(ctx, t)
         i, table.concat(kinds.ORDER, ", ", 1, #kinds.ORDER - 1)))
     end
     if i > 1 then ctx:add("reset") end
-    ctx.fn = ("%s panel %d (%s)"):format(fn, i, p[1])
+    ctx.fn, ctx.level = ("%s panel %d (%s)"):format(fn, i, p[1]), level + 1  -- one call deeper
     build[p[1]](ctx, table.unpack(p, 2, p.n or #p))
   end
-  ctx.fn = fn
+  ctx.fn, ctx.level = fn, level
   ctx:add("unset multiplot")
   return t
 end

@@ -44,7 +44,9 @@ end
 
 --- Raise in luaL_argerror's words: `bad argument #n to 'fn' (msg)`.
 function util.argerror(n, fn, msg, level)
-  raise(("bad argument #%d to '%s' (%s)"):format(n, fn, msg), (level or 2) + 1)
+  msg = ("bad argument #%d to '%s' (%s)"):format(n, fn, msg)
+  if level == 0 then error(msg, 0) end  -- as in error(): no position
+  raise(msg, (level or 2) + 1)
 end
 
 --- opts[key] checked to be of Lua type `want` (or nil, giving def).

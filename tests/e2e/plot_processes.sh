@@ -1,7 +1,8 @@
 #!/bin/sh
 # plot: no gnuplot outlives the program that started it — after Ctrl-C
-# (SIGINT), SIGTERM or SIGKILL of deltalab — and, where a display and a
-# window-capable gnuplot exist, plots go to a window and live curves redraw in it.
+# (SIGINT), SIGTERM or SIGKILL of deltalab — Ctrl-C during a blocked send
+# returns, and, where a display and a window-capable gnuplot exist, plots go
+# to a window and live curves redraw in it.
 #   DELTALAB          the program under test (default ./deltalab)
 #   PLOT_QT_GNUPLOT   a gnuplot with the qt terminal, for the window test
 #                     (e.g. gnuplot-qt extracted with `apt-get download`);
@@ -69,6 +70,43 @@ for sig in INT TERM KILL; do
     done
     if [ -z "$left" ]; then ok "SIG$sig: no gnuplot left"; else bad "SIG$sig: gnuplot still running:$left"; fi
 done
+
+# Ctrl-C while a send is blocked (gnuplot pauses and reads nothing, the
+# socket is full): the call returns with an error, the program goes on, and
+# the stopped gnuplot is gone.
+cat >"$tmp/blocked.lua" <<'EOF'
+local fig = plot.figure{ quiet = true }
+fig:gnuplot("print 1")
+local f = assert(io.open(arg[1], "w"))
+f:write(fig.proc:pid(), "\n")
+f:close()
+local ok, err = pcall(fig.gnuplot, fig, "pause 60\n" .. ("print 1\n"):rep(2 * 2 ^ 20))
+print("returned: " .. tostring(err))
+print("still answers " .. fig:gnuplot("print 6*7"):match("%d+"))
+EOF
+rm -f "$tmp/pids"
+"$DELTALAB" "$tmp/blocked.lua" "$tmp/pids" >"$tmp/blocked.out" 2>&1 &
+pid=$!
+i=0
+while [ ! -s "$tmp/pids" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 1  # into the blocked send
+kill -INT $pid 2>/dev/null
+i=0
+while kill -0 $pid 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+if kill -0 $pid 2>/dev/null; then
+    bad "Ctrl-C during a blocked send: still blocked after 5 s"
+    kill -9 $pid 2>/dev/null
+else
+    out=$(cat "$tmp/blocked.out")
+    case $out in
+        *"returned: gnuplot: interrupted (gnuplot stopped)"*"still answers 42"*)
+            ok "Ctrl-C during a blocked send returns an error, and the figure goes on" ;;
+        *) bad "Ctrl-C during a blocked send: $out" ;;
+    esac
+fi
+wait $pid 2>/dev/null
+g=$(cat "$tmp/pids" 2>/dev/null)
+if [ -n "$g" ] && gone "$g"; then ok "the interrupted gnuplot is gone"; else bad "interrupted gnuplot $g still running"; fi
 
 # The window path, under a virtual display.
 qt=${PLOT_QT_GNUPLOT:-}

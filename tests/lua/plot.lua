@@ -59,7 +59,7 @@ end
 
 -- Our gnuplot children, counted in /proc (parent pid = ours, name gnuplot).
 local function gnuplot_children()
-  local me = plotcore.getpid()
+  local me = tonumber(io.open("/proc/self/stat"):read("l"):match("^%d+"))
   local n = 0
   local ls = io.popen("ls /proc")
   for name in ls:lines() do
@@ -263,6 +263,22 @@ else
     fig:close()
   end)
 
+  T.test("a gnuplot that reads nothing is stopped at the timeout of a send", function()
+    -- gnuplot reads no input while it pauses: 16 MB of commands after the
+    -- pause fill the socket, and the send gives up instead of blocking
+    local fig = plot.figure{ quiet = true }
+    fig:gnuplot("print 1")
+    local old = plot.defaults.timeout
+    plot.defaults.timeout = 0.3
+    local t0 = os.time()
+    local ok, err = pcall(fig.gnuplot, fig, "pause 30\n" .. ("print 1\n"):rep(2 * 2 ^ 20))
+    plot.defaults.timeout = old
+    T.truthy(not ok and err:find("^gnuplot: gnuplot did not read the plot within 0.3 s and was stopped"), tostring(err))
+    T.truthy(os.time() - t0 < 10, "long before the pause ends")
+    T.eq(fig:gnuplot("print 3"):match("%d+"), "3", "a fresh gnuplot after the kill")
+    fig:close()
+  end)
+
   T.test("injection strings are drawn as text and run nothing", function()
     local mark = path("MARK")
     local evil = {
@@ -461,6 +477,66 @@ else
     T.eq(gnuplot_children(), before, "gnuplot processes after collection")
   end)
 end
+
+-- Unknown options: every call names itself, the option and the ones it
+-- takes (in the one wording of util.check_options); checked before gnuplot
+-- is started, so these run without it.
+T.test("an unknown option is an error naming the call and the valid names", function()
+  local m = matrix{ { 1, -2 }, { 3, 4 } }
+  local f2 = function(x, y) return x * y end
+  local function unknown(fn, name, valid, f, ...)
+    local err = T.checkerror("unknown option '" .. name .. "'", f, ...)
+    T.truthy(err:find(fn .. ": ", 1, true), "names " .. fn .. ": " .. err)
+    T.truthy(err:find(valid, 1, true), "lists " .. valid .. ": " .. err)
+  end
+  unknown("plot.heatmap", "resolutoin", "palette, values", plot.heatmap, m, { resolutoin = 1 })
+  unknown("plot.boundary", "resolutoin", "resolution, threshold, names", plot.boundary, stand_in, rings(),
+          { resolutoin = 5 })
+  T.checkerror("did you mean 'resolution'?", plot.boundary, stand_in, rings(), { resolutoin = 5 })
+  unknown("plot.lines", "titel", "title, xlabel", plot.lines, { train = { 1, 2 }, titel = "loss" })
+  unknown("plot.lines", "titel", "points, order", plot.lines, { 1, 2, 3, titel = "loss" })
+  unknown("plot.scatter", "nmaes", "names", plot.scatter, rings(), { nmaes = { "a" } })
+  unknown("plot.hist", "bnis", "bins", plot.hist, { 1, 2, 3 }, { bnis = 2 })
+  unknown("plot.bar", "lables", "labels", plot.bar, { 1, 2 }, { lables = { "a", "b" } })
+  unknown("plot.image", "pallete", "range, palette, colorbox", plot.image, m, { pallete = "gray" })
+  unknown("plot.grid", "colls", "cols, rows, max, titles", plot.grid, { m, m }, { colls = 2 })
+  unknown("plot.weights", "mx", "cols, rows, max", plot.weights, m, 1, 2, { mx = 1 })
+  unknown("plot.landscape", "sampels", "samples, curve", plot.landscape, math.sin, { 0, 1 }, { sampels = 9 })
+  unknown("plot.landscape", "sampels", "samples, curve", plot.landscape, math.sin, { 0, 1 }, { 0.5 },
+          { sampels = 9 })
+  unknown("plot.surface", "smaples", "samples, path", plot.surface, f2, { 0, 1 }, { 0, 1 }, { smaples = 3 })
+  unknown("plot.contour", "levles", "samples, levels, path", plot.contour, f2, { 0, 1 }, { 0, 1 }, { levles = 3 })
+  unknown("plot.multiplot", "colls", "cols, rows, title", plot.multiplot, { { "lines", { a = { 1, 2 } } }, colls = 2 })
+  unknown("plot.multiplot panel 1 (heatmap)", "valuse", "palette, values", plot.multiplot,
+          { { "heatmap", m, { valuse = true } } })
+  unknown("plot.live", "outptu", "output, size, quiet, persist, title", plot.live, { outptu = "x.png" })
+  unknown("plot.figure", "outptu", "output, size, quiet, persist", plot.figure, { outptu = "x.png" })
+  local fig = plot.figure{ quiet = true }
+  unknown("figure:heatmap", "resolutoin", "palette, values", fig.heatmap, fig, m, { resolutoin = 1 })
+  unknown("figure:output", "sise", "size", fig.output, fig, "x.png", { sise = { 1, 2 } })
+  T.checkerror("plot.hist: options must be a table", plot.hist, { 1, 2 }, 5)
+  -- at the caller's line, where a Lua function made the call
+  T.checkerror("^[^:]*plot%.lua:%d+: plot%.heatmap: unknown option", function() plot.heatmap(m, { resolutoin = 1 }) end)
+  fig:close()
+  -- the documented options still pass
+  plot.lines{ train = { 1, 2 }, title = "t", points = true, order = { "train" }, script = path("ok.gp") }
+  plot.live{ title = "run", quiet = true }
+  plot.closeall()
+end)
+
+T.test("a title longer than 4096 bytes fails at once, before gnuplot", function()
+  local huge = ("x"):rep(100 * 2 ^ 20)  -- 100 MB
+  local t0 = os.clock()
+  T.checkerror("^lines: title is 104857600 bytes long; plot takes at most 4096$", plot.lines,
+               { a = { 1, 2 }, title = huge, script = path("huge.gp") })
+  T.checkerror("^bar: a bar label is 5000 bytes long", plot.bar, { 1 }, { labels = { ("y"):rep(5000) } })
+  T.checkerror("^lines: xlabel is", plot.lines, { a = { 1, 2 }, xlabel = huge })
+  T.truthy(os.clock() - t0 < 2, "fast")
+  T.truthy(not exists(path("huge.gp")), "nothing written")
+  plot.lines{ a = { 1, 2 }, title = ("t"):rep(4096), script = path("long.gp") }  -- the limit itself is fine
+  T.truthy(slurp(path("long.gp")):find(("t"):rep(4096), 1, true), "a 4096-byte title is kept whole")
+  plot.closeall()
+end)
 
 T.test("no gnuplot: the error says how to install it", function()
   local old = plot.defaults.program

@@ -118,14 +118,18 @@ static int open_temporary(const char *tmp, mode_t mode)
         if (fd < 0)
             return -1;
         struct stat held, named;
-        if (flock(fd, LOCK_EX) == 0 && fstat(fd, &held) == 0 && lstat(tmp, &named) == 0
-            && held.st_ino == named.st_ino && held.st_dev == named.st_dev) {
+        errno = 0;
+        int e = 0;
+        if (flock(fd, LOCK_EX) != 0 || fstat(fd, &held) != 0) {
+            e = errno;
+        } else if (lstat(tmp, &named) == 0 && held.st_ino == named.st_ino
+                   && held.st_dev == named.st_dev) {
             if (ftruncate(fd, 0) == 0)
                 return fd;
-        }
-        int e = errno;
+            e = errno;
+        }   /* else: renamed or replaced while we waited; open it again */
         close(fd);
-        if (e != 0 && e != ENOENT && e != EINTR)
+        if (e != 0 && e != EINTR)
             return errno = e, -1;
     }
     errno = EBUSY;

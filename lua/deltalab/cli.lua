@@ -88,7 +88,7 @@ function cli.sweep_args(args)
         flags[key] = value
       end
     else
-      local near = name and not cli.declared(name) and util.closest(name, sweep_names)
+      local near = name and not cli.declared(name) and util.closest((name:gsub("_", "-")), sweep_names)
       if near then
         return nil, ("unknown option '--%s' (did you mean '--%s'?)"):format(name, near)
       end

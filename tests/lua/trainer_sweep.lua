@@ -357,5 +357,15 @@ T.test("cli knows the sweep flags, --no-flag, --flag=false, and makes --help", f
   T.eq(flags.cell, 1); T.eq(table.concat(rest, " "), "--cells 3")
 end)
 
+T.test("deltalab.cli is documented: help \"cli\" and an entry for each of its fields", function()
+  local page = help.text("cli")
+  T.truthy(page and page:find("cli — the command line of a script", 1, true), "the page")
+  for k, v in pairs(cli) do
+    local text, err = help.text(v)
+    if type(v) == "table" and not text then text, err = help.text("cli." .. k) end
+    T.truthy(text and text:find("cli." .. k, 1, true), "cli." .. k .. ": " .. tostring(err))
+  end
+end)
+
 os.remove(tmp)
 T.done()

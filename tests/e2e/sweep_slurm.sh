@@ -31,26 +31,23 @@ dir=$(mktemp -d /tmp/deltalab-slurm.XXXXXX)
 chmod 755 "$dir"
 
 # Stop what this test started, by pid file: the jobs, then slurmd,
-# slurmctld and munged, waiting (bounded) for each to go.
-stop() {
-    pidfile=$1
-    [ -s "$pidfile" ] || return 0
-    pid=$(cat "$pidfile")
-    kill "$pid" 2>/dev/null || return 0
-    n=0
-    while kill -0 "$pid" 2>/dev/null && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
-    kill -9 "$pid" 2>/dev/null
-    return 0
-}
+# slurmctld and munged together, waiting (bounded) for each to go.
 cleanup() {
     if [ -s "$dir/slurmctld.pid" ]; then
         timeout 10 scancel --quiet --user=root 2>/dev/null
         n=0
         while [ -n "$(timeout 5 squeue -h 2>/dev/null)" ] && [ $n -lt 50 ]; do sleep 0.2; n=$((n + 1)); done
     fi
-    stop "$dir/slurmd.pid"
-    stop "$dir/slurmctld.pid"
-    stop "$dir/munged.pid"
+    pids=""
+    for f in slurmd slurmctld munged; do
+        [ -s "$dir/$f.pid" ] && pids="$pids $(cat "$dir/$f.pid")"
+    done
+    for pid in $pids; do kill "$pid" 2>/dev/null; done
+    for pid in $pids; do
+        n=0
+        while kill -0 "$pid" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+        kill -9 "$pid" 2>/dev/null
+    done
     rm -rf "$dir"
 }
 trap cleanup EXIT

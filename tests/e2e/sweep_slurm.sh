@@ -33,6 +33,7 @@ chmod 755 "$dir"
 # Stop what this test started, by pid file: the jobs, then slurmd,
 # slurmctld and munged together, waiting (bounded) for each to go.
 cleanup() {
+    [ -n "${sbatch_pid:-}" ] && kill "$sbatch_pid" 2>/dev/null   # timeout passes it on to sbatch
     if [ -s "$dir/slurmctld.pid" ]; then
         timeout 10 scancel --quiet --user=root 2>/dev/null
         n=0
@@ -128,7 +129,10 @@ cat >e3.sh <<'JOB'
 export DELTALAB_THREADS=$SLURM_CPUS_PER_TASK
 deltalab e3.lua --cell "$SLURM_ARRAY_TASK_ID" --record-dir runs
 JOB
-timeout 180 sbatch --wait --array=1-"$(deltalab e3.lua --count)" e3.sh >sbatch.txt 2>&1
+# (in the background, so that a signal to the test stops it at once)
+timeout 180 sbatch --wait --array=1-"$(deltalab e3.lua --count)" e3.sh >sbatch.txt 2>&1 &
+sbatch_pid=$!
+wait $sbatch_pid
 status=$?
 check "sbatch --wait ran the array to the end" [ $status -eq 0 ]
 [ $status -eq 0 ] || { cat sbatch.txt; tail -n 20 slurmctld.log slurmd.log slurm-*.out 2>/dev/null; }

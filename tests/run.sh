@@ -1,7 +1,9 @@
 #!/bin/sh
 # Run every test suite and print one summary line, "N passed, N failed".
 # Each suite prints its own "N passed, N failed" as its last line; a suite
-# that dies without one counts as one failure. Set VERBOSE=1 to see passes.
+# that dies without one counts as one failure; one that could not run a test
+# here (a package missing) says ", N skipped" after it, and the skips are
+# counted apart, never as passes. Set VERBOSE=1 to see passes.
 #   DELTALAB  the program under test (default ./deltalab)
 #   OBJ       where the C test binaries are (default ./build)
 set -u
@@ -10,7 +12,7 @@ DELTALAB=${DELTALAB:-./deltalab}
 OBJ=${OBJ:-build}
 export DELTALAB
 export LUA_PATH="tests/lua/?.lua;;"
-passed=0 failed=0
+passed=0 failed=0 skipped=0
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
@@ -22,16 +24,20 @@ run_suite() {
     line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
     if [ -n "$line" ]; then
         p=${line%% passed*}; f=${line#*passed, }; f=${f%% failed*}
+        # ", N skipped" after it: tests that could not run here (a missing package)
+        s=0
+        case $line in *" skipped"*) s=${line##*failed, }; s=${s%% skipped*} ;; esac
     else
-        p=0 f=1
+        p=0 f=1 s=0
     fi
     [ "$status" -ne 0 ] && [ "$f" -eq 0 ] && f=1
-    passed=$((passed + p)); failed=$((failed + f))
+    passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
     if [ "$f" -ne 0 ]; then
         echo "FAIL $name ($p passed, $f failed, exit $status)"
         grep -v '^ok ' "$out" | tail -n 40 | sed 's/^/    /'
     else
-        echo "ok   $name ($p passed)"
+        if [ "$s" -ne 0 ]; then echo "ok   $name ($p passed, $s skipped)"
+        else echo "ok   $name ($p passed)"; fi
         [ "${VERBOSE:-0}" = 1 ] && sed 's/^/    /' "$out"
     fi
 }
@@ -55,5 +61,6 @@ for t in tests/e2e/*.sh; do
     [ -f "$t" ] || continue
     run_suite "e2e/$(basename "$t")" sh "$t"
 done
-echo "$passed passed, $failed failed"
+if [ "$skipped" -ne 0 ]; then echo "$passed passed, $failed failed, $skipped skipped"
+else echo "$passed passed, $failed failed"; fi
 [ "$failed" -eq 0 ]

@@ -1,25 +1,48 @@
 #!/bin/sh
 # Install the Debian packages deltalab needs, if any are missing.
 # As root with apt-get: installs them. Otherwise: prints the command to run.
+# Two groups: what building and testing need (missing ones are an error), and
+# the engines the sweep tests drive (GNU parallel with rsync, ssh and sshd,
+# Slurm with munge), which are installed when possible; without them those
+# tests say "skipped".
 set -eu
 PKGS="gcc make pkg-config liblua5.4-dev lua5.4 libreadline-dev zlib1g-dev gnuplot-nox"
-missing=""
+ENGINES="parallel rsync openssh-client openssh-server slurm-wlm munge"
+installed() {
+    dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"
+}
+missing="" engines=""
 for p in $PKGS; do
     # Any gnuplot will do (gnuplot-qt or -x11 for windows); -nox is the minimum.
     [ "$p" = gnuplot-nox ] && command -v gnuplot >/dev/null 2>&1 && continue
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+    installed "$p" || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+for p in $ENGINES; do
+    installed "$p" || engines="$engines $p"
+done
+[ -z "$missing$engines" ] && exit 0
 if ! command -v apt-get >/dev/null 2>&1; then
+    [ -n "$engines" ] && echo "deps: for the sweep tests, also:$engines" >&2
+    [ -z "$missing" ] && exit 0
     echo "deps: missing:$missing — install them with your package manager" >&2
     exit 1
 fi
 if [ "$(id -u)" != 0 ]; then
+    [ -n "$engines" ] && echo "deps: for the sweep tests: sudo apt-get install -y$engines" >&2
+    [ -z "$missing" ] && exit 0
     echo "deps: missing:$missing" >&2
     echo "deps: run:  sudo apt-get install -y$missing" >&2
     exit 1
 fi
-echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
+if [ -n "$missing" ]; then
+    echo "deps: installing$missing"
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+if [ -n "$engines" ]; then
+    echo "deps: installing, for the sweep tests,$engines"
+    apt-get install -y -qq --no-install-recommends $engines >/dev/null \
+        || echo "deps: could not install$engines: the sweep tests that need them are skipped" >&2
+fi
+exit 0

@@ -24,7 +24,7 @@
 local help = {}
 
 --- The global modules scanned to name functions, in order of preference.
-help.modules = { "matrix", "network", "trainer", "data", "plot", "help", "deltalab" }
+help.modules = { "matrix", "network", "trainer", "data", "plot", "cli", "help", "deltalab" }
 
 --- The doc directory in use (nil: found automatically on first use).
 help.docdir = nil

@@ -8,6 +8,8 @@
 --     > records.append("runs.jsonl", {settings = {lr = 0.1}, final = {acc = 0.97}})
 --     > for _, r in ipairs(records.read("runs.jsonl")) do print(r.final.acc) end
 --     0.97
+local sys = require "deltalab.sys"
+
 local records = {}
 
 local concat, format = table.concat, string.format
@@ -231,12 +233,11 @@ end
 -- Record files
 ---------------------------------------------------------------------------
 
---- Facts about this machine for a record: host, cpu, cores, ISA, version.
+--- Facts about this machine for a record: host, cpu, cores, the kernels in
+-- use (`deltalab.isa`), deltalab's version, Lua's.
 function records.machine()
-  local m = { host = os.getenv("HOSTNAME") }
-  local f = io.open("/etc/hostname")
-  if f then m.host = (f:read("l") or m.host); f:close() end
-  f = io.open("/proc/cpuinfo")
+  local m = { host = sys.hostname() or os.getenv("HOSTNAME") }
+  local f = io.open("/proc/cpuinfo")
   if f then
     local n = 0
     for line in f:lines() do
@@ -246,11 +247,10 @@ function records.machine()
     f:close()
     m.cores = n > 0 and n or nil
   end
-  local ok, core = pcall(require, "deltalab.trainer")
-  if ok and type(core) == "table" and core._info then
-    local info = core._info()
-    m.isa, m.version, m.threads = info.isa, info.version, info.threads
-  end
+  -- The deltalab table (version, isa) exists once the modules are open;
+  -- records are written by scripts, after that.
+  local info = package.loaded.deltalab or rawget(_G, "deltalab")
+  if type(info) == "table" then m.isa, m.version = info.isa, info.version end
   m.lua = _VERSION
   return m
 end
@@ -278,8 +278,22 @@ function records.append(path, rec, fname, level)
   if not ok then error(fname .. ": cannot write record file " .. path .. ": " .. tostring(werr), level) end
 end
 
---- All records in one file or a list of files, in order. A line that is not
--- valid JSON (a run killed mid-write) is reported with its file and line.
+-- The files a path stands for: itself, or a directory's *.jsonl files in
+-- name order.
+local function expand(path)
+  local names = sys.listdir(path)
+  if not names then return { path } end
+  local out = {}
+  for _, name in ipairs(names) do
+    if name:match("%.jsonl$") then out[#out + 1] = path:gsub("/+$", "") .. "/" .. name end
+  end
+  return out
+end
+
+--- All records in one file or a list of files, in order; a directory stands
+-- for its *.jsonl files (in name order). A last line that is not valid JSON
+-- (a run killed mid-write) is skipped with a warning on stderr naming its
+-- file and line; such a line anywhere else is an error.
 -- @param paths a path or a list of paths
 -- @treturn table list of records
 -- (fname and level as for records.append)
@@ -290,25 +304,33 @@ function records.read(paths, fname, level)
     error(("bad argument #1 to '%s' (string or table expected, got %s)"):format(fname, type(paths)), level)
   end
   local out = {}
-  for i, path in ipairs(paths) do
-    if type(path) ~= "string" then
-      error(("bad argument #1 to '%s' (path %d is a %s, not a string)"):format(fname, i, type(path)), level)
+  for i, given in ipairs(paths) do
+    if type(given) ~= "string" then
+      error(("bad argument #1 to '%s' (path %d is a %s, not a string)"):format(fname, i, type(given)), level)
     end
-    local f, err = io.open(path)
-    if not f then error(fname .. ": cannot open record file " .. err, level) end
-    local n = 0
-    for line in f:lines() do
-      n = n + 1
-      if line:find("%S") then
-        local ok, rec = pcall(records.decode, line)
-        if not ok then
-          f:close()
-          error(("%s: %s:%d: not a record (%s)"):format(fname, path, n, rec), level)
+    for _, path in ipairs(expand(given)) do
+      local f, err = io.open(path)
+      if not f then error(fname .. ": cannot open record file " .. err, level) end
+      local lines = {}
+      for line in f:lines() do lines[#lines + 1] = line end
+      f:close()
+      local last = #lines
+      while last > 0 and not lines[last]:find("%S") do last = last - 1 end
+      for n = 1, last do
+        local line = lines[n]
+        if line:find("%S") then
+          local ok, rec = pcall(records.decode, line)
+          if ok and type(rec) == "table" then
+            out[#out + 1] = rec
+          elseif n == last then
+            io.stderr:write(("%s: %s:%d: skipped a torn last line (%s)\n"):format(
+              fname, path, n, ok and "not an object" or rec))
+          else
+            error(("%s: %s:%d: not a record (%s)"):format(fname, path, n, ok and "not an object" or rec), level)
+          end
         end
-        out[#out + 1] = rec
       end
     end
-    f:close()
   end
   return out
 end

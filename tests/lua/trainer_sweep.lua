@@ -3,6 +3,8 @@
 -- and the JSON coder against hand-written texts.
 local T = require "check"
 local records = require "deltalab.records"
+local sys = require "deltalab.sys"
+local cli = require "deltalab.cli"
 
 local tmp = os.tmpname()
 local function tmpfile(suffix)
@@ -91,7 +93,7 @@ T.test("--cell k runs one cell and appends its record; --merge joins files", fun
   T.truthy(out:find("acc", 1, true), "merged table printed")
   T.checkerror("--cell 4 is out of range: the grid has 3 cells", trainer.sweep,
     { grid = grid, run = run, args = { "--cell", "4" } })
-  T.checkerror("--cell needs a cell number, got x", trainer.sweep,
+  T.checkerror("option '--cell' needs a cell number, got x", trainer.sweep,
     { grid = grid, run = run, args = { "--cell", "x" } })
   os.remove(rec1); os.remove(rec2)
 end)
@@ -103,8 +105,9 @@ T.test("--commands prints one command per cell; --count the number", function()
     return trainer.sweep{ grid = grid, run = function() error("not run") end, args = args }
   end)
   T.eq(#r, 0); T.eq(mode, "commands"); T.eq(#lines, 6)
-  T.eq(lines[1], "deltalab 'my sweep.lua' --epochs 3 --cell 1")
-  T.eq(lines[6], "deltalab 'my sweep.lua' --epochs 3 --cell 6")
+  local here = sys.getcwd()
+  T.eq(lines[1], "deltalab '" .. here .. "/my sweep.lua' --epochs 3 --cell 1")
+  T.eq(lines[6], "deltalab '" .. here .. "/my sweep.lua' --epochs 3 --cell 6")
   T.eq(select(2, out:gsub("\n", "")), 6)
   local cout, _, cmode, n = captured(function()
     return trainer.sweep{ grid = grid, run = error, args = { "--count" } }
@@ -123,7 +126,7 @@ T.test("keep_going records a failing cell and goes on", function()
 end)
 
 T.test("sweep argument errors", function()
-  T.checkerror("bad argument #1 to 'sweep' (table expected, got number)", trainer.sweep, 5)
+  T.checkerror("bad argument #1 to 'trainer.sweep' (table expected, got number)", trainer.sweep, 5)
   T.checkerror("sweep: grid must be a table of lists", trainer.sweep, { run = print })
   T.checkerror("sweep: run must be a function(cfg)", trainer.sweep, { grid = { a = { 1 } } })
   T.checkerror("sweep: grid.a must be a non-empty list of values", trainer.sweep,
@@ -156,8 +159,11 @@ T.test("a trainer's record: settings, seed, history, final figures", function()
       return u:run()
     end }
   end)
-  T.eq(res[1].result.settings.lr, 0.5)
-  T.eq(#res[1].result.history.train_loss, 1)
+  -- (its final losses and accuracies, as columns of the table)
+  T.eq(res[1].result.epochs, 1)
+  T.eq(res[1].result.train_loss, res[1].history.train_loss[1])
+  T.eq(math.type(res[1].result.train_acc), "float")
+  T.eq(#res[1].history.train_loss, 1)
   T.checkerror("bad argument #1 to 'record' (file name expected, got nil)", t.record, t)
   T.checkerror("cannot open record file /nonexistent/dir/x.jsonl", t.record, t, "/nonexistent/dir/x.jsonl")
   os.remove(path)
@@ -182,9 +188,183 @@ T.test("JSON: encode and decode against hand-written text", function()
   local cyc = {}; cyc.self = cyc
   T.checkerror("records: cannot encode a cycle at $.self", records.encode, cyc)
   local path = tmpfile(".bad")
-  local f = assert(io.open(path, "w")); f:write('{"a":1}\n{"a":\n'); f:close()
+  local f = assert(io.open(path, "w")); f:write('{"a":1}\n{"a":\n{"a":3}\n'); f:close()
   T.checkerror(path .. ":2: not a record", records.read, path)
   os.remove(path)
+end)
+
+-- What f writes to io.stderr (the warnings of merge and read).
+local function stderr_of(f)
+  local path = tmpfile(".err")
+  local file = assert(io.open(path, "w"))
+  local real = io.stderr
+  io.stderr = file
+  local ok, a, b = pcall(f)
+  io.stderr = real
+  file:close()
+  local text = assert(io.open(path)):read("a")
+  os.remove(path)
+  if not ok then error(a, 0) end
+  return text, a, b
+end
+
+local function write_file(path, text)
+  local f = assert(io.open(path, "w")); f:write(text); f:close()
+end
+
+T.test("an unknown option names trainer.sweep and the valid ones", function()
+  local ok, err = pcall(trainer.sweep, { grid = { lr = { 1 } }, run = print, fixd = {}, args = {} })
+  T.eq(ok, false)
+  T.truthy(err:find("unknown option 'fixd'", 1, true), err)
+  T.truthy(err:find("trainer.sweep", 1, true), err)
+  T.truthy(err:find("did you mean 'fixed'", 1, true), err)
+  T.truthy(err:find("grid, run, fixed, order, record, record_dir", 1, true), err)
+end)
+
+T.test("a misspelt sweep flag is an error, not the whole grid", function()
+  local ran = 0
+  local function run() ran = ran + 1; return 1 end
+  T.checkerror("trainer.sweep: unknown option '--cel' (did you mean '--cell'?)", trainer.sweep,
+    { grid = { a = { 1, 2, 3 } }, run = run, args = { "--cel", "1" } })
+  T.checkerror("unknown option '--comands' (did you mean '--commands'?)", trainer.sweep,
+    { grid = { a = { 1, 2, 3 } }, run = run, args = { "--comands" } })
+  T.checkerror("unknown option '--record_dri'", trainer.sweep,
+    { grid = { a = { 1, 2, 3 } }, run = run, args = { "--record_dri", "x" } })
+  T.eq(ran, 0, "no cell ran")
+  -- Flags far from every sweep flag are the script's own.
+  local _, r = captured(function()
+    return trainer.sweep{ grid = { a = { 1, 2 } }, run = run, args = { "--epochs", "3", "--cell", "2" } }
+  end)
+  T.eq(#r, 1); T.eq(r[1].cell, 2)
+end)
+
+T.test("--record-dir: one file per cell, written whole; merge takes the directory", function()
+  local dir = tmpfile("-dir")
+  local grid = { lr = { 0.1, 0.2, 0.3 }, lambda = { 0, 1 } }
+  local function run(cfg) return { acc = cfg.lr + cfg.lambda } end
+  captured(function()
+    for _, k in ipairs{ 1, 2, 4, 6 } do
+      trainer.sweep{ grid = grid, run = run, args = { [0] = "grid.lua", "--seed", "3", "--cell", tostring(k),
+                                                     "--record-dir", dir } }
+    end
+  end)
+  local names = sys.listdir(dir)
+  T.eq(table.concat(names, " "), "cell-0001.jsonl cell-0002.jsonl cell-0004.jsonl cell-0006.jsonl")
+  local rec = records.read(dir .. "/cell-0004.jsonl")
+  T.eq(#rec, 1)
+  rec = rec[1]
+  T.eq(rec.cell, 4); T.eq(rec.cells, 6); T.eq(rec.settings.lambda, 1); T.eq(rec.settings.lr, 0.1)
+  -- What produced it: script, arguments, deltalab, kernels, host, start, seconds.
+  T.eq(rec.script, sys.getcwd() .. "/grid.lua")
+  T.eq(table.concat(rec.args, " "), "--seed 3 --cell 4 --record-dir " .. dir)
+  T.eq(rec.deltalab, deltalab.version)
+  T.eq(rec.isa, deltalab.isa)
+  T.eq(rec.host, sys.hostname())
+  T.truthy(rec.start:match("^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%dZ$"), "start time " .. rec.start)
+  T.eq(math.type(rec.seconds), "float")
+  -- A cell run again replaces its file: still one record.
+  captured(function()
+    trainer.sweep{ grid = grid, run = run, args = { "--cell", "4", "--record-dir", dir } }
+  end)
+  T.eq(#records.read(dir .. "/cell-0004.jsonl"), 1)
+  -- Merge: the directory and a file, cells missing, one duplicated.
+  local extra = tmpfile("-extra.jsonl")
+  captured(function()
+    trainer.sweep{ grid = grid, run = function() return { acc = 99 } end, args = { "--cell", "2", "--record", extra } }
+  end)
+  local err, results, info
+  local out = captured(function()
+    err, results, info = stderr_of(function() return trainer.merge{ dir, extra } end)
+  end)
+  T.truthy(err:find("merge: cells 3, 5 have no record (the grid has 6 cells)", 1, true), err)
+  T.truthy(err:find("merge: cell 2 has more than one record: the last one read is kept", 1, true), err)
+  T.eq(#results, 4)
+  T.eq(results[2].cell, 2); T.eq(results[2].result.acc, 99, "the last record read wins")
+  T.eq(table.concat(info.missing, ","), "3,5")
+  T.truthy(out:find("acc", 1, true), "table printed")
+  -- Leftover temporary files are not records.
+  write_file(dir .. "/cell-0003.jsonl.tmp-abcdef", '{"cell":')
+  T.eq(#records.read(dir), 4)
+  for _, name in ipairs(sys.listdir(dir)) do os.remove(dir .. "/" .. name) end
+  os.remove(dir); os.remove(extra)
+end)
+
+T.test("a torn last line is skipped with a warning naming file and line", function()
+  local path = tmpfile("-torn.jsonl")
+  write_file(path, '{"cell":1,"cells":2,"result":{"acc":1}}\n{"cell":2,"cel')
+  local err, results = stderr_of(function() return trainer.merge(path, true) end)
+  T.eq(#results, 1)
+  T.truthy(err:find("merge: " .. path .. ":2: skipped a torn last line", 1, true), err)
+  T.truthy(err:find("merge: cell 2 has no record (the grid has 2 cells)", 1, true), err)
+  os.remove(path)
+end)
+
+T.test("Ctrl-C during a keep_going sweep stops it; the cell is recorded as interrupted", function()
+  local path = tmpfile("-int.jsonl")
+  local ran = {}
+  local ok, err
+  captured(function()
+    local e = stderr_of(function()
+      ok, err = pcall(trainer.sweep, { grid = { x = { 1, 2, 3, 4 } }, keep_going = true, record = path,
+        args = {}, run = function(cfg)
+          ran[#ran + 1] = cfg.x
+          if cfg.x == 1 then error("an ordinary failure") end
+          if cfg.x == 2 then
+            -- A real SIGINT to this process, as Ctrl-C sends it.
+            local p = io.popen("kill -INT $PPID"); p:close()
+            local deadline = os.time() + 10
+            while os.time() < deadline do end
+            error("the interrupt did not arrive")
+          end
+          return cfg.x
+        end })
+    end)
+    T.truthy(e:find("interrupted in cell 2 (2 more not run)", 1, true), e)
+  end)
+  T.eq(ok, false)
+  T.eq(err, "interrupted")
+  T.eq(table.concat(ran, ","), "1,2", "cells 3 and 4 did not run")
+  local recs = records.read(path)
+  T.eq(#recs, 2)
+  T.eq(recs[1].interrupted, nil); T.truthy(recs[1].error:find("an ordinary failure", 1, true))
+  T.eq(recs[2].cell, 2); T.eq(recs[2].interrupted, true)
+  os.remove(path)
+end)
+
+T.test("cli knows the sweep flags, --no-flag, --flag=false, and makes --help", function()
+  local spec = { lr = { 0.1, "learning rate" }, quick = false, verbose = true, epochs = 3 }
+  local o = cli.check({ "--cell", "2", "--lr=0.5", "--record-dir", "out", "--no-verbose", "--count",
+                        "--merge", "a.jsonl", "b", "--quick=true", "word" }, spec)
+  T.eq(o.lr, 0.5); T.eq(o.verbose, false); T.eq(o.quick, true); T.eq(o.epochs, 3)
+  T.eq(o[1], "word"); T.eq(o[2], nil, "sweep flags' values are not words")
+  o = cli.check({ "--verbose=false", "--quick=no" }, spec)
+  T.eq(o.verbose, false); T.eq(o.quick, false)
+  local _, msg = cli.check({ "--cel", "2" }, spec)
+  T.eq(msg, "unknown option '--cel' (did you mean '--cell'?)")
+  _, msg = cli.check({ "--quick=maybe" }, spec)
+  T.eq(msg, "option '--quick' takes true or false, got 'maybe'")
+  _, msg = cli.check({}, { cell = 1 })
+  T.eq(msg, "option '--cell' is a sweep flag: the script cannot declare it")
+  T.eq(cli.check({ "--help" }, spec), "help")
+  local text = cli.help(spec, "usage: deltalab t.lua [options]")
+  T.truthy(text:find("\n  %-%-lr X +learning rate %(default: 0%.1%)\n"), text)
+  T.truthy(text:find("\n  %-%-quick, %-%-no%-quick *\n"), text)
+  T.truthy(text:find("\n  %-%-epochs N +%(default: 3%)\n"), text)
+  T.truthy(text:find("\n  %-%-cell K +run only cell K of the sweep\n"), text)
+  -- A flag the script declared is not taken for a misspelt sweep flag.
+  cli.check({}, { cells = 2 })
+  local flags, rest = cli.sweep_args({ "--cells", "3", "--cell", "1" })
+  T.eq(flags.cell, 1); T.eq(table.concat(rest, " "), "--cells 3")
+end)
+
+T.test("deltalab.cli is documented: help \"cli\" and an entry for each of its fields", function()
+  local page = help.text("cli")
+  T.truthy(page and page:find("cli — the command line of a script", 1, true), "the page")
+  for k, v in pairs(cli) do
+    local text, err = help.text(v)
+    if type(v) == "table" and not text then text, err = help.text("cli." .. k) end
+    T.truthy(text and text:find("cli." .. k, 1, true), "cli." .. k .. ": " .. tostring(err))
+  end
 end)
 
 os.remove(tmp)

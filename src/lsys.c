@@ -1,0 +1,214 @@
+/*
+ * lsys.c — deltalab.sys: the system-level helpers the Lua modules need and
+ * plain Lua cannot do.
+ */
+#define _GNU_SOURCE  /* dup3, O_CLOEXEC */
+#include "deltalab.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------------ */
+/* Files and the standard output, for sweeps (deltalab.sweep, deltalab.records) */
+
+static int close_stream(lua_State *L)
+{
+    luaL_Stream *p = (luaL_Stream *)luaL_checkudata(L, 1, LUA_FILEHANDLE);
+    int ok = fclose(p->f) == 0;
+    return luaL_fileresult(L, ok, NULL);
+}
+
+/* sys.hush_stdout() → a Lua file writing where standard output went, after
+ * pointing descriptor 1 at /dev/null: whatever else the process prints to its
+ * standard output is dropped, and only what is written to the returned file
+ * reaches the reader (a pipe into GNU parallel, a $(...) in a job script). */
+static int sys_hush_stdout(lua_State *L)
+{
+    fflush(stdout);
+    int saved = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+    if (saved < 0)
+        return luaL_fileresult(L, 0, "standard output");
+    int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (null < 0 || dup2(null, STDOUT_FILENO) < 0) {
+        int e = errno;
+        if (null >= 0)
+            close(null);
+        close(saved);
+        errno = e;
+        return luaL_fileresult(L, 0, "/dev/null");
+    }
+    close(null);
+    luaL_Stream *p = (luaL_Stream *)lua_newuserdatauv(L, sizeof *p, 0);
+    p->closef = NULL;
+    luaL_setmetatable(L, LUA_FILEHANDLE);
+    p->f = fdopen(saved, "w");
+    if (p->f == NULL) {
+        close(saved);
+        return luaL_fileresult(L, 0, "standard output");
+    }
+    p->closef = close_stream;
+    return 1;
+}
+
+static int write_all(int fd, const char *s, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, s, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        s += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* sys.write_atomic(path, text) → true, or nil and a message. The text goes to
+ * a temporary file in path's directory, is synced to disk, and is renamed
+ * over path: a reader sees the old file or the whole new one, never a part,
+ * even when the writer is killed. */
+static int sys_write_atomic(lua_State *L)
+{
+    size_t n;
+    const char *path = luaL_checkstring(L, 1);
+    const char *text = luaL_checklstring(L, 2, &n);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    luaL_addstring(&b, path);
+    luaL_addstring(&b, ".tmp-XXXXXX");
+    luaL_pushresult(&b);
+    char *tmp = (char *)lua_newuserdatauv(L, lua_rawlen(L, -1) + 1, 0);
+    memcpy(tmp, lua_tostring(L, -2), lua_rawlen(L, -2) + 1);
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0)
+        return luaL_fileresult(L, 0, path);
+    int bad = write_all(fd, text, n) != 0 || fsync(fd) != 0;
+    int e = errno;
+    bad = close(fd) != 0 || bad;
+    if (!bad && rename(tmp, path) != 0) {
+        bad = 1;
+        e = errno;
+    }
+    if (bad) {
+        unlink(tmp);
+        errno = e;
+        return luaL_fileresult(L, 0, path);
+    }
+    /* The rename itself is durable once the directory is synced. */
+    const char *slash = strrchr(path, '/');
+    lua_pushlstring(L, slash ? path : ".", slash ? (size_t)(slash - path) + 1 : 1);
+    int dfd = open(lua_tostring(L, -1), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* sys.mkdir(path) → true (also when it exists as a directory), or nil and a message. */
+static int sys_mkdir(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    struct stat st;
+    if (mkdir(path, 0777) == 0 || (errno == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode))) {
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    return luaL_fileresult(L, 0, path);
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* sys.listdir(path) → the sorted names in directory path (without . and ..),
+ * or nil and a message (not a directory, say). */
+static int sys_listdir(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    DIR *d = opendir(path);
+    if (d == NULL)
+        return luaL_fileresult(L, 0, path);
+    lua_newtable(L);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        lua_pushstring(L, e->d_name);
+        lua_rawseti(L, -2, ++n);
+    }
+    closedir(d);
+    /* Sort with C's strcmp: the same order on every machine and locale. */
+    const char **names = (const char **)lua_newuserdatauv(L, sizeof *names * (size_t)(n ? n : 1), 0);
+    for (int i = 0; i < n; i++) {
+        lua_rawgeti(L, -2, i + 1);
+        names[i] = lua_tostring(L, -1);
+        lua_pop(L, 1);   /* still referenced by the table */
+    }
+    qsort(names, (size_t)n, sizeof *names, compare_names);
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        lua_pushstring(L, names[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+/* sys.hostname() → this machine's name (gethostname). */
+static int sys_hostname(lua_State *L)
+{
+    char name[256];
+    if (gethostname(name, sizeof name) != 0)
+        return luaL_fileresult(L, 0, "hostname");
+    name[sizeof name - 1] = '\0';
+    lua_pushstring(L, name);
+    return 1;
+}
+
+/* sys.executable() → the absolute path of the running program (/proc/self/exe). */
+static int sys_executable(lua_State *L)
+{
+    char buf[4096];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (n < 0)
+        return luaL_fileresult(L, 0, "/proc/self/exe");
+    lua_pushlstring(L, buf, (size_t)n);
+    return 1;
+}
+
+/* sys.getcwd() → the current directory. */
+static int sys_getcwd(lua_State *L)
+{
+    char buf[4096];
+    if (getcwd(buf, sizeof buf) == NULL)
+        return luaL_fileresult(L, 0, "getcwd");
+    lua_pushstring(L, buf);
+    return 1;
+}
+
+static const luaL_Reg sweep_funcs[] = {
+    { "executable", sys_executable },
+    { "getcwd", sys_getcwd },
+    { "hush_stdout", sys_hush_stdout },
+    { "write_atomic", sys_write_atomic },
+    { "mkdir", sys_mkdir },
+    { "listdir", sys_listdir },
+    { "hostname", sys_hostname },
+    { NULL, NULL }
+};
+
+int luaopen_deltalab_sys(lua_State *L)
+{
+    luaL_newlib(L, sweep_funcs);
+    return 1;
+}

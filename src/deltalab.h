@@ -20,6 +20,7 @@ int luaopen_deltalab_network(lua_State *L);
 int luaopen_deltalab_trainer(lua_State *L);
 int luaopen_deltalab_datacore(lua_State *L);
 int luaopen_deltalab_plotcore(lua_State *L);
+int luaopen_deltalab_sys(lua_State *L);
 
 /* The network userdata at index i (raises "network expected, got ..."),
  * for bindings that train or evaluate a network (ltrainer.c). */

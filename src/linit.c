@@ -21,6 +21,7 @@ static const luaL_Reg c_modules[] = {
     { "deltalab.datacore", luaopen_deltalab_datacore },
     { "deltalab.plotcore", luaopen_deltalab_plotcore },
     { "deltalab.args", luaopen_deltalab_args },
+    { "deltalab.sys", luaopen_deltalab_sys },
     { NULL, NULL }
 };
 

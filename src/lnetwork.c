@@ -768,21 +768,6 @@ static int n_input(lua_State *L)
     return 1;
 }
 
-/* Seconds on a monotonic clock, for benchmarks (tests/bench/step.lua). */
-static int n_now(lua_State *L)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    lua_pushnumber(L, (lua_Number)ts.tv_sec + ts.tv_nsec * 1e-9);
-    return 1;
-}
-
-static int n_isatty(lua_State *L)
-{
-    lua_pushboolean(L, isatty(0) && isatty(1));
-    return 1;
-}
-
 /* Internal stages for net:walk (lua/deltalab/trace.lua):
  *   _stage("input", x)     copy x in      _stage("forward", l)   layer l's z, a
  *   _stage("target", y)    targets; → C    _stage("delta")        δᴸ (BP1)
@@ -1200,8 +1185,6 @@ static void install_lua_methods(lua_State *L)
 
 static const luaL_Reg funcs[] = {
     { "load", n_load },
-    { "_isatty", n_isatty },
-    { "_now", n_now },
     { NULL, NULL }
 };
 

@@ -398,20 +398,6 @@ static int p_shape(lua_State *L)
     return 2;
 }
 
-/* plotcore.isatty(fd) → whether fd (0, 1, 2) is a terminal. */
-static int p_isatty(lua_State *L)
-{
-    lua_pushboolean(L, isatty((int)luaL_checkinteger(L, 1)));
-    return 1;
-}
-
-/* plotcore.getpid() → this process's id (to count our gnuplot children). */
-static int p_getpid(lua_State *L)
-{
-    lua_pushinteger(L, (lua_Integer)getpid());
-    return 1;
-}
-
 static const luaL_Reg meth[] = {
     { "send", p_send },
     { "sync", p_sync },
@@ -434,8 +420,6 @@ static const luaL_Reg funcs[] = {
     { "format", p_format },
     { "values", p_values },
     { "shape", p_shape },
-    { "isatty", p_isatty },
-    { "getpid", p_getpid },
     { NULL, NULL }
 };
 

@@ -19,6 +19,7 @@
 -- @module deltalab.plot
 
 local plotcore = require "deltalab.plotcore"
+local sys = require "deltalab.sys"
 
 local plot = {}
 
@@ -211,9 +212,7 @@ end
 
 local state = { figures = {}, current = nil, next_id = 1, terminals = nil }
 
-local function has_display()
-  return getenv("DISPLAY") or getenv("WAYLAND_DISPLAY")
-end
+local has_display = sys.display
 
 -- Does the terminal we print to draw sixels? Only the user knows for sure
 -- (DELTALAB_SIXEL=1 or 0); otherwise a few TERM names that always do.
@@ -306,7 +305,7 @@ local function terminal_commands(fig, o, kind, fmt, dest, fname)
     cmds[2] = "set output"
   else
     local tw, th = text_size(o)
-    local colours = plotcore.isatty(1) and getenv("TERM") ~= "dumb"
+    local colours = sys.isatty(io.stdout) and getenv("TERM") ~= "dumb"
     cmds[1] = ("set terminal dumb size %d,%d noenhanced %s"):format(tw, th, colours and "ansi256" or "mono")
     cmds[2] = "set output"
   end
@@ -549,7 +548,7 @@ local function emit(fig, fname, ctx, o)
   local dest, kind, fmt = destination(fig, o)
   if ctx.art and (kind == "text" or fmt == "txt") then
     local tw = text_size(o)
-    local colour = kind == "text" and plotcore.isatty(1) and getenv("TERM") ~= "dumb"
+    local colour = kind == "text" and sys.isatty(io.stdout) and getenv("TERM") ~= "dumb"
     local out = render_art(ctx.art, tw, colour)
     if fmt == "txt" then
       local f, err = io.open(dest, "w")

@@ -246,11 +246,8 @@ function records.machine()
     f:close()
     m.cores = n > 0 and n or nil
   end
-  local ok, core = pcall(require, "deltalab.trainer")
-  if ok and type(core) == "table" and core._info then
-    local info = core._info()
-    m.isa, m.version, m.threads = info.isa, info.version, info.threads
-  end
+  local info = require("deltalab.sys").info()
+  m.isa, m.version, m.threads = info.isa, info.version, info.threads
   m.lua = _VERSION
   return m
 end

@@ -317,10 +317,8 @@ function sweep.sweep(opts)
   end
 
   local machine = record and records.machine()
-  -- Wall-clock seconds from the C module once it is loaded (os.clock counts
-  -- CPU time of every thread); sweep is loaded while the trainer module opens.
-  local core = package.loaded["deltalab.trainer"]
-  local clock = type(core) == "table" and core._clock or os.clock
+  -- Wall-clock seconds (os.clock counts CPU time of every thread).
+  local clock = require("deltalab.sys").clock
   local results = {}
   for _, k in ipairs(todo) do
     local cfg = cells[k]

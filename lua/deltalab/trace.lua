@@ -309,8 +309,8 @@ local function gradcheck(raw)
 end
 
 local function isatty()
-  local ok, t = pcall(function() return require("deltalab.network")._isatty() end)
-  return ok and t
+  local sys = require "deltalab.sys"
+  return sys.isatty(io.stdin) and sys.isatty(io.stdout)
 end
 
 --- net:walk(x, y [, opts]): a stepper; each call computes and prints the next

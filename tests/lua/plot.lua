@@ -59,7 +59,7 @@ end
 
 -- Our gnuplot children, counted in /proc (parent pid = ours, name gnuplot).
 local function gnuplot_children()
-  local me = plotcore.getpid()
+  local me = require("deltalab.sys").getpid()
   local n = 0
   local ls = io.popen("ls /proc")
   for name in ls:lines() do

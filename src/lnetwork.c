@@ -1167,22 +1167,6 @@ static void hook_matrix_call(lua_State *L)
     lua_pop(L, 1);
 }
 
-/* The teaching methods written in Lua (trace, walk, gradcheck's table) live
- * in lua/deltalab/trace.lua, which returns install(methods, layer_methods).
- * It is optional: without the Lua files the core methods still work. */
-static void install_lua_methods(lua_State *L)
-{
-    lua_getglobal(L, "require");
-    lua_pushstring(L, "deltalab.trace");
-    if (lua_pcall(L, 1, 1, 0) != LUA_OK || !lua_isfunction(L, -1)) {
-        lua_pop(L, 1);
-        return;
-    }
-    lua_getfield(L, -2, "methods");
-    lua_getfield(L, -3, "layer_methods");
-    lua_call(L, 2, 0);
-}
-
 static const luaL_Reg funcs[] = {
     { "load", n_load },
     { NULL, NULL }
@@ -1207,7 +1191,6 @@ int luaopen_deltalab_network(lua_State *L)
     lua_pushcfunction(L, net_call);
     lua_setfield(L, -2, "__call");
     lua_setmetatable(L, -2);
-    install_lua_methods(L);
     hook_matrix_call(L);
     return 1;
 }

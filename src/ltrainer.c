@@ -875,26 +875,6 @@ int luaopen_deltalab_trainer(lua_State *L)
     lua_setfield(L, mt, "__index");
     lua_pushcfunction(L, t_tostring);
     lua_setfield(L, mt, "__tostring");
-
-    /* Lua-side additions: t:summary(), t:record(path), trainer.sweep, ... */
-    lua_getglobal(L, "require");
-    lua_pushliteral(L, "deltalab.training");
-    lua_call(L, 1, 1);
-    lua_getfield(L, -1, "methods");
-    lua_pushnil(L);
-    while (lua_next(L, -2)) {
-        lua_pushvalue(L, -2);
-        lua_insert(L, -2);
-        lua_settable(L, methods);
-    }
-    lua_pop(L, 1);
-    lua_getfield(L, -1, "module");
-    lua_pushnil(L);
-    while (lua_next(L, -2)) {
-        lua_pushvalue(L, -2);
-        lua_insert(L, -2);
-        lua_settable(L, mod);
-    }
     lua_settop(L, mod);
 
     lua_createtable(L, 0, 1);

@@ -595,6 +595,11 @@ function help.reload()
   docs, names = nil, nil
 end
 
+-- The types written in Lua. help is loaded after every other module, so it
+-- asks them for their method tables instead of being reached from them.
+help.type("dataset", require("deltalab.data").dataset_methods)
+help.type("figure", require("deltalab.plot").figure_methods)
+
 return setmetatable(help, {
   __call = function(_, ...)
     local text, err = help.text(...)

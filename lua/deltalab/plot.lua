@@ -1612,13 +1612,6 @@ function plot.live(trainer, opts)
   return draw, fig
 end
 
--- Register the figure type with the help system when there is one.
-do
-  local ok, help = pcall(require, "deltalab.help")
-  if ok and type(help) == "table" and type(help.type) == "function" then
-    pcall(help.type, "figure", figure)
-  end
-end
-
+-- The figure's methods, for help to list (help.lua picks them up).
 plot.figure_methods = figure
 return plot

@@ -203,8 +203,8 @@ else fail "install puts every file in place" "missing:$missing"; fi
 if [ -x "$root/usr/local/bin/deltalab" ]; then
     expect "the installed program runs its installed Lua files and finds its docs" 0 \
         "$(printf 'true\ttrue')" sh -c "cd / && '$root/usr/local/bin/deltalab' -e '
-        local path = package.searchpath(\"deltalab.help\", package.path)
-        print(path:sub(1, #\"$root\") == \"$root\", help.text(\"deltalab.use\") ~= nil)'"
+        local path = debug.getinfo(help.reload, \"S\").source
+        print(path:sub(1, #\"@$root\") == \"@$root\", help.text(\"deltalab.use\") ~= nil)'"
 fi
 if command -v lua5.4 >/dev/null 2>&1 && [ $asan_so = 0 ] && [ -f "$root/usr/local/lib/lua/5.4/deltalab.so" ]; then
     expect "lua5.4 loads the installed module and its Lua files" 0 "$(printf 'table\ttrue')" \

@@ -23,8 +23,9 @@
 
 local help = {}
 
---- The global modules scanned to name functions, in order of preference.
-help.modules = { "matrix", "network", "trainer", "data", "plot", "help", "deltalab" }
+--- The modules scanned to name functions, in order of preference: the global
+-- of that name, else package.loaded["deltalab." .. name].
+help.modules = { "matrix", "network", "trainer", "data", "plot", "sys", "help", "deltalab" }
 
 --- The doc directory in use (nil: found automatically on first use).
 help.docdir = nil

@@ -75,4 +75,14 @@ T.test("sys.info describes this build", function()
   T.truthy(math.type(info.threads) == "integer" and info.threads >= 1, "threads >= 1")
 end)
 
+T.test("every sys function has a help entry, and help names it", function()
+  local missing = {}
+  for name, f in pairs(sys) do
+    local text = help.text(f)
+    if not (text and text:find("^sys%." .. name .. "%(")) then missing[#missing + 1] = name end
+  end
+  table.sort(missing)
+  T.eq(table.concat(missing, ", "), "", "undocumented")
+end)
+
 T.done()

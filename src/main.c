@@ -574,7 +574,7 @@ static void print_usage(FILE *out)
         "  -l mod     require library 'mod' into global 'mod'\n"
         "  -l g=mod   require library 'mod' into global 'g'\n"
         "  -v         show the version and the compute kernels in use\n"
-        "  -E         ignore environment variables (DELTALAB_INIT, LUA_PATH, ...)\n"
+        "  -E         ignore environment variables (LUA_INIT, DELTALAB_INIT, LUA_PATH, ...)\n"
         "  -W         turn warnings on\n"
         "  -h         show this help\n"
         "  --         stop handling options\n"

@@ -768,21 +768,6 @@ static int n_input(lua_State *L)
     return 1;
 }
 
-/* Seconds on a monotonic clock, for benchmarks (tests/bench/step.lua). */
-static int n_now(lua_State *L)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    lua_pushnumber(L, (lua_Number)ts.tv_sec + ts.tv_nsec * 1e-9);
-    return 1;
-}
-
-static int n_isatty(lua_State *L)
-{
-    lua_pushboolean(L, isatty(0) && isatty(1));
-    return 1;
-}
-
 /* Internal stages for net:walk (lua/deltalab/trace.lua):
  *   _stage("input", x)     copy x in      _stage("forward", l)   layer l's z, a
  *   _stage("target", y)    targets; → C    _stage("delta")        δᴸ (BP1)
@@ -1182,26 +1167,8 @@ static void hook_matrix_call(lua_State *L)
     lua_pop(L, 1);
 }
 
-/* The teaching methods written in Lua (trace, walk, gradcheck's table) live
- * in lua/deltalab/trace.lua, which returns install(methods, layer_methods).
- * It is optional: without the Lua files the core methods still work. */
-static void install_lua_methods(lua_State *L)
-{
-    lua_getglobal(L, "require");
-    lua_pushstring(L, "deltalab.trace");
-    if (lua_pcall(L, 1, 1, 0) != LUA_OK || !lua_isfunction(L, -1)) {
-        lua_pop(L, 1);
-        return;
-    }
-    lua_getfield(L, -2, "methods");
-    lua_getfield(L, -3, "layer_methods");
-    lua_call(L, 2, 0);
-}
-
 static const luaL_Reg funcs[] = {
     { "load", n_load },
-    { "_isatty", n_isatty },
-    { "_now", n_now },
     { NULL, NULL }
 };
 
@@ -1224,7 +1191,6 @@ int luaopen_deltalab_network(lua_State *L)
     lua_pushcfunction(L, net_call);
     lua_setfield(L, -2, "__call");
     lua_setmetatable(L, -2);
-    install_lua_methods(L);
     hook_matrix_call(L);
     return 1;
 }

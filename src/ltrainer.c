@@ -818,34 +818,6 @@ static int t_confident_errors(lua_State *L)
     return 3;
 }
 
-/* ------------------------------------------------------------------------ */
-/* Small helpers for the Lua side and the tests                               */
-
-static int t_clock(lua_State *L)
-{
-    lua_pushnumber(L, clock_now());
-    return 1;
-}
-
-static int t_info(lua_State *L)
-{
-    lua_createtable(L, 0, 3);
-    lua_pushstring(L, kern()->isa);
-    lua_setfield(L, -2, "isa");
-    lua_pushstring(L, DL_VERSION);
-    lua_setfield(L, -2, "version");
-    lua_pushinteger(L, dl_threads());
-    lua_setfield(L, -2, "threads");
-    return 1;
-}
-
-/* Test hook: raise the interrupt flag as Ctrl-C would. */
-static int t_interrupt(lua_State *L)
-{
-    dl_interrupt_set(lua_isnone(L, 1) || lua_toboolean(L, 1));
-    return 0;
-}
-
 static const luaL_Reg meth[] = {
     { "run", t_run },
     { "epoch", t_epoch },
@@ -860,9 +832,6 @@ static const luaL_Reg funcs[] = {
     { "new", t_new },
     { "evaluate", t_evaluate },
     { "most_confident_errors", t_confident_errors },
-    { "_clock", t_clock },
-    { "_info", t_info },
-    { "_interrupt", t_interrupt },
     { NULL, NULL }
 };
 
@@ -906,26 +875,6 @@ int luaopen_deltalab_trainer(lua_State *L)
     lua_setfield(L, mt, "__index");
     lua_pushcfunction(L, t_tostring);
     lua_setfield(L, mt, "__tostring");
-
-    /* Lua-side additions: t:summary(), t:record(path), trainer.sweep, ... */
-    lua_getglobal(L, "require");
-    lua_pushliteral(L, "deltalab.training");
-    lua_call(L, 1, 1);
-    lua_getfield(L, -1, "methods");
-    lua_pushnil(L);
-    while (lua_next(L, -2)) {
-        lua_pushvalue(L, -2);
-        lua_insert(L, -2);
-        lua_settable(L, methods);
-    }
-    lua_pop(L, 1);
-    lua_getfield(L, -1, "module");
-    lua_pushnil(L);
-    while (lua_next(L, -2)) {
-        lua_pushvalue(L, -2);
-        lua_insert(L, -2);
-        lua_settable(L, mod);
-    }
     lua_settop(L, mod);
 
     lua_createtable(L, 0, 1);

@@ -379,21 +379,26 @@ typedef struct repl {
     int quiet;  /* the line ended in ';': do not print the results */
 } repl;
 
+/* Push the prompt and return it: _PROMPT (_PROMPT2 for a continuation line)
+ * through tostring, as lua.c does, or the default when it is nil. */
 static const char *get_prompt(lua_State *L, int first)
 {
-    if (lua_getglobal(L, first ? "_PROMPT" : "_PROMPT2") == LUA_TSTRING) {
-        const char *p = lua_tostring(L, -1);
-        lua_pop(L, 1);  /* still referenced by the global */
-        return p;
+    if (lua_getglobal(L, first ? "_PROMPT" : "_PROMPT2") == LUA_TNIL) {
+        lua_pop(L, 1);
+        lua_pushstring(L, first ? PROMPT : PROMPT2);
+        return lua_tostring(L, -1);
     }
-    lua_pop(L, 1);
-    return first ? PROMPT : PROMPT2;
+    const char *p = luaL_tolstring(L, -1, NULL);
+    lua_remove(L, -2);
+    return p;
 }
 
-/* Read a line and push it; READ_EOF, READ_LINE or READ_CANCELLED. */
+/* Read a line and push it; READ_EOF, READ_LINE or READ_CANCELLED. A first
+ * line starting with '=' is read as `return ...` (lua.c keeps that from 5.1). */
 static int pushline(lua_State *L, repl *r, int first)
 {
     char *line = dl_readline(L, get_prompt(L, first), r->tty);
+    lua_pop(L, 1);  /* the prompt */
     if (line == NULL)
         return READ_EOF;
     if (dl_interrupted()) {
@@ -401,7 +406,10 @@ static int pushline(lua_State *L, repl *r, int first)
         dl_freeline(L, line);
         return READ_CANCELLED;
     }
-    lua_pushstring(L, line);
+    if (first && line[0] == '=')
+        lua_pushfstring(L, "return %s", line + 1);
+    else
+        lua_pushstring(L, line);
     dl_freeline(L, line);
     return READ_LINE;
 }
@@ -566,7 +574,7 @@ static void print_usage(FILE *out)
         "  -l mod     require library 'mod' into global 'mod'\n"
         "  -l g=mod   require library 'mod' into global 'g'\n"
         "  -v         show the version and the compute kernels in use\n"
-        "  -E         ignore environment variables (DELTALAB_INIT, LUA_PATH, ...)\n"
+        "  -E         ignore environment variables (LUA_INIT, DELTALAB_INIT, LUA_PATH, ...)\n"
         "  -W         turn warnings on\n"
         "  -h         show this help\n"
         "  --         stop handling options\n"
@@ -665,20 +673,21 @@ static void createargtable(lua_State *L, char **argv, int argc, int script)
     lua_setglobal(L, "arg");
 }
 
-static int dochunk(lua_State *L, int status)
+/* Errors name the program as it was called (argv[0]), as lua.c's do. */
+static int dochunk(lua_State *L, int status, const char *prog)
 {
     if (status == LUA_OK)
         status = docall(L, 0, 0);
-    return report(L, status, PROGNAME);
+    return report(L, status, prog);
 }
 
-static int dostring(lua_State *L, const char *s, const char *name)
+static int dostring(lua_State *L, const char *s, const char *name, const char *prog)
 {
-    return dochunk(L, luaL_loadbuffer(L, s, strlen(s), name));
+    return dochunk(L, luaL_loadbuffer(L, s, strlen(s), name), prog);
 }
 
 /* -l [g=]mod: g = require(mod), g defaulting to mod. */
-static int dolibrary(lua_State *L, char *spec)
+static int dolibrary(lua_State *L, char *spec, const char *prog)
 {
     char *eq = strchr(spec, '=');
     const char *global = spec, *mod = spec;
@@ -691,11 +700,11 @@ static int dolibrary(lua_State *L, char *spec)
     int status = docall(L, 1, 1);
     if (status == LUA_OK)
         lua_setglobal(L, global);
-    return report(L, status, PROGNAME);
+    return report(L, status, prog);
 }
 
 /* Run -e and -l in command-line order. */
-static int runargs(lua_State *L, char **argv, int n)
+static int runargs(lua_State *L, char **argv, int n, const char *prog)
 {
     for (int i = 1; i < n; i++) {
         int opt = argv[i][1];
@@ -708,40 +717,64 @@ static int runargs(lua_State *L, char **argv, int n)
         char *extra = argv[i] + 2;
         if (*extra == '\0')
             extra = argv[++i];
-        int status = opt == 'e' ? dostring(L, extra, "=(command line)") : dolibrary(L, extra);
+        int status = opt == 'e' ? dostring(L, extra, "=(command line)", prog)
+                                : dolibrary(L, extra, prog);
         if (status != LUA_OK)
             return 0;
     }
     return 1;
 }
 
-/* DELTALAB_INIT: Lua code, or @file, run before the arguments. */
-static int handle_init(lua_State *L)
+/* Run the environment variable `var` if it is set: Lua code, or @file. */
+static int run_init(lua_State *L, const char *var, const char *prog)
 {
-    const char *init = getenv("DELTALAB_INIT");
+    const char *init = getenv(var);
     if (init == NULL)
         return LUA_OK;
     if (init[0] == '@')
-        return dochunk(L, luaL_loadfile(L, init + 1));
-    return dostring(L, init, "=DELTALAB_INIT");
+        return dochunk(L, luaL_loadfile(L, init + 1), prog);
+    return dostring(L, init, lua_pushfstring(L, "=%s", var), prog);
+}
+
+/* Before the options: LUA_INIT_5_4, or LUA_INIT when that is not set (as
+ * lua.c), then deltalab's own DELTALAB_INIT. */
+static int handle_init(lua_State *L, const char *prog)
+{
+    const char *lua_init = "LUA_INIT" LUA_VERSUFFIX;
+    if (getenv(lua_init) == NULL)
+        lua_init = "LUA_INIT";
+    if (run_init(L, lua_init, prog) != LUA_OK)
+        return !LUA_OK;
+    return run_init(L, "DELTALAB_INIT", prog);
+}
+
+/* Push arg[1] .. arg[#arg], the script's `...`: read back from the global
+ * table, so that -e 'arg[1] = 100' changes them, as in lua.c. */
+static int pushargs(lua_State *L)
+{
+    if (lua_getglobal(L, "arg") != LUA_TTABLE)
+        luaL_error(L, "'arg' is not a table");
+    int n = (int)luaL_len(L, -1);
+    luaL_checkstack(L, n + 3, "too many arguments to script");
+    int i;
+    for (i = 1; i <= n; i++)
+        lua_rawgeti(L, -i, i);
+    lua_remove(L, -i);  /* the table, below the n values */
+    return n;
 }
 
 /* The script and its arguments (the script's `...`); "-" is stdin. */
-static int handle_script(lua_State *L, char **argv)
+static int handle_script(lua_State *L, char **argv, const char *prog)
 {
     const char *fname = argv[0];
     if (strcmp(fname, "-") == 0 && strcmp(argv[-1], "--") != 0)
         fname = NULL;
     int status = luaL_loadfile(L, fname);
     if (status == LUA_OK) {
-        int n = 0;
-        for (char **a = argv + 1; *a; a++, n++) {
-            luaL_checkstack(L, 1, "too many arguments to script");
-            lua_pushstring(L, *a);
-        }
+        int n = pushargs(L);
         status = docall(L, n, 0);
     }
-    return report(L, status, PROGNAME);
+    return report(L, status, prog);
 }
 
 /* ---------------------------------------------------------------- start-up */
@@ -801,14 +834,18 @@ static int pmain(lua_State *L)
 {
     int argc = (int)lua_tointeger(L, 1);
     char **argv = lua_touserdata(L, 2);
+    const char *prog = argv[0] && argv[0][0] ? argv[0] : PROGNAME;
     int script = argc;
     int args = argv[0] ? collectargs(argv, &script) : 0;
     int optlim = script < argc ? script : argc;
     luaL_checkversion(L);
     repl_L = L;
     if (args == HAS_ERROR) {
-        message(PROGNAME, lua_pushfstring(L, "unrecognized option or missing argument: '%s'",
-                                          argv[script]));
+        const char *bad = argv[script];
+        if ((bad[1] == 'e' || bad[1] == 'l') && bad[2] == '\0')
+            message(prog, lua_pushfstring(L, "'%s' needs argument", bad));
+        else
+            message(prog, lua_pushfstring(L, "unrecognized option '%s'", bad));
         print_usage(stderr);
         return 0;
     }
@@ -826,11 +863,11 @@ static int pmain(lua_State *L)
     luaL_openlibs(L);
     open_deltalab(L);
     createargtable(L, argv, argc, script);
-    if (!(args & HAS_NOENV) && handle_init(L) != LUA_OK)
+    if (!(args & HAS_NOENV) && handle_init(L, prog) != LUA_OK)
         return 0;
-    if (!runargs(L, argv, optlim))
+    if (!runargs(L, argv, optlim, prog))
         return 0;
-    if (script < argc && handle_script(L, argv + script) != LUA_OK)
+    if (script < argc && handle_script(L, argv + script, prog) != LUA_OK)
         return 0;
     if (args & HAS_I) {
         if (isatty(STDIN_FILENO) && !(args & HAS_V))
@@ -841,7 +878,7 @@ static int pmain(lua_State *L)
             print_version();
             printf("help() explains the prompt and the modules; Ctrl-D quits.\n");
             doREPL(L);
-        } else if (dochunk(L, luaL_loadfile(L, NULL)) != LUA_OK) {
+        } else if (dochunk(L, luaL_loadfile(L, NULL), prog) != LUA_OK) {
             return 0;
         }
     }
@@ -861,7 +898,7 @@ int main(int argc, char **argv)
     lua_pushlightuserdata(L, argv);
     int status = lua_pcall(L, 2, 1, 0);
     int ok = lua_toboolean(L, -1);
-    report(L, status, PROGNAME);
+    report(L, status, argv[0] && argv[0][0] ? argv[0] : PROGNAME);
     lua_close(L);
     return status == LUA_OK && ok ? EXIT_SUCCESS : EXIT_FAILURE;
 }

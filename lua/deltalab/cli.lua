@@ -288,14 +288,11 @@ end
 
 local state = { windows = {} }
 
-local function has_display()
-  local d, w = os.getenv("DISPLAY"), os.getenv("WAYLAND_DISPLAY")
-  return (d and d ~= "") or (w and w ~= "")
-end
+local sys = require "deltalab.sys"
+local has_display = sys.display
 
 local function isatty()
-  local ok, p = pcall(require, "deltalab.plotcore")
-  return ok and p.isatty and p.isatty(1)
+  return sys.isatty(io.stdout)
 end
 
 --- A function `show(name, kind, ...)` that draws one figure: `kind` is a

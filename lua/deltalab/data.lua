@@ -950,12 +950,7 @@ function data.linear(opts)
   return set
 end
 
--- The help system lists the dataset's methods from this table.
-do
-  local ok, help = pcall(require, "deltalab.help")
-  if ok and type(help) == "table" and type(help.type) == "function" then
-    help.type("dataset", dataset)
-  end
-end
+-- The dataset's methods, for help to list (help.lua picks them up).
+data.dataset_methods = dataset
 
 return data

@@ -23,8 +23,9 @@
 
 local help = {}
 
---- The global modules scanned to name functions, in order of preference.
-help.modules = { "matrix", "network", "trainer", "data", "plot", "cli", "help", "deltalab" }
+--- The modules scanned to name functions, in order of preference: the global
+-- of that name, else package.loaded["deltalab." .. name].
+help.modules = { "matrix", "network", "trainer", "data", "plot", "cli", "sys", "help", "deltalab" }
 
 --- The doc directory in use (nil: found automatically on first use).
 help.docdir = nil
@@ -594,6 +595,11 @@ end
 function help.reload()
   docs, names = nil, nil
 end
+
+-- The types written in Lua. help is loaded after every other module, so it
+-- asks them for their method tables instead of being reached from them.
+help.type("dataset", require("deltalab.data").dataset_methods)
+help.type("figure", require("deltalab.plot").figure_methods)
 
 return setmetatable(help, {
   __call = function(_, ...)

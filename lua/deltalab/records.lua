@@ -247,10 +247,8 @@ function records.machine()
     f:close()
     m.cores = n > 0 and n or nil
   end
-  -- The deltalab table (version, isa) exists once the modules are open;
-  -- records are written by scripts, after that.
-  local info = package.loaded.deltalab or rawget(_G, "deltalab")
-  if type(info) == "table" then m.isa, m.version = info.isa, info.version end
+  local info = require("deltalab.sys").info()
+  m.isa, m.version, m.threads = info.isa, info.version, info.threads
   m.lua = _VERSION
   return m
 end

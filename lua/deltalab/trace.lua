@@ -8,8 +8,8 @@
 --
 -- Pretty-printing only: every number printed here was computed by the core
 -- (src/core/net.c) and read through the network's methods and views.
--- This module returns install(methods, layer_methods), called once by the
--- network module when it opens (it cannot require the network itself).
+-- The methods reach the network type through `trace.extends`, which
+-- deltalab's loader (src/linit.c) merges into its method table at start.
 
 local trace = {}
 
@@ -309,8 +309,8 @@ local function gradcheck(raw)
 end
 
 local function isatty()
-  local ok, t = pcall(function() return require("deltalab.network")._isatty() end)
-  return ok and t
+  local sys = require "deltalab.sys"
+  return sys.isatty(io.stdin) and sys.isatty(io.stdout)
 end
 
 --- net:walk(x, y [, opts]): a stepper; each call computes and prints the next
@@ -416,14 +416,13 @@ function trace.walk(net, x, y, opts)
   return stepper
 end
 
---- Attach the Lua methods to the network and layer method tables.
-return function(methods, layer_methods)
-  methods.trace = trace.trace
-  methods.walk = trace.walk
-  methods.gradcheck = gradcheck(methods.gradcheck)
-  local ok, help = pcall(require, "deltalab.help")
-  if ok and type(help) == "table" and type(help.type) == "function" then
-    pcall(help.type, "network", methods)
-    pcall(help.type, "layer", layer_methods)
-  end
-end
+--- The methods this module adds to the network type (gradcheck wraps the C one).
+trace.extends = {
+  network = {
+    trace = trace.trace,
+    walk = trace.walk,
+    gradcheck = gradcheck(require("deltalab.network").methods.gradcheck),
+  },
+}
+
+return trace

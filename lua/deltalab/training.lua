@@ -1,9 +1,8 @@
 --- deltalab.training: the parts of `trainer` written in Lua.
--- The C module deltalab.trainer merges `methods` into the trainer type and
--- `module` into the trainer table when it opens: t:summary(), t:record(path),
--- trainer.sweep{...}, trainer.records(paths), trainer.merge(paths).
--- (This file must not require deltalab.trainer at load time: it is loaded
--- while that module opens.)
+-- deltalab's loader (src/linit.c) merges `extends.trainer` into the trainer
+-- type and `extends_module["deltalab.trainer"]` into the trainer table at
+-- start: t:summary(), t:record(path), trainer.sweep{...},
+-- trainer.records(paths), trainer.merge(paths).
 --
 --     > t = trainer{net = net, train = set, epochs = 2}
 --     > t:run()
@@ -77,4 +76,4 @@ module.records = function(paths)
   return r
 end
 
-return { methods = methods, module = module }
+return { extends = { trainer = methods }, extends_module = { ["deltalab.trainer"] = module } }

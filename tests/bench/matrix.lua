@@ -5,7 +5,7 @@
 -- NumPy doing the same and tests/bench/run.sh prints the ratios.
 --   deltalab tests/bench/matrix.lua [--quick]
 local quick = arg and arg[1] == "--quick"
-local now = network._now
+local now = require("deltalab.sys").clock
 local secs = quick and 0.05 or 0.5
 
 -- Seconds per call of f, repeated for at least `seconds`.

@@ -5,7 +5,7 @@
 -- doing the same, and tests/bench/run.sh prints the ratios.
 --   deltalab tests/bench/step.lua [--quick]
 local quick = arg and arg[1] == "--quick"
-local now = network._now
+local now = require("deltalab.sys").clock
 
 local function bench(sizes, acts, cost, B, seconds)
   local spec = { sizes[1] }

@@ -122,8 +122,8 @@ done
 kill -INT $pid
 wait $pid
 status=$?
-if [ $status = 1 ] && grep -q "^deltalab: interrupted" "$tmp/err"; then
-    ok "SIGINT stops a script: 'deltalab: interrupted' and status 1"
+if [ $status = 1 ] && grep -qF "$DL: interrupted" "$tmp/err"; then
+    ok "SIGINT stops a script: '<program as called>: interrupted' and status 1"
 else
     fail "SIGINT stops a script" "status $status" "stderr: $(head -c 400 "$tmp/err")"
 fi
@@ -147,13 +147,101 @@ else
 fi
 expect "--help is -h" 0 "$(cat "$tmp/out")" "$DL" --help
 expect "a bad option exits 1" 1 "" "$DL" -z
-err_has "... naming it" "unrecognized option or missing argument: '-z'"
+err_has "... naming it, after the program as called" "$DL: unrecognized option '-z'"
 err_has "... with the usage" "usage: deltalab"
+for bad in -Ex -vv -iv -Wx ---; do
+    expect "$bad is a bad option" 1 "" "$DL" "$bad"
+    err_has "... and says so" "unrecognized option '$bad'"
+done
 expect "-e without its statement exits 1" 1 "" "$DL" -e
+err_has "... saying so" "'-e' needs argument"
+expect "-l without its module exits 1" 1 "" "$DL" -l
+err_has "... saying so" "'-l' needs argument"
+expect "-e followed by an option is -e without its statement" 1 "" "$DL" -e -v
+err_has "... saying so" "'-e' needs argument"
+expect "-e with a syntax error exits 1" 1 "" "$DL" -e 'a'
+err_has "... saying so" "syntax error near <eof>"
 expect "-E ignores DELTALAB_INIT" 0 "nil" env DELTALAB_INIT='x = 42' "$DL" -E -e 'print(x)'
 expect "DELTALAB_INIT runs first" 0 "42" env DELTALAB_INIT='x = 42' "$DL" -e 'print(x)'
 printf 'x = 43\n' >"$tmp/init.lua"
 expect "DELTALAB_INIT=@file runs the file" 0 "43" env DELTALAB_INIT="@$tmp/init.lua" "$DL" -e 'print(x)'
+
+# ---- the environment, as lua5.4 reads it
+# package.path and cpath stay as LUA_PATH[_5_4] / LUA_CPATH[_5_4] set them
+# (";;" is Lua's default path); deltalab's own modules load all the same.
+default_path=$("$DL" -E -e 'io.write(package.path)')
+default_cpath=$("$DL" -E -e 'io.write(package.cpath)')
+case $default_path in *"?.lua"*) ok "-E: package.path is Lua's default" ;; *) fail "-E: package.path" "got: $default_path" ;; esac
+expect "-E: Lua's default path whatever LUA_PATH says" 0 "$default_path" env LUA_PATH=xxx "$DL" -E -e 'io.write(package.path)'
+expect "-E: and the default cpath" 0 "$default_cpath" env LUA_CPATH=xxx "$DL" -E -e 'io.write(package.cpath)'
+expect "env -i: the same defaults" 0 "$(printf '%s\t%s' "$default_path" "$default_cpath")" \
+    env -i "$DL" -e 'io.write(package.path, "\t", package.cpath)'
+expect "LUA_PATH is package.path, as set" 0 "x" env LUA_PATH=x "$DL" -e 'io.write(package.path)'
+expect "LUA_PATH_5_4 comes before LUA_PATH" 0 "y" env LUA_PATH_5_4=y LUA_PATH=x "$DL" -e 'io.write(package.path)'
+expect "LUA_CPATH is package.cpath" 0 "xuxu" env LUA_CPATH=xuxu "$DL" -e 'io.write(package.cpath)'
+expect "LUA_CPATH_5_4 comes before LUA_CPATH" 0 "yacc" env LUA_CPATH_5_4=yacc LUA_CPATH=x "$DL" -e 'io.write(package.cpath)'
+expect "';;' in LUA_PATH is the default path" 0 "a;$default_path;b" env LUA_PATH='a;;b' "$DL" -e 'io.write(package.path)'
+expect "a final ';;' too" 0 "a;$default_path" env LUA_PATH='a;;' "$DL" -e 'io.write(package.path)'
+expect "deltalab's modules load whatever LUA_PATH says" 0 "$(printf 'function\tfunction\ttable')" \
+    env LUA_PATH=x "$DL" -e 'print(type(network{2, 2}.trace), type(trainer.sweep), type(help))'
+expect "a module of the user's on LUA_PATH is found" 0 "7" env LUA_PATH="$tmp/?.lua" "$DL" -e 'print(require("mymod").v)'
+
+# LUA_INIT_5_4, else LUA_INIT, then DELTALAB_INIT: code or @file, before the
+# options, with arg already set; -E skips them all.
+printf 'print(X)\n' >"$tmp/x.lua"
+expect "LUA_INIT runs first and sees arg" 0 "3.2" env LUA_INIT='X = tonumber(arg[1])' "$DL" "$tmp/x.lua" 3.2
+expect "LUA_INIT_5_4 comes before LUA_INIT" 0 "10" env LUA_INIT_5_4='X = 10' LUA_INIT='X = 3' "$DL" "$tmp/x.lua"
+printf 'x = x or 10; print(x); x = x + 1\n' >"$tmp/twice.lua"
+expect "LUA_INIT=@file runs the file" 0 "$(printf '10\n11')" env LUA_INIT="@$tmp/twice.lua" "$DL" "$tmp/twice.lua"
+expect "LUA_INIT, then DELTALAB_INIT" 0 "12" env LUA_INIT='X = 3' DELTALAB_INIT='X = X * 4' "$DL" "$tmp/x.lua"
+expect "an error in LUA_INIT exits 1" 1 "" env LUA_INIT="error('msg')" "$DL" -e 'print("not reached")'
+err_has "... naming LUA_INIT" "LUA_INIT:1: msg"
+expect "-E ignores LUA_INIT and LUA_INIT_5_4" 0 "nil" env LUA_INIT='error(10)' LUA_INIT_5_4='error(11)' "$DL" -E "$tmp/x.lua"
+
+# ---- what the script sees, as in lua5.4
+printf 'print(...)\n' >"$tmp/in"
+IN=$tmp/in expect "'-' reads the script's ... from arg (-e 'arg[1] = 100')" 0 "100" "$DL" -e 'arg[1] = 100' -
+IN=$tmp/in expect "... follows arg in a script file too" 0 "$(printf 'x\tb')" "$DL" -e 'arg[1] = "x"' "$tmp/in" a b
+IN=$tmp/in expect "arg that is not a table is an error" 1 "" "$DL" -e 'arg = 1' -
+err_has "... saying so" "'arg' is not a table"
+printf 'print(arg[1])\n' >"$tmp/in"
+IN=$tmp/in expect "options after '-' are the script's" 0 "-h" "$DL" - -h
+printf 'print(({...})[30], select("#", ...))\n' >"$tmp/many.lua"
+expect "thirty arguments" 0 "$(printf 'a30\t30')" "$DL" "$tmp/many.lua" $(seq -f 'a%g' 1 30)
+expect "'-e ' runs an empty statement; -- then the script" 0 "$(printf 'args.lua\ta\tnil\t1\t1\t--\t-e ')" \
+    "$DL" '-e ' -- "$tmp/args.lua" a
+printf 'm = setmetatable({}, {__tostring = function() return "six" end})\nerror(m)\n' >"$tmp/obj2.lua"
+expect "an error object with __tostring is the whole message" 1 "" "$DL" "$tmp/obj2.lua"
+if [ "$(cat "$tmp/err")" = "$DL: six" ]; then ok "... with no traceback"; else fail "... with no traceback" "stderr: $(cat "$tmp/err")"; fi
+printf 'local x <close> = setmetatable({}, {__close = function(_, e) assert(e == nil) print("ok") end})\nlocal y <close> = setmetatable({}, {__close = function() print(120) end})\nos.exit(true, true)\n' >"$tmp/close.lua"
+expect "os.exit(true, true) closes the to-be-closed variables" 0 "$(printf '120\nok')" "$DL" "$tmp/close.lua"
+expect "os.exit(false, true) exits 1" 1 "" "$DL" -e 'os.exit(false, true)'
+err_empty "... with no message"
+expect "os.exit(nil, true) exits 0" 0 "" "$DL" -e 'os.exit(nil, true)'
+printf 'io.output("%s/alo") io.write("alo")\n' "$tmp" >"$tmp/open.lua"
+"$DL" "$tmp/open.lua"
+if [ "$(cat "$tmp/alo" 2>/dev/null)" = alo ]; then ok "a file left open is flushed at exit"; else fail "a file left open is flushed at exit"; fi
+"$DL" -e 'local f = assert(io.open(arg[1], "wb")) f:write("#comment\n", string.dump(load("print(3)"))) f:close()' \
+    - "$tmp/bin.luac" </dev/null
+expect "a precompiled chunk after a '#' line runs" 0 "3" "$DL" "$tmp/bin.luac"
+
+# warnings: off by default, -W turns them on; finalizers' errors become warnings
+expect "no warnings without -W" 0 "" "$DL" -e 'warn("XXX")'
+err_empty "... nothing on stderr"
+expect "-W turns warnings on" 0 "" "$DL" -W -e 'warn("@off") warn("no") warn("@on") warn("Z", "Z")'
+if [ "$(cat "$tmp/err")" = "Lua warning: ZZ" ]; then ok "... and the control messages work"; else fail "... -W" "stderr: $(cat "$tmp/err")"; fi
+expect "an error in a finalizer at exit is a warning" 0 "" "$DL" -W -e 'u = setmetatable({}, {__gc = function() error("XYZ") end})'
+err_has "... naming it" "XYZ"
+
+# the prompt on a pipe: '=' starts an expression; print errors are reported
+printf '=6 * 7\n' >"$tmp/in"
+IN=$tmp/in expect "-i: a first line '=expr' prints expr" 0 "42" "$DL" -i
+printf '10\n' >"$tmp/in"
+IN=$tmp/in expect "-i with print = nil" 0 "" "$DL" -e 'print = nil' -i
+err_has "... says print cannot be called" "error calling 'print'"
+printf 'io.stderr:write(1000)\ncont\n' >"$tmp/in"
+IN=$tmp/in expect "debug.debug reads commands from stdin" 0 "" "$DL" -e 'require("debug").debug()'
+if [ "$(cat "$tmp/err")" = "lua_debug> 1000lua_debug> " ]; then ok "... as in lua5.4"; else fail "debug.debug" "stderr: $(cat "$tmp/err")"; fi
 
 # ---- the globals and the deltalab table
 expect "the modules are globals" 0 "$(printf 'table\ttable\ttable\ttable\ttable\ttable')" \
@@ -203,8 +291,8 @@ else fail "install puts every file in place" "missing:$missing"; fi
 if [ -x "$root/usr/local/bin/deltalab" ]; then
     expect "the installed program runs its installed Lua files and finds its docs" 0 \
         "$(printf 'true\ttrue')" sh -c "cd / && '$root/usr/local/bin/deltalab' -e '
-        local path = package.searchpath(\"deltalab.help\", package.path)
-        print(path:sub(1, #\"$root\") == \"$root\", help.text(\"deltalab.use\") ~= nil)'"
+        local path = debug.getinfo(help.reload, \"S\").source
+        print(path:sub(1, #\"@$root\") == \"@$root\", help.text(\"deltalab.use\") ~= nil)'"
 fi
 if command -v lua5.4 >/dev/null 2>&1 && [ $asan_so = 0 ] && [ -f "$root/usr/local/lib/lua/5.4/deltalab.so" ]; then
     expect "lua5.4 loads the installed module and its Lua files" 0 "$(printf 'table\ttrue')" \

@@ -222,7 +222,7 @@ T.test("the interrupt flag stops between batches", function()
   local set = blobs(2, 20, 2, 1)
   local net = softmax_net(3)
   local t = trainer{ net = net, train = set, batch = 4, epochs = 3,
-                     on_step = function(tr, e, b) if e == 2 and b == 7 then trainer._interrupt() end end }
+                     on_step = function(tr, e, b) if e == 2 and b == 7 then require("deltalab.sys").interrupt() end end }
   -- Raised in the callback after batch 7: batch 8 is the one under way.
   T.checkerror("^interrupted after epoch 2, batch 8$", t.run, t)
   T.eq(t.stopped, "interrupted")
@@ -234,7 +234,7 @@ T.test("the interrupt flag stops between batches", function()
   T.truthy(pcall(u.run, u), "flag cleared")
   -- Set before a run: stops after the first batch.
   local v = trainer{ net = softmax_net(3), train = set, batch = 4, epochs = 2 }
-  trainer._interrupt()
+  require("deltalab.sys").interrupt()
   T.checkerror("interrupted after epoch 1, batch 1", v.run, v)
 end)
 

@@ -151,7 +151,7 @@ T.test("a trainer's record: settings, seed, history, final figures", function()
   T.near(r.final.train_loss, t.history.train_loss[3], 0)
   T.eq(r.final.epochs, 3)
   T.eq(r.note, "first")
-  T.eq(r.machine.version, trainer._info().version)
+  T.eq(r.machine.version, require("deltalab.sys").info().version)
   -- A sweep whose run returns the trainer records its summary.
   local _, res = captured(function()
     return trainer.sweep{ grid = { lr = { 0.5 } }, args = {}, run = function(cfg)

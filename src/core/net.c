@@ -146,11 +146,9 @@ void net_free(net *n)
     free(n);
 }
 
-net_spec net_spec_default(int L, const int *sizes)
+net_spec net_spec_default(void)
 {
-    net_spec spec = { .L = L, .cost = DL_QUADRATIC, .init = DL_INIT_NIELSEN };
-    for (int l = 0; l <= L && l <= NET_MAX_LAYERS; l++)
-        spec.sizes[l] = sizes[l];
+    net_spec spec = { .L = 0, .cost = DL_QUADRATIC, .init = DL_INIT_NIELSEN };
     for (int l = 0; l < NET_MAX_LAYERS; l++) {
         spec.acts[l] = DL_SIGMOID;
         spec.c[l] = 1.0f;

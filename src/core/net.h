@@ -148,9 +148,9 @@ typedef struct net_spec {
     int freeze_W, freeze_b;        /* nonzero: every layer's W (or b) frozen */
 } net_spec;
 
-/* The spec of an L-layer network of these sizes with the defaults: sigmoid,
+/* A spec with the defaults (L and sizes still to fill): sigmoid everywhere,
  * c = 1, quadratic cost, nielsen init, seed 0, nothing frozen. */
-net_spec net_spec_default(int L, const int *sizes);
+net_spec net_spec_default(void);
 /* DL_OK when weight layers of sizes[0..L] fit this machine. Otherwise why, in
  * msg: DL_EINVAL "layer 2 has 2^31 weights or more (65536x65536)" (one W is
  * at most 2^31 floats) or a size out of range; DL_ENOMEM "the parameters need

@@ -665,7 +665,9 @@ static void test_bad_arguments(void)
 static void test_create_from_spec(void)
 {
     int sizes[] = { 3, 4, 2 };
-    net_spec spec = net_spec_default(2, sizes);
+    net_spec spec = net_spec_default();
+    spec.L = 2;
+    memcpy(spec.sizes, sizes, sizeof sizes);
     spec.acts[1] = DL_SOFTMAX;
     spec.c[1] = 2.0f;
     spec.c[0] = 5.0f;                    /* not softmax: ignored */
@@ -687,13 +689,17 @@ static void test_create_from_spec(void)
     net_free(m);
 
     int wide[] = { 3, 65536, 65536 };
-    spec = net_spec_default(2, wide);
+    spec = net_spec_default();
+    spec.L = 2;
+    memcpy(spec.sizes, wide, sizeof wide);
     CHECK(net_create(&n, &spec, msg, sizeof msg) == DL_EINVAL && n == NULL);
     CHECK(strstr(msg, "layer 3 has 2^31 weights or more (65536x65536)") != NULL);
     int zero[] = { 3, 0 };
     CHECK(net_check_sizes(1, zero, msg, sizeof msg) == DL_EINVAL);
     CHECK(strstr(msg, "layer 2 has 0 neurons") != NULL);
-    spec = net_spec_default(1, sizes);
+    spec = net_spec_default();
+    spec.L = 1;
+    memcpy(spec.sizes, sizes, 2 * sizeof *sizes);
     spec.c[0] = 0.0f;
     CHECK(net_create(&n, &spec, msg, sizeof msg) == DL_EINVAL);
     CHECK(strstr(msg, "softmax temperature c must be positive") != NULL);

@@ -35,6 +35,6 @@ print("3. linear output neurons: δᴸ = ∇ₐC = aᴸ − y for the quadratic 
 net = network{ 2, 3, { 2, "linear" }, seed = 2 }
 net:forward{ 0.05, 0.10 }
 net:backward{ 0.01, 0.99 }
-local d, g = net.layers[2]:delta(), net.layers[2]:grad_a()
+local d, g = net.layers[2]:delta_of(), net.layers[2]:grad_a()
 print(("   δᴸ = (%.6f, %.6f)   ∇ₐC = (%.6f, %.6f)"):format(d:get(1, 1), d:get(2, 1),
       g:get(1, 1), g:get(2, 1)))

@@ -120,6 +120,7 @@ local function rethrow(err, level)
 end
 
 local TRACE_OPTIONS = { "digits", "neurons", "format", "sample", "print" }
+local FORMATS = { "text", "latex" }
 local WALK_OPTIONS = { "digits", "neurons", "lr", "lambda", "n", "momentum", "print", "interactive" }
 
 -- An integer option of opts in lo..hi (def when absent), blaming level.
@@ -143,7 +144,9 @@ local function options(opts, fn, names)
               sample = int_option(opts, "sample", 1, 1, nil, fn, 3),
               print = util.opt(opts, "print", "boolean", true, fn, 3) }
   if o.format ~= "text" and o.format ~= "latex" then
-    error(("%s: invalid format '%s' (expected one of text, latex)"):format(fn, o.format), 3)
+    local near = util.closest(o.format, FORMATS)
+    error(("%s: invalid format '%s' (%sexpected one of %s)"):format(fn, o.format,
+      near and "did you mean '" .. near .. "'? " or "", table.concat(FORMATS, ", ")), 3)
   end
   return o
 end

@@ -262,6 +262,8 @@ T.test("trace prints the four equations with the numbers", function()
   T.truthy(wide:find("12 values", 1, true), "wide layers are cut with a note")
   T.checkerror("network:trace: invalid format 'html' (expected one of text, latex)", net.trace, net, x, y,
                { format = "html" })
+  T.checkerror("network:trace: invalid format 'laex' (did you mean 'latex'? expected one of text, latex)", net.trace,
+               net, x, y, { format = "laex" })
 end)
 
 T.test("walk computes one stage per call in the algorithm's order", function()

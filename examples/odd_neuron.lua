@@ -24,7 +24,7 @@ local net = network{ 2, 3, 2, seed = 2 }
 net.layers[1]:set_activation(2, "tanh")
 print("   layer 1 activations: " .. table.concat(net.layers[1]:activations(), ", "))
 net:trace(x, y)
-local z, a, s = net.layers[1]:z(), net.layers[1]:a(), net.layers[1]:dsigma()
+local z, a, s = net.layers[1]:z_of(), net.layers[1]:a_of(), net.layers[1]:dsigma()
 print("   σ′(z¹) per neuron, from the network and by hand:")
 for j = 1, 3 do
   local hand = j == 2 and 1 - a[j][1] ^ 2 or a[j][1] * (1 - a[j][1])
@@ -41,7 +41,7 @@ print("\n2. linear output neurons: δᴸ = ∇ₐC")
 net = network{ 2, 3, { 2, "linear" }, seed = 2 }
 net:forward(x)
 net:backward(y)
-local d, ga, out = net.layers[2]:delta(), net.layers[2]:grad_a(), net.layers[2]:a()
+local d, ga, out = net.layers[2]:delta_of(), net.layers[2]:grad_a(), net.layers[2]:a_of()
 print("   " .. cli.pad("neuron", 8) .. cli.pad("δᴸ", 13, true) .. cli.pad("∇ₐC", 13, true)
   .. cli.pad("aᴸ − y", 13, true))
 local diff = 0

@@ -1,15 +1,19 @@
 --- deltalab.trace: the teaching output of a network — the four equations of
--- backpropagation with the actual numbers filled in (net:trace), a walk through
--- the algorithm one stage at a time (net:walk), and gradcheck's table.
+-- backpropagation with the actual numbers filled in (net:trace) and a walk
+-- through the algorithm one stage at a time (net:walk).
 --
 --     > net = network{2, 2, 2}
 --     > net:trace({0.05, 0.10}, {0.01, 0.99})      -- BP1..BP4, layer by layer
 --     > w = net:walk({0.05, 0.10}, {0.01, 0.99}); w(); w(); ...
 --
 -- Pretty-printing only: every number printed here was computed by the core
--- (src/core/net.c) and read through the network's methods and views.
--- The methods reach the network type through `trace.extends`, which
--- deltalab's loader (src/linit.c) merges into its method table at start.
+-- (src/core/net.c) and read through the network's documented methods and
+-- views; walk steps with net:stage, the primitive behind it.
+-- The methods reach the network type through `trace.extends` (the
+-- extension convention: the loader merges `extends.network` into the
+-- network's methods); this module requires no other deltalab module at load.
+
+local util = require "deltalab.util"
 
 local trace = {}
 
@@ -115,37 +119,34 @@ local function rethrow(err, level)
   error(err, (level or 1) + 1)
 end
 
--- Refuse option names not in allowed (a typo must not fall back to a default).
-local function checkkeys(opts, allowed, fname, level)
-  for k in pairs(opts) do
-    if not allowed[k] then
-      local names = {}
-      for a in pairs(allowed) do names[#names + 1] = a end
-      table.sort(names)
-      error(("bad argument #3 to '%s' (unknown option '%s' (expected %s))"):format(
-        fname, tostring(k), table.concat(names, ", ")), level + 1)
-    end
+local TRACE_OPTIONS = { "digits", "neurons", "format", "sample", "print" }
+local FORMATS = { "text", "latex" }
+local WALK_OPTIONS = { "digits", "neurons", "lr", "lambda", "n", "momentum", "print", "interactive" }
+
+-- An integer option of opts in lo..hi (def when absent), blaming level.
+local function int_option(opts, key, def, lo, hi, fn, level)
+  local v = util.opt(opts, key, "integer", def, fn, level + 1)
+  if v < lo or (hi and v > hi) then
+    error(("%s: option '%s' must be an integer from %d%s, got %d"):format(
+      fn, key, lo, hi and " to " .. hi or " up", v), level + 1)
   end
+  return v
 end
 
-local function options(opts)
+-- The options of trace (and walk's digits, neurons), checked, with defaults;
+-- errors blame the caller of trace or walk (level 3 from here).
+local function options(opts, fn, names)
+  util.check_options(opts, fn, names, 3)
   opts = opts or {}
-  if type(opts) ~= "table" then
-    error("bad argument #3 to 'trace' (options table expected, got " .. type(opts) .. ")", 3)
-  end
-  checkkeys(opts, { digits = 1, neurons = 1, format = 1, sample = 1, print = 1 }, "trace", 3)
-  local o = { digits = opts.digits or 4, neurons = opts.neurons or 6,
-              format = opts.format or "text", sample = opts.sample or 1,
-              print = opts.print ~= false }
+  local o = { digits = int_option(opts, "digits", 4, 1, 17, fn, 3),
+              neurons = int_option(opts, "neurons", 6, 1, nil, fn, 3),
+              format = util.opt(opts, "format", "string", "text", fn, 3),
+              sample = int_option(opts, "sample", 1, 1, nil, fn, 3),
+              print = util.opt(opts, "print", "boolean", true, fn, 3) }
   if o.format ~= "text" and o.format ~= "latex" then
-    error("bad argument #3 to 'trace' (invalid option '" .. tostring(o.format)
-          .. "' for format: text or latex)", 3)
-  end
-  if math.type(o.digits) ~= "integer" or o.digits < 1 or o.digits > 17 then
-    error("bad argument #3 to 'trace' (digits must be an integer 1..17)", 3)
-  end
-  if math.type(o.neurons) ~= "integer" or o.neurons < 1 then
-    error("bad argument #3 to 'trace' (neurons must be a positive integer)", 3)
+    local near = util.closest(o.format, FORMATS)
+    error(("%s: invalid format '%s' (%sexpected one of %s)"):format(fn, o.format,
+      near and "did you mean '" .. near .. "'? " or "", table.concat(FORMATS, ", ")), 3)
   end
   return o
 end
@@ -194,7 +195,7 @@ local function delta_lines(net, f, l, s, gname, out)
       lines[#lines] = lines[#lines] .. "      (σ is linear: σ′ = 1)"
     end
   end
-  lines[#lines + 1] = (f.latex and " &= " or "    = ") .. f.vec(ly:delta(s))
+  lines[#lines + 1] = (f.latex and " &= " or "    = ") .. f.vec(ly:delta_of(s))
   return lines
 end
 
@@ -226,9 +227,9 @@ local function trace_text(net, x, y, o)
     local ly = net.layers[l]
     local prev = l == 1 and (f.latex and "x" or "x") or f.a(l - 1)
     put((f.latex and "" or "  ") .. f.z(l) .. eq .. f.W(l) .. prev .. " + " .. f.b(l) .. " = "
-        .. f.vec(ly:z(s)) .. sep)
+        .. f.vec(ly:z_of(s)) .. sep)
     put((f.latex and "" or "  ") .. f.a(l) .. eq .. (ly.activation == "softmax" and "softmax" or f.sigma)
-        .. "(" .. f.z(l) .. ") = " .. f.vec(ly:a(s)) .. sep)
+        .. "(" .. f.z(l) .. ") = " .. f.vec(ly:a_of(s)) .. sep)
   end
   if not f.latex then put("") end
   for l = L, 1, -1 do
@@ -268,13 +269,14 @@ end
 --- net:trace(x, y [, opts]): print BP1–BP4 with the numbers, from the output
 -- back; returns the text.
 function trace.trace(net, x, y, opts)
-  if x == nil then error("bad argument #1 to 'trace' (input expected)", 2) end
-  if y == nil then error("bad argument #2 to 'trace' (target expected)", 2) end
-  local o = options(opts)
+  if x == nil then util.argerror(1, "trace", "input expected") end
+  if y == nil then util.argerror(2, "trace", "target expected") end
+  local o = options(opts, "network:trace", TRACE_OPTIONS)
   local ok, err = pcall(net.forward, net, x)
   if not ok then rethrow(err, 2) end
-  if o.sample < 1 or o.sample > net.batch then
-    error(("bad argument #3 to 'trace' (sample %d out of range 1..%d)"):format(o.sample, net.batch), 2)
+  if o.sample > net.batch then
+    error(("network:trace: option 'sample' is %d, the batch has %d sample%s"):format(
+      o.sample, net.batch, net.batch == 1 and "" or "s"), 2)
   end
   local ok2, text = pcall(trace_text, net, x, y, o)
   if not ok2 then rethrow(text, 2) end
@@ -282,33 +284,8 @@ function trace.trace(net, x, y, opts)
   return text
 end
 
---- net:gradcheck(x, y [, opts]): the core's check, printed as a table.
-local function gradcheck(raw)
-  return function(net, x, y, opts)
-    local ok, r = pcall(raw, net, x, y, opts)
-    if not ok then rethrow(r, 2) end
-    if not (type(opts) == "table" and opts.print == false) then
-      local eps = type(opts) == "table" and opts.eps or 1e-5
-      print(("gradient check: backprop vs central differences in double (eps = %g)"):format(eps))
-      print("  layer   max rel. error dW   max rel. error db")
-      local some = false
-      for l, e in ipairs(r) do
-        local ok = (e.W < 1e-4 and e.b < 1e-4) and "ok" or "MISMATCH"
-        local note = ""
-        if e.checked_W < e.count_W or e.checked_b < e.count_b then
-          note = ("   (%d of %d weights, %d of %d biases)"):format(e.checked_W, e.count_W,
-                                                             e.checked_b, e.count_b)
-          some = true
-        end
-        print(("  %5d   %17.3e   %17.3e   %s%s"):format(l, e.W, e.b, ok, note))
-      end
-      if some then print("  (evenly spaced entries; {all = true} checks every one)") end
-    end
-    return r
-  end
-end
-
-local function isatty()
+-- Whether walk steps on Enter by default: stdin and stdout are a terminal.
+local function interactive_default()
   local sys = require "deltalab.sys"
   return sys.isatty(io.stdin) and sys.isatty(io.stdout)
 end
@@ -316,44 +293,44 @@ end
 --- net:walk(x, y [, opts]): a stepper; each call computes and prints the next
 -- stage of backpropagation and returns its name (nil when done).
 function trace.walk(net, x, y, opts)
-  if x == nil then error("bad argument #1 to 'walk' (input expected)", 2) end
-  if y == nil then error("bad argument #2 to 'walk' (target expected)", 2) end
+  if x == nil then util.argerror(1, "walk", "input expected") end
+  if y == nil then util.argerror(2, "walk", "target expected") end
+  local fn = "network:walk"
+  util.check_options(opts, fn, WALK_OPTIONS)
   opts = opts or {}
-  if type(opts) ~= "table" then
-    error("bad argument #3 to 'walk' (options table expected, got " .. type(opts) .. ")", 2)
-  end
-  checkkeys(opts, { digits = 1, neurons = 1, lr = 1, lambda = 1, n = 1, momentum = 1, print = 1,
-                    interactive = 1 },
-            "walk", 2)
-  local o = options({ digits = opts.digits, neurons = opts.neurons })
+  local o = options({ digits = opts.digits, neurons = opts.neurons }, fn, TRACE_OPTIONS)
+  local hyper = {}
+  for _, k in ipairs{ "lr", "lambda", "n", "momentum" } do hyper[k] = util.opt(opts, k, "number", nil, fn) end
+  hyper.lr = hyper.lr or 0.1
+  local quiet = not util.opt(opts, "print", "boolean", true, fn)
+  local interactive = util.opt(opts, "interactive", "boolean", nil, fn)
   local f = formatter(o)
   local L = net.L
-  local hyper = { lr = opts.lr or 0.1, lambda = opts.lambda, n = opts.n, momentum = opts.momentum }
-  local say = opts.print == false and function() end or print
+  local say = quiet and function() end or print
   local stages = {}
-  local function add(name, fn) stages[#stages + 1] = { name = name, fn = fn } end
+  local function add(name, run) stages[#stages + 1] = { name = name, run = run } end
 
   add("input", function()
-    net:_stage("input", x)
-    say(("the input: a⁰ = x = %s%s"):format(f.vec(net:_input(1)),
+    net:stage("input", x)
+    say(("the input: a⁰ = x = %s%s"):format(f.vec(net:input_of(1)),
         net.batch > 1 and ("  (batch of %d: sample 1 shown)"):format(net.batch) or ""))
   end)
   for l = 1, L do
     add("forward " .. l, function()
-      net:_stage("forward", l)
+      net:stage("forward", l)
       local ly = net.layers[l]
       local prev = l == 1 and "x" or f.a(l - 1)
-      say(("forward, layer %d: %s = %s%s + %s = %s"):format(l, f.z(l), f.W(l), prev, f.b(l), f.vec(ly:z(1))))
+      say(("forward, layer %d: %s = %s%s + %s = %s"):format(l, f.z(l), f.W(l), prev, f.b(l), f.vec(ly:z_of(1))))
       say(("                  %s = %s(%s) = %s"):format(f.a(l),
-          ly.activation == "softmax" and "softmax" or "σ", f.z(l), f.vec(ly:a(1))))
+          ly.activation == "softmax" and "softmax" or "σ", f.z(l), f.vec(ly:a_of(1))))
     end)
   end
   add("cost", function()
-    local C = net:_stage("target", y)
+    local C = net:stage("cost", y)
     say(("cost: %s = %s  (needs only aᴸ and y)"):format(cost_text[net.cost_name], num(C, o.digits)))
   end)
   add("delta " .. L, function()
-    net:_stage("delta")
+    net:stage("delta")
     local ly = net.layers[L]
     say(("BP1, output layer %d: δᴸ from ∇ₐC and σ′(zᴸ)"):format(L))
     for _, line in ipairs(delta_lines(net, f, L, 1, f.grad, { g = ly:grad_a(1) })) do
@@ -362,7 +339,7 @@ function trace.walk(net, x, y, opts)
   end)
   for l = L, 1, -1 do
     add("backward " .. l, function()
-      net:_stage("backward", l)
+      net:stage("backward", l)
       local ly = net.layers[l]
       local prev = l == 1 and "x" or f.a(l - 1)
       say(("BP3, BP4, layer %d: ∂C/∂b%s = δ%s = %s"):format(l, up(l), up(l), f.vec(ly.db)))
@@ -395,7 +372,7 @@ function trace.walk(net, x, y, opts)
       i = i + 1
       local st = stages[i]
       if not st then return nil end
-      st.fn()
+      st.run()
       return st.name
     end,
     __index = {
@@ -403,8 +380,7 @@ function trace.walk(net, x, y, opts)
       all = function(self) while self() do end end,
     },
   })
-  local interactive = opts.interactive
-  if interactive == nil then interactive = isatty() end
+  if interactive == nil then interactive = interactive_default() end
   if interactive then
     say(("walking through backpropagation in %d stages: Enter for the next, q to stop"):format(#stages))
     while true do
@@ -416,13 +392,7 @@ function trace.walk(net, x, y, opts)
   return stepper
 end
 
---- The methods this module adds to the network type (gradcheck wraps the C one).
-trace.extends = {
-  network = {
-    trace = trace.trace,
-    walk = trace.walk,
-    gradcheck = gradcheck(require("deltalab.network").methods.gradcheck),
-  },
-}
+-- What the loader merges into the network type's methods.
+trace.extends = { network = { trace = trace.trace, walk = trace.walk } }
 
 return trace

@@ -100,6 +100,78 @@ void net_free(net *n)
     free(n);
 }
 
+net_spec net_spec_default(void)
+{
+    net_spec spec = { .L = 0, .cost = DL_QUADRATIC, .init = DL_INIT_NIELSEN };
+    for (int l = 0; l < NET_MAX_LAYERS; l++) {
+        spec.acts[l] = DL_SIGMOID;
+        spec.c[l] = 1.0f;
+    }
+    return spec;
+}
+
+dl_status net_check_sizes(int L, const int *sizes, char *msg, size_t msglen)
+{
+    if (L < 1 || L > NET_MAX_LAYERS)
+        return dl_fail(DL_EINVAL, msg, msglen, "%d weight layers, expected 1 to %d", L,
+                       NET_MAX_LAYERS);
+    for (int l = 0; l <= L; l++)
+        if (sizes[l] < 1 || sizes[l] > (1 << 24))
+            return dl_fail(DL_EINVAL, msg, msglen, "layer %d has %d neurons, expected 1 to %d",
+                           l + 1, sizes[l], 1 << 24);
+    /* Say why before net_new can only say "invalid argument" or the system
+     * promises memory it has not got (Linux overcommits, then kills). */
+    double params = 0;
+    for (int l = 0; l < L; l++) {
+        double w = (double)sizes[l] * sizes[l + 1];
+        if (w > 2147483648.0)
+            return dl_fail(DL_EINVAL, msg, msglen, "layer %d has 2^31 weights or more (%dx%d)",
+                           l + 2, sizes[l + 1], sizes[l]);
+        params += w + sizes[l + 1];
+    }
+    double bytes = params * 3 * sizeof(float);          /* parameters, gradients, velocities */
+    size_t phys = bytes >= 1e8 ? mat_phys_memory() : 0;  /* a syscall: big networks only */
+    if (phys && bytes > (double)phys)
+        return dl_fail(DL_ENOMEM, msg, msglen,
+                       "the parameters need %.1f GB (%.3g weights and biases, with their "
+                       "gradients and velocities), more than this machine's %.1f GB",
+                       bytes / 1e9, params, (double)phys / 1e9);
+    return DL_OK;
+}
+
+dl_status net_create(net **out, const net_spec *spec, char *msg, size_t msglen)
+{
+    *out = NULL;
+    dl_status s = net_check_sizes(spec->L, spec->sizes, msg, msglen);
+    if (s != DL_OK)
+        return s;
+    if ((unsigned)spec->cost >= DL_COST_COUNT || (unsigned)spec->init >= DL_INIT_COUNT)
+        return dl_fail(DL_EINVAL, msg, msglen, "unknown cost or init (%d, %d)", (int)spec->cost,
+                       (int)spec->init);
+    for (int l = 0; l < spec->L; l++) {
+        if ((unsigned)spec->acts[l] >= DL_ACT_COUNT)
+            return dl_fail(DL_EINVAL, msg, msglen, "layer %d: unknown activation %d", l + 2,
+                           (int)spec->acts[l]);
+        if (!(spec->c[l] > 0) || !isfinite(spec->c[l]))
+            return dl_fail(DL_EINVAL, msg, msglen,
+                           "layer %d: softmax temperature c must be positive, got %g", l + 2,
+                           (double)spec->c[l]);
+    }
+    net *n;
+    s = net_new(&n, spec->L, spec->sizes, spec->acts, spec->cost);
+    if (s != DL_OK)
+        return dl_fail(s, msg, msglen, "%s", dl_strerror(s));
+    for (int l = 0; l < n->L; l++) {
+        layer *ly = &n->layers[l];
+        ly->c = ly->act == DL_SOFTMAX ? spec->c[l] : 1.0f;
+        ly->frozen_W = spec->freeze_W != 0;
+        ly->frozen_b = spec->freeze_b != 0;
+    }
+    net_init(n, spec->init, spec->seed);
+    *out = n;
+    return DL_OK;
+}
+
 dl_status net_init(net *n, dl_init how, uint64_t seed)
 {
     if ((unsigned)how >= DL_INIT_COUNT)

@@ -135,6 +135,33 @@ dl_status net_new(net **out, int L, const int *sizes, const dl_act *acts, dl_cos
 /* Free a network and everything it owns (NULL is fine). */
 void net_free(net *n);
 
+/* A network as its user describes it (network{...} in Lua), for net_create.
+ * Layers are numbered in messages as in sizes[]: layer 1 is the input. */
+typedef struct net_spec {
+    int L;                         /* weight layers, 1..NET_MAX_LAYERS */
+    int sizes[NET_MAX_LAYERS + 1]; /* n⁰ (inputs) .. nᴸ, each 1..2^24 */
+    dl_act acts[NET_MAX_LAYERS];   /* activation of weight layer l (0-based) */
+    float c[NET_MAX_LAYERS];       /* its softmax temperature (> 0; kept by softmax layers only) */
+    dl_cost cost;
+    dl_init init;                  /* how W and b start (zeros when the caller fills them) */
+    uint64_t seed;                 /* of the initialisation */
+    int freeze_W, freeze_b;        /* nonzero: every layer's W (or b) frozen */
+} net_spec;
+
+/* A spec with the defaults (L and sizes still to fill): sigmoid everywhere,
+ * c = 1, quadratic cost, nielsen init, seed 0, nothing frozen. */
+net_spec net_spec_default(void);
+/* DL_OK when weight layers of sizes[0..L] fit this machine. Otherwise why, in
+ * msg: DL_EINVAL "layer 2 has 2^31 weights or more (65536x65536)" (one W is
+ * at most 2^31 floats) or a size out of range; DL_ENOMEM "the parameters need
+ * 134.4 GB (...), more than this machine's 16.0 GB" (parameters, gradients
+ * and velocities: Linux would promise the memory and kill the program later). */
+dl_status net_check_sizes(int L, const int *sizes, char *msg, size_t msglen);
+/* Validate spec (net_check_sizes, the enums, the temperatures), then build:
+ * net_new, the temperatures and frozen flags, net_init(spec->init, spec->seed).
+ * On failure *out is NULL and msg says why. */
+dl_status net_create(net **out, const net_spec *spec, char *msg, size_t msglen);
+
 /* Initialise every W and b by `how` with a generator seeded by `seed`. */
 dl_status net_init(net *n, dl_init how, uint64_t seed);
 

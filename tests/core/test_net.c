@@ -660,6 +660,63 @@ static void test_bad_arguments(void)
     net_free(NULL);
 }
 
+/* net_create builds what net_new + net_init build, plus the settings of a
+ * spec, and says why it refuses a network. */
+static void test_create_from_spec(void)
+{
+    int sizes[] = { 3, 4, 2 };
+    net_spec spec = net_spec_default();
+    spec.L = 2;
+    memcpy(spec.sizes, sizes, sizeof sizes);
+    spec.acts[1] = DL_SOFTMAX;
+    spec.c[1] = 2.0f;
+    spec.c[0] = 5.0f;                    /* not softmax: ignored */
+    spec.cost = DL_LOG_LIKELIHOOD;
+    spec.init = DL_INIT_HE;
+    spec.seed = 3;
+    spec.freeze_b = 1;
+    char msg[200] = "";
+    net *n, *m;
+    CHECK(net_create(&n, &spec, msg, sizeof msg) == DL_OK);
+    dl_act acts[] = { DL_SIGMOID, DL_SOFTMAX };
+    CHECK(net_new(&m, 2, sizes, acts, DL_LOG_LIKELIHOOD) == DL_OK);
+    net_init(m, DL_INIT_HE, 3);
+    CHECK(n->cost == DL_LOG_LIKELIHOOD && n->layers[1].act == DL_SOFTMAX);
+    CHECK(n->layers[1].c == 2.0f && n->layers[0].c == 1.0f);
+    CHECK(n->layers[0].frozen_b && n->layers[1].frozen_b && !n->layers[0].frozen_W);
+    CHECK(memcmp(n->params, m->params, n->n_params * sizeof(float)) == 0);
+    net_free(n);
+    net_free(m);
+
+    int wide[] = { 3, 65536, 65536 };
+    spec = net_spec_default();
+    spec.L = 2;
+    memcpy(spec.sizes, wide, sizeof wide);
+    CHECK(net_create(&n, &spec, msg, sizeof msg) == DL_EINVAL && n == NULL);
+    CHECK(strstr(msg, "layer 3 has 2^31 weights or more (65536x65536)") != NULL);
+    int zero[] = { 3, 0 };
+    CHECK(net_check_sizes(1, zero, msg, sizeof msg) == DL_EINVAL);
+    CHECK(strstr(msg, "layer 2 has 0 neurons") != NULL);
+    spec = net_spec_default();
+    spec.L = 1;
+    memcpy(spec.sizes, sizes, 2 * sizeof *sizes);
+    spec.c[0] = 0.0f;
+    CHECK(net_create(&n, &spec, msg, sizeof msg) == DL_EINVAL);
+    CHECK(strstr(msg, "softmax temperature c must be positive") != NULL);
+    spec.c[0] = 1.0f;
+    spec.init = DL_INIT_COUNT;
+    CHECK(net_create(&n, &spec, msg, sizeof msg) == DL_EINVAL);
+    /* 7 layers of 40000x40000: 1.1e10 parameters, 134 GB with gradients and
+     * velocities (more than any machine these tests run on has) */
+    int big[] = { 40000, 40000, 40000, 40000, 40000, 40000, 40000, 40000 };
+    size_t phys = mat_phys_memory();
+    if (phys && phys < (size_t)134e9) {
+        CHECK(net_check_sizes(7, big, msg, sizeof msg) == DL_ENOMEM);
+        CHECK(strstr(msg, "the parameters need 134.4 GB") != NULL);
+    }
+    CHECK(net_check_sizes(2, sizes, NULL, 0) == DL_OK);
+}
+
 static void test_init_statistics(void)
 {
     net *n;
@@ -796,6 +853,7 @@ int main(void)
     RUN(test_softmax_temperature);
     RUN(test_labels_and_accuracy);
     RUN(test_bad_arguments);
+    RUN(test_create_from_spec);
     RUN(test_init_statistics);
     RUN(test_fused_step_matches);
     RUN(test_step_allocates_nothing);

@@ -30,8 +30,8 @@ T.test("hand-worked example, biases frozen", function()
   vec_near(net.layers[2].a, { 0.751365070, 0.772928465 }, TOL, "a2")
   local C = net:backward(y)
   T.near(C, 0.298371109, TOL, "C")
-  vec_near(net.layers[2]:delta(1), { 0.138498562, -0.038098237 }, TOL, "delta2")
-  vec_near(net.layers[1]:delta(), { 0.008771355, 0.009954255 }, TOL, "delta1")
+  vec_near(net.layers[2]:delta_of(1), { 0.138498562, -0.038098237 }, TOL, "delta2")
+  vec_near(net.layers[1]:delta_of(), { 0.008771355, 0.009954255 }, TOL, "delta1")
   net:update{ lr = 0.5 }
   local W2, W1 = net.layers[2].W, net.layers[1].W
   T.near(W2:get(1, 1), 0.358916480, TOL, "w5"); T.near(W2:get(1, 2), 0.408666186, TOL, "w6")
@@ -67,7 +67,7 @@ T.test("targets: vector, column, label, one-hot, batch of labels", function()
   local net = handworked()
   net:forward(x)
   local c1 = net:backward(y)
-  local d1 = net.layers[1]:delta():get(1, 1)
+  local d1 = net.layers[1]:delta_of():get(1, 1)
   net:forward(x)
   T.near(net:backward(matrix{ 0.01, 0.99 }), c1, 1e-12, "column target")
   net:forward(x)
@@ -94,9 +94,9 @@ T.test("batch gradients are the mean of per-sample gradients", function()
   for j = 1, 4 do T.near(net.layers[1].dW:get(j, 1), mean[j], 1e-6, "dW1[" .. j .. "][1]") end
   -- and δ rows are the samples' δ
   net:forward(X[2]); net:backward(labels[2])
-  local d = net.layers[1]:delta(1):get(3, 1)
+  local d = net.layers[1]:delta_of(1):get(3, 1)
   net:forward(X); net:backward(labels)
-  T.near(net.layers[1]:delta(2):get(3, 1), d, 1e-6, "sample 2's delta")
+  T.near(net.layers[1]:delta_of(2):get(3, 1), d, 1e-6, "sample 2's delta")
 end)
 
 T.test("views are live; snapshots are not overwritten", function()
@@ -260,7 +260,10 @@ T.test("trace prints the four equations with the numbers", function()
   T.truthy(ce:find("σ′ cancels", 1, true), "CE with sigmoid says the simplification")
   local wide = network{ 20, 12, 3, seed = 1 }:trace(matrix.zeros(1, 20), 1, { neurons = 3, print = false })
   T.truthy(wide:find("12 values", 1, true), "wide layers are cut with a note")
-  T.checkerror("invalid option 'html'", net.trace, net, x, y, { format = "html" })
+  T.checkerror("network:trace: invalid format 'html' (expected one of text, latex)", net.trace, net, x, y,
+               { format = "html" })
+  T.checkerror("network:trace: invalid format 'laex' (did you mean 'latex'? expected one of text, latex)", net.trace,
+               net, x, y, { format = "laex" })
 end)
 
 T.test("walk computes one stage per call in the algorithm's order", function()
@@ -287,15 +290,21 @@ T.test("argument errors name what is wrong", function()
   T.checkerror("needs at least an input and an output size", network, { 3 })
   T.checkerror("layer 2: size must be a positive integer", network, { 3, 0 })
   T.checkerror("layer 2: size must be a positive integer", network, { 3, 2.5 })
-  T.checkerror("invalid option 'sigmod'", network, { 3, { 2, "sigmod" } })
+  T.checkerror("network: layer 2: invalid activation 'sigmod' (did you mean 'sigmoid'? expected one of linear, sigmoid",
+               network, { 3, { 2, "sigmod" } })
   T.checkerror("layer 1 is the input and has no activation", network, { { 3, "relu" }, 2 })
-  T.checkerror("invalid option 'mse' for cost", network, { 3, 2, cost = "mse" })
-  T.checkerror("invalid option 'glorot' for init", network, { 3, 2, init = "glorot" })
-  T.checkerror("seed must be an integer", network, { 3, 2, seed = "x" })
+  T.checkerror("network: invalid cost 'mse' (expected one of quadratic, cross_entropy, log_likelihood)",
+               network, { 3, 2, cost = "mse" })
+  T.checkerror("network: invalid init 'glorot' (expected one of nielsen, scaled, xavier, he, zeros)",
+               network, { 3, 2, init = "glorot" })
+  T.checkerror("network: option 'seed' must be an integer, got string", network, { 3, 2, seed = "x" })
+  T.checkerror("network: layer 2: option 'c' must be a number, got string", network, { 3, { 2, "softmax", c = "hot" } })
+  T.checkerror("network: init[1]: unknown option 'w' (expected one of W, b)", network, { 3, 2, init = { { w = {} } } })
   T.checkerror("init table has 1 layers, the network 2", network, { 3, 2, 2, init = { {} } })
   T.checkerror("init[1].W is 2x2, expected 2x3", network, { 3, 2, init = { { W = matrix.zeros(2, 2) } } })
-  T.checkerror("softmax temperature c must be positive", network, { 3, { 2, "softmax", c = 0 } })
-  T.checkerror("invalid option 'x' for freeze", network, { 3, 2, freeze = "x" })
+  T.checkerror("network: layer 2: softmax temperature c must be positive, got 0", network, { 3, { 2, "softmax", c = 0 } })
+  T.checkerror("network: layer 2 has 20000000 neurons, expected 1 to 16777216", network, { 3, 20000000 })
+  T.checkerror("network: invalid freeze 'x' (expected one of W, b)", network, { 3, 2, freeze = "x" })
   local net = handworked()
   T.checkerror("network:backward: no forward pass yet", net.backward, net, y)
   T.checkerror("input is 1x3, expected Bx2", net.forward, net, matrix{ { 1, 2, 3 } })
@@ -310,24 +319,124 @@ T.test("argument errors name what is wrong", function()
   net:forward{ x, x }
   T.checkerror("one label for a batch of 2 samples", net.backward, net, 1)
   T.checkerror("3 labels for a batch of 2 samples", net.backward, net, { 0, 1, 1 })
-  T.checkerror("option 'lr' must be a finite number (got string)", net.update, net, { lr = "fast" })
-  T.checkerror("options must be a table like {lr = 0.5}", net.step, net, x, y, 0.5)
+  T.checkerror("network:update: option 'lr' must be a number, got string", net.update, net, { lr = "fast" })
+  T.checkerror("network:update: option 'lr' must be finite, got inf", net.update, net, { lr = math.huge })
+  T.checkerror("network:step: options must be a table like {name = value}, got number", net.step, net, x, y, 0.5)
   T.checkerror("option 'n' (training-set size) must be positive", net.update, net, { lambda = 1, n = 0 })
   T.checkerror("network expected, got number", net.forward, 1, x)
-  T.checkerror("layer: sample 3 out of range 1..2", net.layers[1].delta, net.layers[1], 3)
+  T.checkerror("layer:delta_of: sample 3 out of range 1..2", net.layers[1].delta_of, net.layers[1], 3)
+  T.checkerror("layer:z_of: sample 0 out of range 1..2", net.layers[1].z_of, net.layers[1], 0)
   T.checkerror("neuron 3 out of range 1..2", net.layers[1].set_activation, net.layers[1], 3, "relu")
   T.checkerror("invalid option 'sigmod'", net.layers[1].set_activation, net.layers[1], 1, "sigmod")
   T.checkerror("softmax belongs to a whole layer", net.layers[1].set_activation, net.layers[1], 1, "softmax")
   T.checkerror("invalid option 'w'", net.layers[1].freeze, net.layers[1], "w")
   T.checkerror("cannot set 'Z'", function() net.layers[1].Z = 1 end)
   T.checkerror("layer: W is 3x3, expected 2x2", function() net.layers[1].W = matrix.zeros(3, 3) end)
-  T.checkerror("eps must be in (0, 1)", net.gradcheck, net, x, y, { eps = -1 })
-  T.checkerror("max must be a positive integer", net.gradcheck, net, x, y, { max = 0 })
+  T.checkerror("network:gradcheck: option 'eps' must be in (0, 1), got -1", net.gradcheck, net, x, y, { eps = -1 })
+  T.checkerror("network:gradcheck: option 'max' must be a positive integer, got 0", net.gradcheck, net, x, y, { max = 0 })
+  T.checkerror("network:gradcheck: option 'print' must be true or false, got number", net.gradcheck, net, x, y,
+               { print = 0 })
+  T.checkerror("network:trace: option 'digits' must be an integer from 1 to 17, got 20", net.trace, net, x, y,
+               { digits = 20 })
+  T.checkerror("network:trace: option 'sample' is 2, the batch has 1 sample", net.trace, net, x, y, { sample = 2 })
+  T.checkerror("network:walk: option 'lr' must be a number, got string", net.walk, net, x, y, { lr = "x" })
   T.checkerror("bad argument #1 to 'trace' (input expected)", net.trace, net)
   local sm = network{ 2, { 2, "softmax" } }
   sm:forward(x)
   T.checkerror("softmax is not element-wise", sm.layers[1].dsigma, sm.layers[1])
   T.checkerror("a softmax layer has no per-neuron activations", sm.layers[1].set_activation, sm.layers[1], 1, "relu")
+end)
+
+T.test("an unknown option names the function, the near name and every valid one", function()
+  T.checkerror("network: unknown option 'cots' (did you mean 'cost'? expected one of cost, init, seed, freeze)",
+               network, { 2, 2, cots = 1 })
+  T.checkerror("network: layer 2: unknown option 'C' (expected c)", network, { 2, { 2, "relu", C = 1 } })
+  local net = handworked()
+  local hyper = "expected one of lr, lambda, n, momentum)"
+  T.checkerror("network:step: unknown option 'lrr' (did you mean 'lr'? " .. hyper, net.step, net, x, y, { lrr = 1 })
+  T.checkerror("network:update: unknown option 'lrr' (did you mean 'lr'? " .. hyper, net.update, net, { lrr = 1 })
+  net:forward(x)
+  T.checkerror("network:backward: unknown option 'acumulate' (did you mean 'accumulate'? expected accumulate)",
+               net.backward, net, y, { acumulate = true })
+  T.checkerror("network:gradcheck: unknown option 'epss' (did you mean 'eps'? expected one of eps, max, all, print)",
+               net.gradcheck, net, x, y, { epss = 1 })
+  T.checkerror("network:trace: unknown option 'digitz' (did you mean 'digits'? expected one of digits, neurons, "
+               .. "format, sample, print)", net.trace, net, x, y, { digitz = 3 })
+  T.checkerror("network:walk: unknown option 'lrr' (did you mean 'lr'? expected one of digits, neurons, lr, lambda, "
+               .. "n, momentum, print, interactive)", net.walk, net, x, y, { lrr = 1 })
+  -- the names of a choice are the core's own: every activation is listed, and accepted
+  local err = T.checkerror("invalid activation", network, { 2, { 2, "relux" } })
+  for _, act in ipairs{ "linear", "sigmoid", "tanh", "relu", "leaky_relu", "softplus", "step", "softmax" } do
+    T.truthy(err:find(act, 1, true), "activation " .. act .. " listed")
+    T.eq(network{ 2, { 2, act } }.layers[1].activation, act, act .. " accepted")
+  end
+end)
+
+T.test("sample i's columns: delta_of, z_of, a_of; matrices are not callable", function()
+  local net = handworked()
+  local y2 = { 0.5, 0.5 }
+  net:forward{ x, { 0.3, -0.1 } }
+  net:backward{ y, y2 }
+  local ly = net.layers[1]
+  for _, k in ipairs{ "z", "a", "delta" } do
+    local col = ly[k .. "_of"](ly, 2)
+    T.eq(table.concat({ col:shape() }, "x"), "2x1", k .. "_of is a column")
+    for j = 1, 2 do T.eq(col:get(j, 1), ly[k]:get(2, j), k .. "_of(2) is row 2 of layer." .. k) end
+  end
+  T.eq(getmetatable(ly.delta).__call, nil, "the matrix type has no __call")
+  T.checkerror("attempt to call a matrix value", function() return ly:delta(1) end)
+  net:forward(x)
+  T.checkerror("layer:delta_of: no backward pass yet", ly.delta_of, ly)
+  T.checkerror("layer:a_of: no forward pass yet", network{ 2, 2 }.layers[1].a_of, network{ 2, 2 }.layers[1])
+end)
+
+T.test("net:stage in walk's order computes exactly forward and backward", function()
+  local a, b = handworked(), handworked()
+  local X, Y = { x, { 0.3, -0.1 } }, { y, { 0.5, 0.5 } }
+  a:forward(X)
+  local C = a:backward(Y)
+  b:stage("input", X)
+  T.near(b:input_of(2):get(1, 1), 0.3, 1e-7, "input_of(2) is sample 2 as a column")
+  for l = 1, 2 do b:stage("forward", l) end
+  T.eq(b:stage("cost", Y), C, "the cost stage returns the cost")
+  b:stage("delta")
+  for l = 2, 1, -1 do b:stage("backward", l) end
+  for l = 1, 2 do
+    for _, k in ipairs{ "z", "a", "delta", "dW", "db" } do
+      T.eq((a.layers[l][k] - b.layers[l][k]):norm(), 0, ("layer %d %s"):format(l, k))
+    end
+  end
+  T.checkerror("(layer 3 out of range 1..2)", b.stage, b, "forward", 3)
+  T.checkerror("invalid option 'sideways'", b.stage, b, "sideways")
+  local fresh = handworked()
+  T.checkerror("network:stage: no input yet", fresh.stage, fresh, "forward", 1)
+  T.checkerror("network:input_of: no input yet", fresh.input_of, fresh)
+  T.checkerror("network:input_of: sample 3 out of range 1..2", b.input_of, b, 3)
+end)
+
+T.test("the types show documented methods only: no private names, each has a reference entry", function()
+  local here = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "."
+  local f = assert(io.open(here .. "/../../doc/network.md"))
+  local doc = f:read("a")
+  f:close()
+  local net = handworked()
+  for tname, obj in pairs{ network = net, layer = net.layers[1] } do
+    local count = 0
+    for name in pairs(getmetatable(obj).__methods) do
+      count = count + 1
+      T.truthy(not name:find("^_"), tname .. ":" .. name .. " is not private")
+      T.truthy(doc:find("### `" .. tname .. ":" .. name .. "(", 1, true), tname .. ":" .. name .. " has an entry")
+    end
+    T.truthy(count >= 9, tname .. " has its methods")
+  end
+  for _, m in ipairs{ "trace", "walk", "stage", "input_of", "gradcheck" } do
+    T.eq(type(net[m]), "function", "net:" .. m)
+  end
+  complete_net = net
+  local c = table.concat(require("deltalab.complete").candidates("complete_net:"), " ")
+  complete_net = nil
+  T.truthy(c:find("complete_net:stage", 1, true) and not c:find(":_", 1, true) or false,
+           "Tab offers the public methods only: " .. c)
 end)
 
 T.test("a trainer takes a network (dl_checknet) and XOR is learnt", function()

@@ -528,9 +528,9 @@ T.test("a typo in a network option is an error, not a silent default", function(
 end)
 
 T.test("a network too big says why, before allocating", function()
-  T.checkerror("a layer holds at most 2^31", network, { 16777216, 16777216 })
+  T.checkerror("network: layer 2 has 2^31 weights or more (16777216x16777216)", network, { 16777216, 16777216 })
   -- 7 layers of 40000x40000: 1.1e10 parameters, 134 GB with gradients and velocities
-  T.checkerror("more than this machine's", network, { 40000, 40000, 40000, 40000,
+  T.checkerror("network: the parameters need 134.4 GB", network, { 40000, 40000, 40000, 40000,
                                                     40000, 40000, 40000, 40000 })
 end)
 
@@ -540,7 +540,8 @@ T.test("library errors point at the caller's line, name the function", function(
   local here = "robust.lua:"
   T.checkerror(here, function() local r = net:trace({ 1, 2 }, "x"); return r end)
   T.checkerror(here, function() local r = net:gradcheck(); return r end)
-  T.checkerror("options table expected", net.walk, net, { 1, 2 }, 1, 3)
+  T.checkerror(here .. "%d+: network:walk: options must be a table",
+               function() local w = net:walk({ 1, 2 }, 1, 3); return w end)
   T.checkerror("sweep_table", trainer.sweep_table)
   T.checkerror("merge: cannot open record file", trainer.merge, path("none.jsonl"))
   T.checkerror("records: cannot open record file", trainer.records, path("none.jsonl"))

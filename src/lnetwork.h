@@ -1,0 +1,61 @@
+/*
+ * lnetwork.h — what the three files of the network binding share:
+ *
+ *   lnetwork.c   the type "network" and the module deltalab.network
+ *   llayer.c     the type "layer" (net.layers[l]) and its views
+ *   lnetconv.c   Lua values (matrices, tables, labels) into the network's
+ *                input, targets and parameters
+ *
+ * Other bindings reach a network through dl_checknet (deltalab.h) only.
+ */
+#ifndef LNETWORK_H
+#define LNETWORK_H
+
+#include "deltalab.h"
+#include "core/net.h"
+
+/* Metatable names: the words users read ("network expected, got number"). */
+#define DL_NETWORK "network"
+#define DL_LAYER "layer"
+
+/* A network userdata; its user value is the table of its layers. */
+typedef struct lnet {
+    net *n;  /* NULL until built, and after close */
+} lnet;
+
+/* The core net of the network at index i (raises for another value or a
+ * closed network). */
+net *lnet_check(lua_State *L, int i);
+
+/* Raise "fn: <what status s means>" for a failed core call. */
+int lnet_status_error(lua_State *L, const char *fn, dl_status s);
+
+/* A metatable name whose __index function serves fields first, then the
+ * methods table meth; the methods table is also its "__methods" (help and
+ * Tab completion list it). newindex and gc may be NULL. Leaves nothing. */
+void lnet_createmeta(lua_State *L, const char *name, const luaL_Reg *meth,
+                     lua_CFunction index, lua_CFunction newindex, lua_CFunction tostr,
+                     lua_CFunction gc);
+
+/* ---- lnetconv.c */
+
+/* Copy the matrix or (nested) table at idx into dst; what names the target
+ * in errors ("init[1].W"). */
+void lnet_copy_into(lua_State *L, int idx, mat dst, const char *fn, const char *what);
+/* Put the input at idx into the workspace as a⁰ (a B×n⁰ matrix, an n⁰×1
+ * column, a table of n⁰ numbers or of B rows). */
+void lnet_set_input(lua_State *L, net *n, int idx, const char *fn);
+/* The targets at idx for the last forward, in the workspace (a label, a
+ * matrix, a column, labels, a table of numbers or of rows). */
+mat lnet_get_target(lua_State *L, net *n, int idx, const char *fn);
+/* Push row i (0-based) of m as a new n×1 column, the book's vectors. */
+void lnet_push_column(lua_State *L, mat m, int i);
+
+/* ---- llayer.c */
+
+/* Register the layer metatable (once, by the module's opener). */
+void llayer_open(lua_State *L);
+/* Give the network userdata at netidx its table of count layers. */
+void llayer_push_all(lua_State *L, int netidx, int count);
+
+#endif

@@ -88,24 +88,12 @@ static ltrainer *check_state(lua_State *L, int idx)
     return luaL_checkudata(L, idx, DL_TRAINER_STATE);
 }
 
-/* The trainer table at index 1 and its live state; refreshes the core's view
- * of the network and data from the objects the state keeps (a matrix may have
- * been closed, which raises here, before the core can touch it). */
-static ltrainer *check_trainer(lua_State *L)
+/* Bring the core's view of the network and data up to date from the objects
+ * the state's user value (at uv) keeps: a matrix may have been closed, or a
+ * set replaced, which raises here, before the core can touch it. */
+static void refresh(lua_State *L, trainer *t, int uv)
 {
-    if (!lua_istable(L, 1) || !lua_getmetatable(L, 1))
-        luaL_typeerror(L, 1, DL_TRAINER);
-    luaL_getmetatable(L, DL_TRAINER);
-    if (!lua_rawequal(L, -1, -2))
-        luaL_typeerror(L, 1, DL_TRAINER);
-    lua_pop(L, 2);
-    lua_getfield(L, 1, "_state");
-    ltrainer *lt = luaL_testudata(L, -1, DL_TRAINER_STATE);
-    if (!lt || !lt->t)
-        luaL_error(L, "trainer: its state is gone (the _state field was changed)");
-    trainer *t = lt->t;
-    lua_getiuservalue(L, -1, 1);
-    int uv = lua_gettop(L);
+    int top = lua_gettop(L);
     lua_getfield(L, uv, "net");
     if (dl_checknet(L, -1) != t->net)
         luaL_error(L, "trainer: its network is gone");
@@ -124,7 +112,25 @@ static ltrainer *check_trainer(lua_State *L)
             luaL_error(L, "trainer: the validation set changed shape since the trainer was made");
         t->val = d;
     }
-    lua_settop(L, uv);   /* keeps _state and its user value above the arguments */
+    lua_settop(L, top);
+}
+
+/* The trainer table at index 1 and its live state, refreshed; leaves _state
+ * and its user value on the stack above the arguments. */
+static ltrainer *check_trainer(lua_State *L)
+{
+    if (!lua_istable(L, 1) || !lua_getmetatable(L, 1))
+        luaL_typeerror(L, 1, DL_TRAINER);
+    luaL_getmetatable(L, DL_TRAINER);
+    if (!lua_rawequal(L, -1, -2))
+        luaL_typeerror(L, 1, DL_TRAINER);
+    lua_pop(L, 2);
+    lua_getfield(L, 1, "_state");
+    ltrainer *lt = luaL_testudata(L, -1, DL_TRAINER_STATE);
+    if (!lt || !lt->t)
+        luaL_error(L, "trainer: its state is gone (the _state field was changed)");
+    lua_getiuservalue(L, -1, 1);
+    refresh(L, lt->t, lua_gettop(L));
     return lt;
 }
 
@@ -457,6 +463,7 @@ static int event_body(lua_State *L)
         go_on = call_back(L, 2, "on_epoch", 1);
         break;
     }
+    refresh(L, t, 2);   /* a callback may have closed what the next batch reads */
     lua_pushboolean(L, go_on);
     return 1;
 }

@@ -425,6 +425,16 @@ T.test("argument errors", function()
   local u = trainer{ net = net, train = { X = X, y = set.y } }
   X:close()
   T.checkerror("attempt to use a freed matrix", u.run, u)
+  -- ... and so is one closed by a callback, before the next batch reads it.
+  local X2 = matrix.rand(40, 2)
+  local v = trainer{ net = net, train = { X = X2, y = matrix.zeros(40, 1) }, batch = 4,
+                     on_step = function(tr, e, b) if b == 3 then X2:close() end end }
+  T.checkerror("attempt to use a freed matrix", v.run, v)
+  local n2 = softmax_net(2)
+  local w = trainer{ net = n2, train = set, epochs = 3,
+                     on_epoch = function() getmetatable(n2).__close(n2) end }
+  T.checkerror("attempt to use a closed network", w.run, w)
+  T.checkerror("attempt to use a closed network", w.run, w)
 end)
 
 T.test("progress bar only on a terminal (or when asked)", function()

@@ -7,16 +7,22 @@
  * reach) holds the network, the data sets, their matrices and the callbacks,
  * keeping them alive as long as the trainer.
  *
- * The binding drives the loop and the core does one batch per call
- * (train_step). Between two calls the network and the trainer are
- * consistent, so Lua callbacks run there with nothing of the core's on the C
- * stack: a callback that raises simply propagates its error, and training
- * can be resumed later. Ctrl-C (dl_interrupted) is polled in the same place.
+ * The loop over batches is the core's (train_run, train_epoch, train_batch):
+ * t:run(), t:epoch() and t:step() each make one call into it with one hook,
+ * on_event, which draws the progress bar (the core's, on stdout) and runs
+ * the Lua side of a batch: the schedule function, the callbacks, t.history.
+ * A Lua error must not unwind through the core's loop, so the hook runs all
+ * of that under lua_pcall, stops the loop when it fails, and the error is
+ * raised again once the core has returned, network and trainer consistent.
+ * Ctrl-C is the core's too: it returns DL_INTERRUPTED and t:run() raises
+ * "interrupted after epoch E, batch K".
  */
 #include "deltalab.h"
+#include "largs.h"
 #include "core/threads.h"
 #include "core/train.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,105 +36,11 @@ typedef struct ltrainer {
     trainer *t;               /* NULL until built, and after __gc */
     int progress;             /* draw the progress bar */
     int has_schedule_fn;      /* a Lua function gives η per epoch */
-    double bar_last;          /* clock of the last bar drawn */
-    int bar_shown;            /* a bar is on the current line (no newline yet) */
-    double bar_rate_t0;       /* clock and rows at the start of the current drive */
-    long bar_rate_rows;
+    int has_on_step, has_on_epoch;
 } ltrainer;
 
-static double clock_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* ------------------------------------------------------------------------ */
-/* Argument helpers                                                           */
-
-/* Raise "trainer: <message>" at the caller's level. */
-static int opt_error(lua_State *L, const char *fmt, const char *name, const char *got)
-{
-    return luaL_error(L, fmt, name, got);
-}
-
-/* Field `name` of the options table at index 1, as a number (or def). */
-static double opt_number(lua_State *L, const char *name, double def)
-{
-    int ty = lua_getfield(L, 1, name);
-    double v = def;
-    if (ty == LUA_TNUMBER)
-        v = lua_tonumber(L, -1);
-    else if (ty != LUA_TNIL)
-        opt_error(L, "trainer: %s must be a number, got %s", name, luaL_typename(L, -1));
-    lua_pop(L, 1);
-    return v;
-}
-
-static int opt_integer(lua_State *L, const char *name, int def, int min)
-{
-    int ty = lua_getfield(L, 1, name);
-    lua_Integer v = def;
-    if (ty != LUA_TNIL) {
-        int isint = 0;
-        v = lua_tointegerx(L, -1, &isint);
-        if (!isint)
-            luaL_error(L, "trainer: %s must be an integer, got %s", name,
-                       ty == LUA_TNUMBER ? lua_tostring(L, -1) : luaL_typename(L, -1));
-        if (v < min || v > 0x7fffffff)
-            luaL_error(L, "trainer: %s must be an integer >= %d, got %I", name, min, v);
-    }
-    lua_pop(L, 1);
-    return (int)v;
-}
-
-static int opt_boolean(lua_State *L, const char *name, int def)
-{
-    int ty = lua_getfield(L, 1, name);
-    int v = def;
-    if (ty == LUA_TBOOLEAN)
-        v = lua_toboolean(L, -1);
-    else if (ty != LUA_TNIL)
-        opt_error(L, "trainer: %s must be true or false, got %s", name, luaL_typename(L, -1));
-    lua_pop(L, 1);
-    return v;
-}
-
-/* An option string checked against names; the error reads like luaL_checkoption's. */
-static int opt_choice(lua_State *L, int idx, const char *name, const char *const names[], int def)
-{
-    if (lua_isnoneornil(L, idx))
-        return def;
-    if (lua_type(L, idx) != LUA_TSTRING)
-        luaL_error(L, "trainer: %s must be a string, got %s", name, luaL_typename(L, idx));
-    const char *s = lua_tostring(L, idx);
-    for (int i = 0; names[i]; i++)
-        if (strcmp(s, names[i]) == 0)
-            return i;
-    return luaL_error(L, "trainer: invalid option '%s' for %s", s, name);
-}
-
-static const char *const known_options[] = {
-    "net", "train", "batch", "lr", "epochs", "lambda", "momentum", "shuffle", "seed",
-    "validation", "patience", "restore_best", "monitor", "schedule", "rule", "on_step",
-    "on_epoch", "record_steps", "progress", "eval_batch", NULL
-};
-
-static void check_known_options(lua_State *L)
-{
-    lua_pushnil(L);
-    while (lua_next(L, 1)) {
-        lua_pop(L, 1);
-        if (lua_type(L, -1) != LUA_TSTRING)
-            luaL_error(L, "trainer: option names are strings, got a %s key", luaL_typename(L, -1));
-        const char *k = lua_tostring(L, -1);
-        int found = 0;
-        for (int i = 0; known_options[i]; i++)
-            found |= strcmp(k, known_options[i]) == 0;
-        if (!found)
-            luaL_error(L, "trainer: unknown option '%s'", k);
-    }
-}
+/* Data sets and the trainer's state                                          */
 
 /* The live matrix at idx, NULL when it is not a matrix; a closed matrix raises
  * "attempt to use a freed matrix" (more useful than "matrix expected"). */
@@ -176,24 +88,12 @@ static ltrainer *check_state(lua_State *L, int idx)
     return luaL_checkudata(L, idx, DL_TRAINER_STATE);
 }
 
-/* The trainer table at index 1 and its live state; refreshes the core's view
- * of the network and data from the objects the state keeps (a matrix may have
- * been closed, which raises here, before the core can touch it). */
-static ltrainer *check_trainer(lua_State *L)
+/* Bring the core's view of the network and data up to date from the objects
+ * the state's user value (at uv) keeps: a matrix may have been closed, or a
+ * set replaced, which raises here, before the core can touch it. */
+static void refresh(lua_State *L, trainer *t, int uv)
 {
-    if (!lua_istable(L, 1) || !lua_getmetatable(L, 1))
-        luaL_typeerror(L, 1, DL_TRAINER);
-    luaL_getmetatable(L, DL_TRAINER);
-    if (!lua_rawequal(L, -1, -2))
-        luaL_typeerror(L, 1, DL_TRAINER);
-    lua_pop(L, 2);
-    lua_getfield(L, 1, "_state");
-    ltrainer *lt = luaL_testudata(L, -1, DL_TRAINER_STATE);
-    if (!lt || !lt->t)
-        luaL_error(L, "trainer: its state is gone (the _state field was changed)");
-    trainer *t = lt->t;
-    lua_getiuservalue(L, -1, 1);
-    int uv = lua_gettop(L);
+    int top = lua_gettop(L);
     lua_getfield(L, uv, "net");
     if (dl_checknet(L, -1) != t->net)
         luaL_error(L, "trainer: its network is gone");
@@ -212,7 +112,25 @@ static ltrainer *check_trainer(lua_State *L)
             luaL_error(L, "trainer: the validation set changed shape since the trainer was made");
         t->val = d;
     }
-    lua_settop(L, uv);   /* keeps _state and its user value above the arguments */
+    lua_settop(L, top);
+}
+
+/* The trainer table at index 1 and its live state, refreshed; leaves _state
+ * and its user value on the stack above the arguments. */
+static ltrainer *check_trainer(lua_State *L)
+{
+    if (!lua_istable(L, 1) || !lua_getmetatable(L, 1))
+        luaL_typeerror(L, 1, DL_TRAINER);
+    luaL_getmetatable(L, DL_TRAINER);
+    if (!lua_rawequal(L, -1, -2))
+        luaL_typeerror(L, 1, DL_TRAINER);
+    lua_pop(L, 2);
+    lua_getfield(L, 1, "_state");
+    ltrainer *lt = luaL_testudata(L, -1, DL_TRAINER_STATE);
+    if (!lt || !lt->t)
+        luaL_error(L, "trainer: its state is gone (the _state field was changed)");
+    lua_getiuservalue(L, -1, 1);
+    refresh(L, lt->t, lua_gettop(L));
     return lt;
 }
 
@@ -227,54 +145,48 @@ static int state_gc(lua_State *L)
     return 0;
 }
 
+/* The options trainer{...} takes. */
+static const char *const options[] = {
+    "net", "train", "validation", "batch", "lr", "epochs", "lambda", "momentum", "shuffle",
+    "seed", "patience", "restore_best", "monitor", "schedule", "rule", "on_step", "on_epoch",
+    "record_steps", "progress", "eval_batch", NULL
+};
+
 /* schedule = "step" | {"step", every=, gamma=} | {"inv_t", decay=} | function */
 static void read_schedule(lua_State *L, train_config *c, ltrainer *lt)
 {
+    static const char *const fields[] = { "every", "gamma", "decay", NULL };
     int ty = lua_getfield(L, 1, "schedule");
     int top = lua_gettop(L);
     if (ty == LUA_TFUNCTION) {
         c->schedule = TRAIN_CUSTOM;
         lt->has_schedule_fn = 1;
     } else if (ty == LUA_TSTRING) {
-        c->schedule = opt_choice(L, top, "schedule", train_schedule_names, TRAIN_CONSTANT);
+        c->schedule = dl_checkchoice(L, top, "trainer", "schedule", train_schedule_names);
     } else if (ty == LUA_TTABLE) {
+        dl_checkoptions(L, top, "trainer schedule", fields, 1);
         lua_rawgeti(L, top, 1);
-        c->schedule = opt_choice(L, -1, "schedule", train_schedule_names, TRAIN_CONSTANT);
+        c->schedule = dl_checkchoice(L, -1, "trainer", "schedule", train_schedule_names);
         lua_pop(L, 1);
-        lua_getfield(L, top, "every");
-        lua_getfield(L, top, "gamma");
-        lua_getfield(L, top, "decay");
-        if (!lua_isnil(L, -3)) {
-            int isint = 0;
-            lua_Integer e = lua_tointegerx(L, -3, &isint);
-            if (!isint || e < 1 || e > 0x7fffffff)
-                luaL_error(L, "trainer: schedule every must be an integer >= 1");
-            c->step_every = (int)e;
-        }
-        if (!lua_isnil(L, -2)) {
-            if (!lua_isnumber(L, -2))
-                luaL_error(L, "trainer: schedule gamma must be a number");
-            c->step_gamma = (float)lua_tonumber(L, -2);
-        }
-        if (!lua_isnil(L, -1)) {
-            if (!lua_isnumber(L, -1))
-                luaL_error(L, "trainer: schedule decay must be a number");
-            c->inv_decay = (float)lua_tonumber(L, -1);
-        }
-        if (c->schedule == TRAIN_CUSTOM)
-            luaL_error(L, "trainer: schedule 'custom' is given as a function(epoch) returning lr");
+        const char *fn = "trainer schedule";
+        c->step_every = (int)dl_optinteger(L, top, fn, "every", c->step_every, 1, INT_MAX);
+        c->step_gamma = (float)dl_optnumber(L, top, fn, "gamma", c->step_gamma);
+        c->inv_decay = (float)dl_optnumber(L, top, fn, "decay", c->inv_decay);
     } else if (ty != LUA_TNIL) {
-        luaL_error(L, "trainer: schedule must be a name, a table or a function, got %s",
+        luaL_error(L, "trainer: option 'schedule' must be a name, a table or a function, got %s",
                    luaL_typename(L, top));
     }
+    if (c->schedule == TRAIN_CUSTOM && ty != LUA_TFUNCTION)
+        luaL_error(L, "trainer: schedule 'custom' is given as a function(epoch) returning lr");
     lua_settop(L, top - 1);
 }
 
+/* Whether the option `name` holds a function (nil: no). */
 static int optional_function(lua_State *L, const char *name)
 {
     int ty = lua_getfield(L, 1, name);
     if (ty != LUA_TNIL && ty != LUA_TFUNCTION)
-        luaL_error(L, "trainer: %s must be a function, got %s", name, luaL_typename(L, -1));
+        luaL_error(L, "trainer: option '%s' must be a function, got %s", name, luaL_typename(L, -1));
     lua_pop(L, 1);
     return ty == LUA_TFUNCTION;
 }
@@ -328,20 +240,20 @@ static int t_new(lua_State *L)
     if (lua_type(L, 1) != LUA_TTABLE)
         return luaL_typeerror(L, 1, "table of options");
     lua_settop(L, 1);
-    check_known_options(L);
+    dl_checkoptions(L, 1, "trainer", options, 0);
 
     lua_getfield(L, 1, "net");
     if (lua_isnil(L, -1))
-        luaL_error(L, "trainer: net is required (a network to train)");
+        luaL_error(L, "trainer: option 'net' is required (a network to train)");
     if (!luaL_testudata(L, -1, "network"))
-        luaL_error(L, "trainer: net must be a network, got %s", luaL_typename(L, -1));
+        luaL_error(L, "trainer: option 'net' must be a network, got %s", luaL_typename(L, -1));
     net *n = dl_checknet(L, -1);   /* raises for a closed network */
     lua_pop(L, 1);
     train_data train, val;
     memset(&val, 0, sizeof val);
     lua_getfield(L, 1, "train");
     if (lua_isnil(L, -1))
-        luaL_error(L, "trainer: train is required (a dataset with X and y)");
+        luaL_error(L, "trainer: option 'train' is required (a dataset with X and y)");
     read_dataset(L, -1, &train, "trainer: train");
     lua_pop(L, 1);
     lua_getfield(L, 1, "validation");
@@ -353,44 +265,26 @@ static int t_new(lua_State *L)
     memset(lt, 0, sizeof *lt);
     luaL_setmetatable(L, DL_TRAINER_STATE);
 
+    const char *fn = "trainer";
     train_config c = train_config_default();
-    c.batch = opt_integer(L, "batch", c.batch, 1);
-    c.epochs = opt_integer(L, "epochs", c.epochs, 1);
-    c.lr = (float)opt_number(L, "lr", c.lr);
-    c.lambda = (float)opt_number(L, "lambda", c.lambda);
-    c.momentum = (float)opt_number(L, "momentum", c.momentum);
-    c.shuffle = opt_boolean(L, "shuffle", c.shuffle);
-    lua_getfield(L, 1, "seed");
-    if (!lua_isnil(L, -1)) {
-        int isint = 0;
-        lua_Integer s = lua_tointegerx(L, -1, &isint);
-        if (!isint)
-            luaL_error(L, "trainer: seed must be an integer, got %s",
-                       lua_type(L, -1) == LUA_TNUMBER ? lua_tostring(L, -1) : luaL_typename(L, -1));
-        c.seed = (uint64_t)s;
-    }
-    lua_pop(L, 1);
-    c.patience = opt_integer(L, "patience", 0, 0);
-    c.restore_best = opt_boolean(L, "restore_best", 1);
-    lua_getfield(L, 1, "monitor");
-    c.monitor = opt_choice(L, -1, "monitor", train_monitor_names, TRAIN_VAL_LOSS);
-    lua_getfield(L, 1, "rule");
-    c.rule = opt_choice(L, -1, "rule", train_rule_names, TRAIN_BACKPROP);
-    lua_pop(L, 2);
-    c.record_steps = opt_boolean(L, "record_steps", 0);
-    c.eval_batch = opt_integer(L, "eval_batch", 256, 1);
+    c.batch = (int)dl_optinteger(L, 1, fn, "batch", c.batch, 1, INT_MAX);
+    c.epochs = (int)dl_optinteger(L, 1, fn, "epochs", c.epochs, 1, INT_MAX);
+    c.lr = (float)dl_optnumber(L, 1, fn, "lr", c.lr);
+    c.lambda = (float)dl_optnumber(L, 1, fn, "lambda", c.lambda);
+    c.momentum = (float)dl_optnumber(L, 1, fn, "momentum", c.momentum);
+    c.shuffle = dl_optboolean(L, 1, fn, "shuffle", c.shuffle);
+    c.seed = (uint64_t)dl_optinteger(L, 1, fn, "seed", (lua_Integer)c.seed,
+                                     LUA_MININTEGER, LUA_MAXINTEGER);
+    c.patience = (int)dl_optinteger(L, 1, fn, "patience", c.patience, 0, INT_MAX);
+    c.restore_best = dl_optboolean(L, 1, fn, "restore_best", c.restore_best);
+    c.monitor = dl_optchoice(L, 1, fn, "monitor", "monitor", train_monitor_names, c.monitor);
+    c.rule = dl_optchoice(L, 1, fn, "rule", "rule", train_rule_names, c.rule);
+    c.record_steps = dl_optboolean(L, 1, fn, "record_steps", c.record_steps);
+    c.eval_batch = (int)dl_optinteger(L, 1, fn, "eval_batch", c.eval_batch, 1, INT_MAX);
     read_schedule(L, &c, lt);
-    int has_step = optional_function(L, "on_step");
-    int has_epoch = optional_function(L, "on_epoch");
-    (void)has_step; (void)has_epoch;
-    lua_getfield(L, 1, "progress");
-    if (lua_isnil(L, -1))
-        lt->progress = isatty(STDOUT_FILENO);
-    else if (lua_isboolean(L, -1))
-        lt->progress = lua_toboolean(L, -1);
-    else
-        luaL_error(L, "trainer: progress must be true or false, got %s", luaL_typename(L, -1));
-    lua_pop(L, 1);
+    lt->has_on_step = optional_function(L, "on_step");
+    lt->has_on_epoch = optional_function(L, "on_epoch");
+    lt->progress = dl_optboolean(L, 1, fn, "progress", isatty(STDOUT_FILENO));
 
     /* The state's user value keeps what the core points into alive. */
     lua_createtable(L, 0, 8);
@@ -489,81 +383,29 @@ static void sync_fields(lua_State *L, const trainer *t)
     }
 }
 
-static void fmt_duration(char *buf, size_t n, double s)
+/* ------------------------------------------------------------------------ */
+/* The hook: what Lua does between the core's batches                         */
+
+/* One call into the core's loop from t:run(), t:epoch() or t:step(). */
+typedef struct lrun {
+    lua_State *L;
+    ltrainer *lt;
+    int uv;                    /* stack index of the state's user value */
+    train_progress bar;        /* drawn when lt->progress */
+    const train_event *ev;     /* the event on_event is handling */
+    int failed;                /* the Lua side raised: its error is on top of the stack */
+} lrun;
+
+/* The epoch and batch of the last batch done (as the hook was told them). */
+static void last_batch(const trainer *t, int *e, int *b)
 {
-    if (!(s >= 0) || s > 1e7)
-        snprintf(buf, n, "--:--");
-    else if (s >= 3600)
-        snprintf(buf, n, "%d:%02d:%02d", (int)s / 3600, (int)s / 60 % 60, (int)s % 60);
-    else
-        snprintf(buf, n, "%d:%02d", (int)s / 60, (int)s % 60);
+    *e = t->pos == 0 && t->epoch > 0 ? t->epoch : t->epoch + 1;
+    *b = t->batch_in_epoch;
 }
 
-/* One line, redrawn in place: epoch, batch, bar, loss, acc, samples/s, ETA. */
-static void draw_bar(ltrainer *lt, int goal_epochs, int force)
-{
-    trainer *t = lt->t;
-    double now = clock_now();
-    if (!force && now - lt->bar_last < 0.1)
-        return;
-    lt->bar_last = now;
-    lt->bar_shown = 1;
-    int spe = (t->N + t->cfg.batch - 1) / t->cfg.batch;
-    int e = t->epoch_ended ? t->epoch : t->epoch + 1;
-    int b = t->batch_in_epoch;
-    int rows = t->epoch_ended ? t->N : t->pos;
-    double secs = now - lt->bar_rate_t0;
-    double rate = secs > 0 ? lt->bar_rate_rows / secs : 0;
-    long left = (long)(goal_epochs - e) * t->N + (t->N - rows);
-    char eta[32];
-    fmt_duration(eta, sizeof eta, rate > 0 ? left / rate : -1);
-    char bar[24];
-    int fill = (int)(20.0 * b / spe);
-    for (int i = 0; i < 20; i++)
-        bar[i] = i < fill ? '=' : i == fill ? '>' : ' ';
-    bar[20] = '\0';
-    double loss = rows ? t->run_loss / rows : NAN;
-    printf("\r\033[Kepoch %d/%d [%s] %d/%d  loss %.4f", e, goal_epochs, bar, b, spe, loss);
-    if (t->classes)
-        printf("  acc %.2f%%", rows ? 100.0 * t->run_correct / rows : 0.0);
-    printf("  %.0f samples/s  ETA %s", rate, eta);
-    fflush(stdout);
-}
-
-/* Take the bar off its line, so that what is printed next starts clean. */
-static void clear_bar(ltrainer *lt)
-{
-    if (lt->bar_shown) {
-        printf("\r\033[K");
-        fflush(stdout);
-        lt->bar_shown = 0;
-    }
-}
-
-/* After an epoch: replace the bar by a summary line that stays. */
-static void epoch_line(const trainer *t, int goal_epochs)
-{
-    const train_history *h = &t->history;
-    int e = h->n - 1;
-    printf("\r\033[Kepoch %d/%d  loss %.4f", t->epoch, goal_epochs, h->train_loss[e]);
-    if (t->classes)
-        printf("  acc %.2f%%", 100 * h->train_acc[e]);
-    if (t->val.X.data) {
-        printf("  val_loss %.4f", h->val_loss[e]);
-        if (t->val.labels.data)
-            printf("  val_acc %.2f%%", 100 * h->val_acc[e]);
-    }
-    printf("  %.1fs\n", h->seconds[e]);
-    fflush(stdout);
-}
-
-enum { DRIVE_STEP, DRIVE_EPOCH, DRIVE_RUN };
-
-/* Call the callback `name` kept in the state's user value (at uv) with the
- * trainer and extra arguments already pushed (nargs); true unless it
- * returned false. Errors propagate (the core is between batches), after the
- * progress bar is taken off its line. */
-static int call_back(lua_State *L, ltrainer *lt, int uv, const char *name, int nargs)
+/* Call the callback `name` kept in the user value at uv with the trainer (at
+ * index 1) and nargs arguments already pushed; true unless it returned false. */
+static int call_back(lua_State *L, int uv, const char *name, int nargs)
 {
     if (lua_getfield(L, uv, name) != LUA_TFUNCTION) {
         lua_pop(L, 1 + nargs);
@@ -572,24 +414,18 @@ static int call_back(lua_State *L, ltrainer *lt, int uv, const char *name, int n
     lua_insert(L, -(nargs + 1));
     lua_pushvalue(L, 1);
     lua_insert(L, -(nargs + 1));
-    if (lua_pcall(L, nargs + 1, 1, 0) != LUA_OK) {
-        clear_bar(lt);   /* the error message gets a line of its own */
-        return lua_error(L);
-    }
+    lua_call(L, nargs + 1, 1);
     int go_on = !(lua_isboolean(L, -1) && !lua_toboolean(L, -1));
     lua_pop(L, 1);
     return go_on;
 }
 
 /* The η of the coming epoch from the Lua schedule function. */
-static void schedule_lr(lua_State *L, ltrainer *lt, int uv, trainer *t)
+static void schedule_lr(lua_State *L, int uv, trainer *t)
 {
     lua_getfield(L, uv, "schedule");
     lua_pushinteger(L, t->epoch + 1);
-    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
-        clear_bar(lt);
-        lua_error(L);
-    }
+    lua_call(L, 1, 1);
     int ok = 0;
     double lr = lua_tonumberx(L, -1, &ok);
     if (!ok || !(lr >= 0) || !isfinite(lr))
@@ -599,74 +435,117 @@ static void schedule_lr(lua_State *L, ltrainer *lt, int uv, trainer *t)
     t->lr_custom = (float)lr;
 }
 
+/* The Lua side of one event, called protected by on_event with the trainer
+ * table (1), the state's user value (2) and the lrun (3); returns whether
+ * training goes on. */
+static int event_body(lua_State *L)
+{
+    lrun *r = lua_touserdata(L, 3);
+    const train_event *ev = r->ev;
+    trainer *t = ev->t;
+    int go_on = 1;
+    switch (ev->kind) {
+    case TRAIN_EPOCH_BEGIN:
+        schedule_lr(L, 2, t);
+        break;
+    case TRAIN_BATCH_END:
+        if (t->cfg.record_steps || t->epoch_ended)
+            sync_history(L, t);
+        if (t->epoch_ended)
+            sync_fields(L, t);
+        lua_pushinteger(L, ev->epoch);
+        lua_pushinteger(L, ev->batch);
+        lua_pushnumber(L, ev->loss);
+        go_on = call_back(L, 2, "on_step", 3);
+        break;
+    case TRAIN_EPOCH_END:
+        lua_pushinteger(L, ev->epoch);
+        go_on = call_back(L, 2, "on_epoch", 1);
+        break;
+    }
+    refresh(L, t, 2);   /* a callback may have closed what the next batch reads */
+    lua_pushboolean(L, go_on);
+    return 1;
+}
+
+/* Whether an event has anything to do on the Lua side. */
+static int needs_lua(const ltrainer *lt, const train_event *ev)
+{
+    switch (ev->kind) {
+    case TRAIN_EPOCH_BEGIN: return lt->has_schedule_fn;
+    case TRAIN_BATCH_END:   return lt->has_on_step || ev->t->cfg.record_steps || ev->t->epoch_ended;
+    case TRAIN_EPOCH_END:   return 1;  /* rare; on_epoch may be set after trainer{} (plot.live) */
+    }
+    return 0;
+}
+
+/* The one hook the binding gives the core's loop. */
+static int on_event(void *ctx, const train_event *ev)
+{
+    lrun *r = ctx;
+    lua_State *L = r->L;
+    if (r->lt->progress)
+        train_progress_hook(&r->bar, ev);
+    if (!needs_lua(r->lt, ev))
+        return 0;
+    r->ev = ev;
+    lua_pushcfunction(L, event_body);
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, r->uv);
+    lua_pushlightuserdata(L, r);
+    if (lua_pcall(L, 3, 1, 0) != LUA_OK) {
+        r->failed = 1;   /* the error stays on the stack until the core has returned */
+        return 1;
+    }
+    int go_on = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return !go_on;
+}
+
+/* Raise "interrupted after epoch E, batch K" and leave t.stopped saying so. */
+static int interrupted(lua_State *L, const trainer *t)
+{
+    int e, b;
+    last_batch(t, &e, &b);
+    lua_pushliteral(L, "interrupted");
+    lua_setfield(L, 1, "stopped");
+    return luaL_error(L, "interrupted after epoch %d, batch %d", e, b);
+}
+
+enum { DRIVE_STEP, DRIVE_EPOCH, DRIVE_RUN };
+
+/* One call into the core's loop; returns the trainer, or raises what the
+ * loop or the hook ran into once the core has returned. */
 static int drive(lua_State *L, int mode, int goal)
 {
     ltrainer *lt = check_trainer(L);
-    int uv = lua_gettop(L);
     trainer *t = lt->t;
-    if (mode == DRIVE_RUN && t->stop == TRAIN_CALLER)
-        t->stop = TRAIN_RUNNING;   /* a callback's stop lasts one run */
-    int bar_goal = mode == DRIVE_RUN ? goal : t->epoch + 1;
-    lt->bar_rate_t0 = clock_now();
-    lt->bar_rate_rows = 0;
-    lt->bar_last = 0;
-    lt->bar_shown = 0;
-    while (!(mode == DRIVE_RUN && (t->epoch >= goal || t->stop == TRAIN_EARLY))) {
-        if (t->pos == 0 && lt->has_schedule_fn)
-            schedule_lr(L, lt, uv, t);
-        dl_status s = train_step(t);
-        if (s != DL_OK) {
-            sync_history(L, t);
-            clear_bar(lt);
-            return luaL_error(L, "trainer: training failed at epoch %d, batch %d: %s",
-                              t->epoch + 1, t->batch_in_epoch + 1, dl_strerror(s));
-        }
-        lt->bar_rate_rows += t->last_rows;
-        int ended = t->epoch_ended;
-        int e = ended ? t->epoch : t->epoch + 1, b = t->batch_in_epoch;
-        if (t->cfg.record_steps || ended)
-            sync_history(L, t);
-        if (ended)
-            sync_fields(L, t);
-        if (lt->progress) {   /* t:step() draws no bar: the prompt prints its cost */
-            if (ended) {
-                epoch_line(t, bar_goal > t->epoch ? bar_goal : t->epoch);
-                lt->bar_shown = 0;
-            } else if (mode != DRIVE_STEP) {
-                draw_bar(lt, bar_goal, 0);
-            }
-        }
-        /* Before any callback: calling Lua would let the REPL's Ctrl-C hook
-         * raise a bare "interrupted" instead of saying where training stopped. */
-        if (dl_interrupted()) {
-            dl_interrupt_set(0);   /* reported here: see dl.h */
-            clear_bar(lt);
-            lua_pushliteral(L, "interrupted");
-            lua_setfield(L, 1, "stopped");
-            return luaL_error(L, "interrupted after epoch %d, batch %d", e, b);
-        }
-        int go_on = 1;
-        lua_pushinteger(L, e);
-        lua_pushinteger(L, b);
-        lua_pushnumber(L, t->last_loss);
-        go_on = call_back(L, lt, uv, "on_step", 3);
-        if (go_on && ended) {
-            lua_pushinteger(L, e);
-            go_on = call_back(L, lt, uv, "on_epoch", 1);
-        }
-        if (!go_on) {
-            t->stop = TRAIN_CALLER;
-            sync_fields(L, t);
-            break;
-        }
-        if (mode == DRIVE_STEP || (mode == DRIVE_EPOCH && ended))
-            break;
+    lrun r = { L, lt, lua_gettop(L), { 0 }, NULL, 0 };
+    train_progress_start(&r.bar, stdout, mode == DRIVE_RUN ? goal : t->epoch + 1,
+                         mode != DRIVE_STEP);   /* t:step() draws no bar: the prompt prints its cost */
+    luaL_checkstack(L, 8, "trainer");   /* room for on_event, which must not raise */
+    dl_status s = mode == DRIVE_RUN ? train_run(t, goal, on_event, &r)
+                : mode == DRIVE_EPOCH ? train_epoch(t, on_event, &r)
+                : train_batch(t, on_event, &r);
+    train_progress_clear(&r.bar);   /* what is printed next gets a line of its own */
+    if (r.failed) {
+        t->stop = TRAIN_RUNNING;   /* an error is not a stop the user asked for */
+        sync_history(L, t);
+        /* Ctrl-C while Lua ran: the REPL's hook raised its bare "interrupted"
+         * inside the callback; say where training stopped instead. */
+        if (lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "interrupted") == 0)
+            return interrupted(L, t);
+        return lua_error(L);
     }
-    clear_bar(lt);
-    if (mode == DRIVE_RUN && t->stop != TRAIN_CALLER)
-        train_finish(t);
     sync_history(L, t);
     sync_fields(L, t);
+    if (s == DL_INTERRUPTED) {
+        dl_interrupt_set(0);   /* reported here: see dl.h */
+        return interrupted(L, t);
+    }
+    if (s != DL_OK)   /* the batch that failed is not counted */
+        return luaL_error(L, "trainer: training failed at epoch %d, batch %d: %s",
+                          t->epoch + 1, t->batch_in_epoch + 1, dl_strerror(s));
     lua_pushvalue(L, 1);
     return 1;
 }

@@ -9,6 +9,7 @@
 --     > t:record("runs.jsonl", {note = "first try"})
 local records = require "deltalab.records"
 local sweep = require "deltalab.sweep"
+local util = require "deltalab.util"
 
 local methods, module = {}, {}
 
@@ -21,7 +22,7 @@ end
 local function check_trainer(t, fname)
   local mt = getmetatable(t)
   if type(t) ~= "table" or not mt or mt.__name ~= "trainer" then
-    error(("bad argument #1 to '%s' (trainer expected, got %s)"):format(fname, type(t)), 3)
+    util.argerror(1, fname, ("trainer expected, got %s"):format(type(t)), 3)
   end
 end
 
@@ -52,10 +53,10 @@ end
 function methods.record(t, path, extra)
   check_trainer(t, "record")
   if type(path) ~= "string" then
-    error(("bad argument #1 to 'record' (file name expected, got %s)"):format(type(path)), 2)
+    util.argerror(1, "record", ("file name expected, got %s"):format(type(path)))
   end
   if extra ~= nil and type(extra) ~= "table" then
-    error(("bad argument #2 to 'record' (table expected, got %s)"):format(type(extra)), 2)
+    util.argerror(2, "record", ("table expected, got %s"):format(type(extra)))
   end
   local rec = t:summary()
   rec.machine = records.machine()

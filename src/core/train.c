@@ -2,7 +2,6 @@
 #include "train.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,23 +33,12 @@ train_config train_config_default(void)
     return c;
 }
 
+/* Monotonic seconds: the history's training time and the progress bar's rate. */
 static double now_seconds(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* Format a reason into msg (if any) and return s: keeps the checks one line each. */
-static dl_status fail(dl_status s, char *msg, size_t msglen, const char *fmt, ...)
-{
-    if (msg && msglen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, msglen, fmt, ap);
-        va_end(ap);
-    }
-    return s;
 }
 
 /* Label range of a network: one per output neuron, or 0/1 for a single one. */
@@ -74,27 +62,30 @@ static dl_status check_data(const net *n, train_data d, const char *which,
 {
     int n_in = n->sizes[0], n_out = n->sizes[n->L];
     if (!d.X.data || d.X.rows < 1)
-        return fail(DL_EINVAL, msg, msglen, "%s has no rows", which);
+        return dl_fail(DL_EINVAL, msg, msglen, "%s has no rows", which);
     if (d.X.cols != n_in)
-        return fail(DL_ESHAPE, msg, msglen, "%s.X has %d columns but the network takes %d inputs",
-                    which, d.X.cols, n_in);
+        return dl_fail(DL_ESHAPE, msg, msglen,
+                       "%s.X has %d columns but the network takes %d inputs",
+                       which, d.X.cols, n_in);
     if (!d.labels.data == !d.targets.data)
-        return fail(DL_EINVAL, msg, msglen, "%s needs labels (y) or targets (Y)", which);
+        return dl_fail(DL_EINVAL, msg, msglen, "%s needs labels (y) or targets (Y)", which);
     if (d.labels.data) {
         if (d.labels.rows != d.X.rows || d.labels.cols != 1)
-            return fail(DL_ESHAPE, msg, msglen, "%s.y is %dx%d but %s.X has %d rows (labels are Nx1)",
-                        which, d.labels.rows, d.labels.cols, which, d.X.rows);
+            return dl_fail(DL_ESHAPE, msg, msglen,
+                           "%s.y is %dx%d but %s.X has %d rows (labels are Nx1)",
+                           which, d.labels.rows, d.labels.cols, which, d.X.rows);
         int k = label_range(n);
         for (int i = 0; i < d.labels.rows; i++) {
             float v = *mat_at(d.labels, i, 0);
             if (!(v >= 0 && v < (float)k) || v != floorf(v))
-                return fail(DL_EINVAL, msg, msglen,
-                            "%s.y row %d holds %g, not a label 0..%d of this %d-output network",
-                            which, i + 1, (double)v, k - 1, n_out);
+                return dl_fail(DL_EINVAL, msg, msglen,
+                               "%s.y row %d holds %g, not a label 0..%d of this %d-output network",
+                               which, i + 1, (double)v, k - 1, n_out);
         }
     } else if (d.targets.rows != d.X.rows || d.targets.cols != n_out) {
-        return fail(DL_ESHAPE, msg, msglen, "%s.Y is %dx%d but should be %dx%d (rows of X x outputs)",
-                    which, d.targets.rows, d.targets.cols, d.X.rows, n_out);
+        return dl_fail(DL_ESHAPE, msg, msglen,
+                       "%s.Y is %dx%d but should be %dx%d (rows of X x outputs)",
+                       which, d.targets.rows, d.targets.cols, d.X.rows, n_out);
     }
     return DL_OK;
 }
@@ -103,38 +94,44 @@ dl_status train_check(const net *n, const train_config *c, train_data train,
                       train_data val, char *msg, size_t msglen)
 {
     if (!n)
-        return fail(DL_EINVAL, msg, msglen, "no network");
+        return dl_fail(DL_EINVAL, msg, msglen, "no network");
     if (c->batch < 1)
-        return fail(DL_EINVAL, msg, msglen, "batch %d must be at least 1", c->batch);
+        return dl_fail(DL_EINVAL, msg, msglen, "batch %d must be at least 1", c->batch);
     if (c->epochs < 1)
-        return fail(DL_EINVAL, msg, msglen, "epochs %d must be at least 1", c->epochs);
+        return dl_fail(DL_EINVAL, msg, msglen, "epochs %d must be at least 1", c->epochs);
     if (!(c->lr >= 0) || !isfinite(c->lr))
-        return fail(DL_EINVAL, msg, msglen, "lr %g must be a finite number >= 0", (double)c->lr);
+        return dl_fail(DL_EINVAL, msg, msglen, "lr %g must be a finite number >= 0", (double)c->lr);
     if (!(c->lambda >= 0) || !isfinite(c->lambda))
-        return fail(DL_EINVAL, msg, msglen, "lambda %g must be a finite number >= 0", (double)c->lambda);
+        return dl_fail(DL_EINVAL, msg, msglen,
+                       "lambda %g must be a finite number >= 0", (double)c->lambda);
     if (!(c->momentum >= 0 && c->momentum < 1))
-        return fail(DL_EINVAL, msg, msglen, "momentum %g must be in [0, 1)", (double)c->momentum);
+        return dl_fail(DL_EINVAL, msg, msglen,
+                       "momentum %g must be in [0, 1)", (double)c->momentum);
     if ((unsigned)c->schedule >= TRAIN_SCHEDULE_COUNT || (unsigned)c->rule >= TRAIN_RULE_COUNT
         || (unsigned)c->monitor >= TRAIN_MONITOR_COUNT)
-        return fail(DL_EINVAL, msg, msglen, "unknown schedule, rule or monitor");
+        return dl_fail(DL_EINVAL, msg, msglen, "unknown schedule, rule or monitor");
     if (c->schedule == TRAIN_STEP && c->step_every < 1)
-        return fail(DL_EINVAL, msg, msglen, "schedule step every %d must be at least 1", c->step_every);
+        return dl_fail(DL_EINVAL, msg, msglen,
+                       "schedule step every %d must be at least 1", c->step_every);
     if (c->schedule == TRAIN_STEP && !(c->step_gamma > 0 && isfinite(c->step_gamma)))
-        return fail(DL_EINVAL, msg, msglen, "schedule step gamma %g must be > 0", (double)c->step_gamma);
+        return dl_fail(DL_EINVAL, msg, msglen,
+                       "schedule step gamma %g must be > 0", (double)c->step_gamma);
     if (c->schedule == TRAIN_INV_T && !(c->inv_decay >= 0 && isfinite(c->inv_decay)))
-        return fail(DL_EINVAL, msg, msglen, "schedule inv_t decay %g must be >= 0", (double)c->inv_decay);
+        return dl_fail(DL_EINVAL, msg, msglen,
+                       "schedule inv_t decay %g must be >= 0", (double)c->inv_decay);
     if (c->patience < 0)
-        return fail(DL_EINVAL, msg, msglen, "patience %d must be >= 0", c->patience);
+        return dl_fail(DL_EINVAL, msg, msglen, "patience %d must be >= 0", c->patience);
     if (c->patience > 0 && !val.X.data)
-        return fail(DL_EINVAL, msg, msglen, "patience needs a validation set to watch");
+        return dl_fail(DL_EINVAL, msg, msglen, "patience needs a validation set to watch");
     if (c->monitor == TRAIN_VAL_ACC && c->patience > 0 && !val.labels.data)
-        return fail(DL_EINVAL, msg, msglen, "monitor val_acc needs validation labels (y)");
+        return dl_fail(DL_EINVAL, msg, msglen, "monitor val_acc needs validation labels (y)");
     if (c->eval_batch < 0)
-        return fail(DL_EINVAL, msg, msglen, "eval_batch %d must be >= 0", c->eval_batch);
+        return dl_fail(DL_EINVAL, msg, msglen, "eval_batch %d must be >= 0", c->eval_batch);
     if (c->rule == TRAIN_PERCEPTRON) {
         if (n->L != 1 || n->layers[0].act != DL_STEP || n->layers[0].neuron_act)
-            return fail(DL_EINVAL, msg, msglen,
-                        "rule perceptron needs a network of one step layer, e.g. network{2, {1, \"step\"}}");
+            return dl_fail(DL_EINVAL, msg, msglen,
+                           "rule perceptron needs a network of one step layer, "
+                           "e.g. network{2, {1, \"step\"}}");
     }
     dl_status s = check_data(n, train, "train", msg, msglen);
     if (s == DL_OK && val.X.data)
@@ -206,7 +203,7 @@ dl_status train_new(trainer **out, net *n, const train_config *cfg,
         return s;
     trainer *t = calloc(1, sizeof *t);
     if (!t)
-        return fail(DL_ENOMEM, msg, msglen, "not enough memory for a trainer");
+        return dl_fail(DL_ENOMEM, msg, msglen, "not enough memory for a trainer");
     t->net = n;
     t->cfg = *cfg;
     t->train = train;
@@ -240,7 +237,7 @@ dl_status train_new(trainer **out, net *n, const train_config *cfg,
         s = net_reserve(n, t->cfg.batch > t->cfg.eval_batch ? t->cfg.batch : t->cfg.eval_batch);
     if (s != DL_OK) {
         train_free(t);
-        return fail(s, msg, msglen, "not enough memory for a trainer of %d rows", t->N);
+        return dl_fail(s, msg, msglen, "not enough memory for a trainer of %d rows", t->N);
     }
     for (int i = 0; i < t->N; i++)
         t->perm[i] = i;
@@ -408,20 +405,60 @@ dl_status train_step(trainer *t)
     return s;
 }
 
-dl_status train_epoch(trainer *t, train_hook hook, void *ud)
+/* Tell the hook (if any) about ev; its stop becomes t->stop. */
+static int notify(trainer *t, train_hook hook, void *ctx, train_event_kind kind)
 {
-    do {
+    if (!hook)
+        return 0;
+    train_event ev = { kind, t, 0, 0, NAN };
+    if (kind == TRAIN_EPOCH_BEGIN) {
+        ev.epoch = t->epoch + 1;
+    } else {
+        ev.epoch = t->epoch_ended ? t->epoch : t->epoch + 1;
+        ev.batch = t->batch_in_epoch;
+        ev.loss = t->last_loss;
+    }
+    if (!hook(ctx, &ev))
+        return 0;
+    t->stop = TRAIN_CALLER;
+    return 1;
+}
+
+/* How far the loop goes. */
+typedef enum until { UNTIL_BATCH, UNTIL_EPOCH, UNTIL_GOAL } until;
+
+/* The one loop over batches (see train_run). */
+static dl_status loop(trainer *t, until u, int goal, train_hook hook, void *ctx)
+{
+    for (;;) {
+        if (u == UNTIL_GOAL && (t->epoch >= goal || t->stop != TRAIN_RUNNING))
+            return DL_OK;
+        if (t->pos == 0 && notify(t, hook, ctx, TRAIN_EPOCH_BEGIN))
+            return DL_OK;
         dl_status s = train_step(t);
         if (s != DL_OK)
             return s;
-        if (hook && hook(ud, t)) {
-            t->stop = TRAIN_CALLER;
-            return DL_OK;
-        }
+        /* Before the hook: what it runs (a Lua callback) could notice the
+         * flag too and report it less precisely. */
         if (dl_interrupted())
             return DL_INTERRUPTED;
-    } while (!t->epoch_ended);
-    return DL_OK;
+        if (notify(t, hook, ctx, TRAIN_BATCH_END))
+            return DL_OK;
+        if (t->epoch_ended && notify(t, hook, ctx, TRAIN_EPOCH_END))
+            return DL_OK;
+        if (u == UNTIL_BATCH || (u == UNTIL_EPOCH && t->epoch_ended))
+            return DL_OK;
+    }
+}
+
+dl_status train_batch(trainer *t, train_hook hook, void *ctx)
+{
+    return loop(t, UNTIL_BATCH, 0, hook, ctx);
+}
+
+dl_status train_epoch(trainer *t, train_hook hook, void *ctx)
+{
+    return loop(t, UNTIL_EPOCH, 0, hook, ctx);
 }
 
 void train_finish(trainer *t)
@@ -431,18 +468,14 @@ void train_finish(trainer *t)
         train_restore_best(t);
 }
 
-dl_status train_run(trainer *t, train_hook hook, void *ud)
+dl_status train_run(trainer *t, int epochs, train_hook hook, void *ctx)
 {
     if (t->stop == TRAIN_CALLER)
-        t->stop = TRAIN_RUNNING;
-    while (t->epoch < t->cfg.epochs && t->stop == TRAIN_RUNNING) {
-        dl_status s = train_epoch(t, hook, ud);
-        if (s != DL_OK)
-            return s;
-    }
-    if (t->stop != TRAIN_CALLER)
+        t->stop = TRAIN_RUNNING;   /* a hook's stop lasts one run */
+    dl_status s = loop(t, UNTIL_GOAL, epochs > 0 ? epochs : t->cfg.epochs, hook, ctx);
+    if (s == DL_OK && t->stop != TRAIN_CALLER)
         train_finish(t);
-    return DL_OK;
+    return s;
 }
 
 dl_status train_evaluate(net *n, train_data set, int chunk, train_eval *out, int *confusion)
@@ -531,4 +564,99 @@ dl_status train_confident_errors(net *n, train_data set, int k, int *idx, int *p
     }
     *found = have;
     return s;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The progress bar                                                           */
+
+void train_progress_start(train_progress *p, FILE *out, int goal, int bar)
+{
+    p->out = out;
+    p->goal = goal;
+    p->bar = bar;
+    p->t0 = now_seconds();
+    p->rows = 0;
+    p->last = 0;
+    p->shown = 0;
+}
+
+/* m:ss, h:mm:ss, or --:-- when unknown. */
+static void format_duration(char *buf, size_t n, double s)
+{
+    if (!(s >= 0) || s > 1e7)
+        snprintf(buf, n, "--:--");
+    else if (s >= 3600)
+        snprintf(buf, n, "%d:%02d:%02d", (int)s / 3600, (int)s / 60 % 60, (int)s % 60);
+    else
+        snprintf(buf, n, "%d:%02d", (int)s / 60, (int)s % 60);
+}
+
+/* Epoch, batch, bar, loss, accuracy, samples/s, ETA; in place of the line. */
+static void draw_bar(train_progress *p, const trainer *t, double now)
+{
+    int spe = steps_per_epoch(t);
+    int e = t->epoch + 1, b = t->batch_in_epoch;
+    double secs = now - p->t0;
+    double rate = secs > 0 ? p->rows / secs : 0;
+    long left = (long)(p->goal - e) * t->N + (t->N - t->pos);
+    char eta[32];
+    format_duration(eta, sizeof eta, rate > 0 ? left / rate : -1);
+    char bar[24];
+    int fill = (int)(20.0 * b / spe);
+    for (int i = 0; i < 20; i++)
+        bar[i] = i < fill ? '=' : i == fill ? '>' : ' ';
+    bar[20] = '\0';
+    fprintf(p->out, "\r\033[Kepoch %d/%d [%s] %d/%d  loss %.4f", e, p->goal, bar, b, spe,
+            t->pos ? t->run_loss / t->pos : NAN);
+    if (t->classes)
+        fprintf(p->out, "  acc %.2f%%", t->pos ? 100.0 * t->run_correct / t->pos : 0.0);
+    fprintf(p->out, "  %.0f samples/s  ETA %s", rate, eta);
+    fflush(p->out);
+    p->last = now;
+    p->shown = 1;
+}
+
+/* The epoch just ended, on a line that stays. */
+static void draw_epoch(train_progress *p, const trainer *t)
+{
+    const train_history *h = &t->history;
+    int e = h->n - 1;
+    fprintf(p->out, "\r\033[Kepoch %d/%d  loss %.4f", t->epoch,
+            p->goal > t->epoch ? p->goal : t->epoch, h->train_loss[e]);
+    if (t->classes)
+        fprintf(p->out, "  acc %.2f%%", 100 * h->train_acc[e]);
+    if (t->val.X.data) {
+        fprintf(p->out, "  val_loss %.4f", h->val_loss[e]);
+        if (t->val.labels.data)
+            fprintf(p->out, "  val_acc %.2f%%", 100 * h->val_acc[e]);
+    }
+    fprintf(p->out, "  %.1fs\n", h->seconds[e]);
+    fflush(p->out);
+    p->shown = 0;
+}
+
+int train_progress_hook(void *ctx, const train_event *ev)
+{
+    train_progress *p = ctx;
+    const trainer *t = ev->t;
+    if (ev->kind != TRAIN_BATCH_END)
+        return 0;
+    p->rows += t->last_rows;
+    if (t->epoch_ended) {
+        draw_epoch(p, t);
+    } else if (p->bar) {
+        double now = now_seconds();
+        if (now - p->last >= 0.1)
+            draw_bar(p, t, now);
+    }
+    return 0;
+}
+
+void train_progress_clear(train_progress *p)
+{
+    if (p->shown) {
+        fputs("\r\033[K", p->out);
+        fflush(p->out);
+        p->shown = 0;
+    }
 }

@@ -13,10 +13,12 @@
  * doubling, so a step allocates only at those rare doublings.)
  *
  * The unit of work is one batch (train_step). After every step the trainer
- * and the network are consistent, so whoever drives the loop — train_epoch
- * and train_run here, which poll dl_interrupted() between batches, or a Lua
- * binding that calls Lua callbacks between steps — may stop after any batch,
- * raise an error, and later resume where it left off.
+ * and the network are consistent. The loop over batches is train_run (and
+ * its shorter forms train_epoch and train_batch), the one loop C tests and
+ * the Lua binding both run: between batches it polls dl_interrupted() and
+ * calls a hook (callbacks, a progress bar), and it may stop after any batch
+ * and later resume where it left off. A hook never raises: it returns, and
+ * whoever called train_run reports what the hook saw.
  *
  * Loss figures in the history are the mean cost of the data (the L2 term is
  * not included). The training figures of an epoch are running means over its
@@ -30,6 +32,7 @@
 #define DL_TRAIN_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "dl.h"
 #include "mat.h"
@@ -187,23 +190,76 @@ float train_schedule_lr(const train_config *cfg, int e);
  * may set t->stop = TRAIN_EARLY and restore the best parameters). */
 dl_status train_step(trainer *t);
 
-/* Called between batches by train_epoch and train_run; return nonzero to stop
- * (they then set t->stop = TRAIN_CALLER and return DL_OK). */
-typedef int (*train_hook)(void *ud, trainer *t);
+/* When the loop calls its hook. */
+typedef enum train_event_kind {
+    TRAIN_EPOCH_BEGIN,   /* before an epoch's first batch (a hook may set t->lr_custom) */
+    TRAIN_BATCH_END,     /* after every batch */
+    TRAIN_EPOCH_END      /* after an epoch's last batch, its history entry written
+                            (follows that batch's TRAIN_BATCH_END) */
+} train_event_kind;
 
-/* Steps until the current (or a new) epoch ends; polls dl_interrupted() after
- * every batch and returns DL_INTERRUPTED (state consistent) when it is set.
- * hook (may be NULL) runs after every batch. */
-dl_status train_epoch(trainer *t, train_hook hook, void *ud);
-/* Epochs until cfg.epochs have been completed in total (resuming a partial
- * epoch) or early stopping; interrupt and hook as for train_epoch. */
-dl_status train_run(trainer *t, train_hook hook, void *ud);
+/* What the hook is told. epoch and batch are 1-based and name the batch just
+ * done (TRAIN_EPOCH_BEGIN: the epoch about to start, batch 0). */
+typedef struct train_event {
+    train_event_kind kind;
+    trainer *t;
+    int epoch;               /* the epoch the event belongs to */
+    int batch;               /* batches of that epoch done */
+    double loss;             /* cost of the batch just done (NaN at TRAIN_EPOCH_BEGIN) */
+} train_event;
+
+/* Called by the loop between batches; 0 to go on, nonzero to stop right there
+ * (the loop then sets t->stop = TRAIN_CALLER and returns DL_OK). */
+typedef int (*train_hook)(void *ctx, const train_event *ev);
+
+/*
+ * The training loop: batches until `epochs` epochs have been completed in
+ * total (<= 0: t->cfg.epochs; a partial epoch is resumed), early stopping,
+ * or a hook's stop. After every batch it checks dl_interrupted() first, and
+ * returns DL_INTERRUPTED (state consistent) when it is set, then calls hook
+ * (may be NULL) with TRAIN_BATCH_END and, at an epoch's end, TRAIN_EPOCH_END;
+ * before an epoch's first batch it calls it with TRAIN_EPOCH_BEGIN. A hook's
+ * stop lasts until the next train_run. A run that ends other than by a hook
+ * ends with train_finish.
+ */
+dl_status train_run(trainer *t, int epochs, train_hook hook, void *ctx);
+/* The same loop until the current (or a new) epoch ends; no train_finish. */
+dl_status train_epoch(trainer *t, train_hook hook, void *ctx);
+/* The same loop for one batch. */
+dl_status train_batch(trainer *t, train_hook hook, void *ctx);
 /* End of a run (train_run calls it; a caller driving train_step itself calls
  * it when its run ends normally): with early stopping on and restore_best,
  * load the best epoch's parameters if they are not the current ones. */
 void train_finish(trainer *t);
 /* Load the best epoch's parameters (DL_EINVAL when none was kept). */
 dl_status train_restore_best(trainer *t);
+
+/*
+ * The progress bar: one line, redrawn in place at most ten times a second as
+ * batches end,
+ *   epoch 2/5 [=========>          ] 235/469  loss 0.3121  acc 91.20%  1830 samples/s  ETA 0:41
+ * and replaced at each epoch's end by a summary line that stays,
+ *   epoch 2/5  loss 0.2950  acc 91.70%  val_loss 0.2701  val_acc 92.40%  14.2s
+ * It writes to the FILE it is given and nothing else: whoever knows that a
+ * terminal is there (isatty) gives it one.
+ */
+typedef struct train_progress {
+    FILE *out;
+    int goal;                /* epochs the bar counts to */
+    int bar;                 /* nonzero: the bar between summary lines (0: summaries only) */
+    double t0;               /* clock at train_progress_start, seconds */
+    long rows;               /* rows trained since t0 (for samples/s and the ETA) */
+    double last;             /* clock of the last bar drawn */
+    int shown;               /* a bar is on the current line (no newline after it yet) */
+} train_progress;
+
+/* Start a bar on out, counting to `goal` epochs. */
+void train_progress_start(train_progress *p, FILE *out, int goal, int bar);
+/* A train_hook (ctx: a train_progress) that draws on TRAIN_BATCH_END: the bar,
+ * or the summary line when the batch ended an epoch. Returns 0. */
+int train_progress_hook(void *ctx, const train_event *ev);
+/* Take the bar off its line, so that what is printed next starts clean. */
+void train_progress_clear(train_progress *p);
 
 /* Evaluate n on set (labels or targets) in chunks of `chunk` rows (0: 256).
  * confusion (may be NULL): k×k counts, row = true label, column = predicted,

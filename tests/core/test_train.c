@@ -7,8 +7,10 @@
  *   - toy problems that must be learned (xor, 3-class spirals, a separable set
  *     by the perceptron rule), and one perceptron update worked by hand;
  *   - early stopping against a separately trained copy of the best epoch;
- *   - interruption and hooks between batches, resuming to the same result as
- *     an uninterrupted run;
+ *   - the loop's hook: every event in order, stops on request, Ctrl-C (the
+ *     flag raised from the hook), a custom schedule set by it, the progress
+ *     bar written to a memory stream; resuming gives the same result as an
+ *     uninterrupted run;
  *   - evaluation and most-confident errors against direct computation;
  *   - no allocation in a training step (counting malloc wrappers);
  *   - every configuration error with its message.
@@ -116,6 +118,11 @@ static int same_params(const net *a, const net *b)
         && memcmp(a->params, b->params, a->n_params * sizeof(float)) == 0;
 }
 
+static int steps_of(const trainer *t)
+{
+    return (t->N + t->cfg.batch - 1) / t->cfg.batch;
+}
+
 static double accuracy_of(net *n, set s)
 {
     train_eval ev;
@@ -139,7 +146,7 @@ static void test_matches_net_step(void)
     c.batch = 8; c.epochs = 2; c.lr = 0.3f; c.lambda = 0.5f; c.momentum = 0.9f; c.shuffle = 0;
     trainer *t = NULL;
     CHECK(train_new(&t, a, &c, as_data(s), no_data(), NULL, 0) == DL_OK);
-    CHECK(train_run(t, NULL, NULL) == DL_OK);
+    CHECK(train_run(t, 0, NULL, NULL) == DL_OK);
 
     net_hyper h = { 0.3f, 0.5f, 30.0f, 0.9f };
     double sum = 0;
@@ -186,7 +193,7 @@ static void test_schedules(void)
     c.schedule = TRAIN_STEP; c.step_every = 1; c.step_gamma = 0.1f; c.epochs = 3;
     trainer *t = NULL;
     CHECK(train_new(&t, n, &c, as_data(s), no_data(), NULL, 0) == DL_OK);
-    CHECK(train_run(t, NULL, NULL) == DL_OK);
+    CHECK(train_run(t, 0, NULL, NULL) == DL_OK);
     CHECK(t->history.n == 3);
     CHECK_NEAR(t->history.lr[0], 0.8, 1e-7);
     CHECK_NEAR(t->history.lr[2], 0.008, 1e-9);
@@ -205,7 +212,7 @@ static void test_xor_learned(void)
     c.batch = 4; c.epochs = 1500; c.lr = 0.5f; c.seed = 5;
     trainer *t = NULL;
     CHECK(train_new(&t, n, &c, as_data(s), no_data(), NULL, 0) == DL_OK);
-    CHECK(train_run(t, NULL, NULL) == DL_OK);
+    CHECK(train_run(t, 0, NULL, NULL) == DL_OK);
     CHECK(accuracy_of(n, s) == 1.0);
     CHECK(t->history.train_loss[1499] < 0.05);
     CHECK(t->history.train_loss[1499] < t->history.train_loss[0]);
@@ -225,7 +232,7 @@ static void test_spirals_learned(void)
     c.batch = 32; c.epochs = 600; c.lr = 0.5f; c.momentum = 0.9f; c.seed = 3;
     trainer *t = NULL;
     CHECK(train_new(&t, n, &c, as_data(s), no_data(), NULL, 0) == DL_OK);
-    CHECK(train_run(t, NULL, NULL) == DL_OK);
+    CHECK(train_run(t, 0, NULL, NULL) == DL_OK);
     double acc = accuracy_of(n, s);
     if (!(acc > 0.95))
         printf("  spirals accuracy %.3f\n", acc);
@@ -249,7 +256,7 @@ static void test_shuffle_reproducible(void)
         c.batch = 5; c.epochs = 3; c.seed = seeds[i];
         trainer *t = NULL;
         CHECK(train_new(&t, n[i], &c, as_data(s), no_data(), NULL, 0) == DL_OK);
-        CHECK(train_run(t, NULL, NULL) == DL_OK);
+        CHECK(train_run(t, 0, NULL, NULL) == DL_OK);
         train_free(t);
     }
     CHECK(same_params(n[0], n[1]));
@@ -278,7 +285,7 @@ static void test_early_stopping_restores_best(void)
     c.batch = 10; c.epochs = 20; c.lr = 0.5f; c.patience = 2; c.seed = 8;
     trainer *t = NULL;
     CHECK(train_new(&t, a, &c, as_data(s), as_data(v), NULL, 0) == DL_OK);
-    CHECK(train_run(t, NULL, NULL) == DL_OK);
+    CHECK(train_run(t, 0, NULL, NULL) == DL_OK);
     CHECK(t->stop == TRAIN_EARLY);
     CHECK(t->best_epoch == 1);
     CHECK(t->epoch == 3);                     /* epochs 2 and 3 were not better */
@@ -289,7 +296,7 @@ static void test_early_stopping_restores_best(void)
     c.epochs = 1; c.patience = 0;
     trainer *u = NULL;
     CHECK(train_new(&u, b, &c, as_data(s), no_data(), NULL, 0) == DL_OK);
-    CHECK(train_run(u, NULL, NULL) == DL_OK);
+    CHECK(train_run(u, 0, NULL, NULL) == DL_OK);
     CHECK(same_params(a, b));
     train_free(t);
     train_free(u);
@@ -298,7 +305,7 @@ static void test_early_stopping_restores_best(void)
     net *d = make_net(1, sizes, acts, DL_LOG_LIKELIHOOD, 2);
     c.epochs = 20; c.patience = 3; c.monitor = TRAIN_VAL_ACC;
     CHECK(train_new(&t, d, &c, as_data(s), as_data(v), NULL, 0) == DL_OK);
-    CHECK(train_run(t, NULL, NULL) == DL_OK);
+    CHECK(train_run(t, 0, NULL, NULL) == DL_OK);
     CHECK(t->stop == TRAIN_EARLY);
     CHECK(t->history.val_acc[t->best_epoch - 1] >= t->history.val_acc[t->history.n - 1]);
     train_free(t);
@@ -309,15 +316,90 @@ static void test_early_stopping_restores_best(void)
     free_set(&v);
 }
 
-static int stop_after_5(void *ud, trainer *t)
+/* A hook that records what it is told and stops when asked to. */
+typedef struct seen {
+    int begins, batches, ends;   /* events of each kind */
+    int last_epoch, last_batch;  /* of the last TRAIN_BATCH_END */
+    double loss_err;             /* largest |ev->loss − t->last_loss| */
+    int order_ok;                /* every event numbered as expected */
+    int stop_epoch, stop_batch;  /* stop at this TRAIN_BATCH_END (0: never) */
+    int stop_at_begin;           /* stop at the TRAIN_EPOCH_BEGIN of this epoch */
+    int interrupt_epoch, interrupt_batch;   /* raise the flag, as Ctrl-C would */
+    float lr_per_epoch;          /* >0: set t->lr_custom = this·epoch at each begin */
+} seen;
+
+static int record(void *ctx, const train_event *ev)
 {
-    int *calls = ud;
-    return ++*calls == 5;
+    seen *w = ctx;
+    trainer *t = ev->t;
+    switch (ev->kind) {
+    case TRAIN_EPOCH_BEGIN:
+        w->begins++;
+        w->order_ok &= ev->epoch == t->epoch + 1 && ev->batch == 0 && t->pos == 0;
+        if (w->lr_per_epoch > 0)
+            t->lr_custom = w->lr_per_epoch * (float)ev->epoch;
+        return ev->epoch == w->stop_at_begin;
+    case TRAIN_BATCH_END:
+        w->batches++;
+        /* batches count 1, 2, ... within an epoch, epochs 1, 2, ... */
+        w->order_ok &= ev->batch == (w->last_batch % steps_of(t)) + 1
+                       && ev->epoch == (ev->batch == 1 ? w->last_epoch + 1 : w->last_epoch);
+        w->last_epoch = ev->epoch;
+        w->last_batch = ev->batch;
+        if (fabs(ev->loss - t->last_loss) > w->loss_err)
+            w->loss_err = fabs(ev->loss - t->last_loss);
+        if (ev->epoch == w->interrupt_epoch && ev->batch == w->interrupt_batch)
+            dl_interrupt_set(1);
+        return ev->epoch == w->stop_epoch && ev->batch == w->stop_batch;
+    case TRAIN_EPOCH_END:
+        w->ends++;
+        w->order_ok &= ev->epoch == t->epoch && t->history.n == t->epoch && t->epoch_ended;
+        return 0;
+    }
+    return 0;
 }
 
-/* Interrupt and hooks stop between batches; resuming gives the same network
- * as a run that was never stopped. */
-static void test_interrupt_and_hook(void)
+static seen watcher(void)
+{
+    seen w;
+    memset(&w, 0, sizeof w);
+    w.order_ok = 1;
+    return w;
+}
+
+/* The hook is told about every batch and epoch, in order, with its loss. */
+static void test_hook_events(void)
+{
+    set s = blob_set(2, 20, 1.5, 3);   /* 40 rows, batch 6: 7 per epoch, the last of 4 */
+    int sizes[] = { 2, 4, 2 };
+    dl_act acts[] = { DL_SIGMOID, DL_SOFTMAX };
+    net *n = make_net(2, sizes, acts, DL_LOG_LIKELIHOOD, 6);
+    train_config c = train_config_default();
+    c.batch = 6; c.epochs = 3; c.record_steps = 1;
+    trainer *t = NULL;
+    CHECK(train_new(&t, n, &c, as_data(s), no_data(), NULL, 0) == DL_OK);
+    seen w = watcher();
+    CHECK(train_run(t, 0, record, &w) == DL_OK);
+    CHECK(w.begins == 3 && w.batches == 21 && w.ends == 3);
+    CHECK(w.order_ok);
+    CHECK(w.loss_err == 0);
+    CHECK(w.last_epoch == 3 && w.last_batch == 7);
+    CHECK(t->history.steps == 21 && t->stop == TRAIN_RUNNING);
+    /* train_run(t, n) with n beyond: more epochs; train_batch: one batch;
+     * train_epoch: the rest of that epoch. */
+    CHECK(train_run(t, 4, record, &w) == DL_OK && t->epoch == 4 && w.ends == 4);
+    CHECK(train_batch(t, record, &w) == DL_OK);
+    CHECK(t->epoch == 4 && t->batch_in_epoch == 1 && w.batches == 29 && w.begins == 5);
+    CHECK(train_epoch(t, record, &w) == DL_OK);
+    CHECK(t->epoch == 5 && w.batches == 35 && w.ends == 5 && w.order_ok);
+    train_free(t);
+    net_free(n);
+    free_set(&s);
+}
+
+/* A hook's stop and Ctrl-C both stop between batches, the state consistent:
+ * resuming gives the same network as a run never stopped. */
+static void test_stop_and_interrupt(void)
 {
     set s = blob_set(2, 20, 1.5, 3);   /* 40 rows, batch 4: 10 per epoch */
     int sizes[] = { 2, 4, 2 };
@@ -330,24 +412,140 @@ static void test_interrupt_and_hook(void)
     CHECK(train_new(&t, a, &c, as_data(s), no_data(), NULL, 0) == DL_OK);
     CHECK(train_new(&u, b, &c, as_data(s), no_data(), NULL, 0) == DL_OK);
 
+    /* The flag set before a run: one batch, then DL_INTERRUPTED. */
     dl_interrupt_set(1);
-    CHECK(train_run(t, NULL, NULL) == DL_INTERRUPTED);
+    CHECK(train_run(t, 0, NULL, NULL) == DL_INTERRUPTED);
     CHECK(t->pos == 4 && t->batch_in_epoch == 1 && t->epoch == 0 && t->history.n == 0);
     dl_interrupt_set(0);
-    int calls = 0;
-    CHECK(train_run(t, stop_after_5, &calls) == DL_OK);
-    CHECK(t->stop == TRAIN_CALLER);
-    CHECK(t->batch_in_epoch == 6 && t->epoch == 0);
-    CHECK(train_run(t, NULL, NULL) == DL_OK);
-    CHECK(t->epoch == 3 && t->history.n == 3 && t->stop == TRAIN_RUNNING);
 
-    CHECK(train_run(u, NULL, NULL) == DL_OK);
-    CHECK(same_params(a, b));
-    CHECK_NEAR(t->history.train_loss[2], u->history.train_loss[2], 0);
+    /* The hook asks to stop after epoch 1's sixth batch. */
+    seen w = watcher();
+    w.stop_epoch = 1; w.stop_batch = 6;
+    CHECK(train_run(t, 0, record, &w) == DL_OK);
+    CHECK(t->stop == TRAIN_CALLER);
+    CHECK(t->batch_in_epoch == 6 && t->epoch == 0 && w.batches == 5);
+
+    /* Ctrl-C during epoch 2's third batch (the flag set from the hook): the
+     * batch under way is finished, the next one too — the flag is checked
+     * after a batch, before the hook — and nothing after. */
+    w = watcher();
+    w.last_epoch = 1; w.last_batch = 6;
+    w.interrupt_epoch = 2; w.interrupt_batch = 3;
+    CHECK(train_run(t, 0, record, &w) == DL_INTERRUPTED);
+    CHECK(dl_interrupted());
+    dl_interrupt_set(0);   /* the caller reports it and clears the flag */
+    CHECK(t->stop == TRAIN_RUNNING);   /* the hook's stop lasted one run */
+    CHECK(t->epoch == 1 && t->batch_in_epoch == 4 && t->pos == 16 && t->history.n == 1);
+    CHECK(w.batches == 7 && w.ends == 1 && w.order_ok);
+    train_eval ev;
+    CHECK(train_evaluate(a, as_data(s), 0, &ev, NULL) == DL_OK && isfinite(ev.loss));
+
+    /* Resumed to the end; compared with an unstopped run below. */
+    CHECK(train_run(t, 0, NULL, NULL) == DL_OK);
+    CHECK(t->epoch == 3 && t->history.n == 3 && t->stop == TRAIN_RUNNING);
     train_free(t);
+
+    /* A stop before an epoch's first batch trains nothing. */
+    t = NULL;
+    net *d = make_net(2, sizes, acts, DL_LOG_LIKELIHOOD, 6);
+    CHECK(train_new(&t, d, &c, as_data(s), no_data(), NULL, 0) == DL_OK);
+    w = watcher();
+    w.stop_at_begin = 1;
+    CHECK(train_run(t, 0, record, &w) == DL_OK);
+    CHECK(t->stop == TRAIN_CALLER && t->pos == 0 && t->epoch == 0 && w.batches == 0);
+    train_free(t);
+    net_free(d);
+
+    CHECK(train_run(u, 0, NULL, NULL) == DL_OK);
+    CHECK(same_params(a, b));
     train_free(u);
     net_free(a);
     net_free(b);
+    free_set(&s);
+}
+
+/* TRAIN_CUSTOM: the hook sets η before each epoch, and the history keeps it. */
+static void test_custom_schedule_by_hook(void)
+{
+    set s = xor_set();
+    int sizes[] = { 2, 3, 2 };
+    dl_act acts[] = { DL_TANH, DL_SOFTMAX };
+    net *n = make_net(2, sizes, acts, DL_LOG_LIKELIHOOD, 1);
+    train_config c = train_config_default();
+    c.epochs = 4; c.schedule = TRAIN_CUSTOM;
+    trainer *t = NULL;
+    CHECK(train_new(&t, n, &c, as_data(s), no_data(), NULL, 0) == DL_OK);
+    seen w = watcher();
+    w.lr_per_epoch = 0.25f;
+    CHECK(train_run(t, 0, record, &w) == DL_OK);
+    CHECK(t->history.n == 4);
+    for (int e = 0; e < 4; e++)
+        CHECK(t->history.lr[e] == 0.25f * (float)(e + 1));
+    train_free(t);
+    net_free(n);
+    free_set(&s);
+}
+
+/* Count non-overlapping occurrences of needle in hay. */
+static int count_of(const char *hay, const char *needle)
+{
+    int k = 0;
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + strlen(needle), needle))
+        k++;
+    return k;
+}
+
+/* The progress bar writes to the FILE it is given: a bar while an epoch
+ * runs, one summary line per epoch that stays. */
+static void test_progress(void)
+{
+    set s = blob_set(2, 20, 1.5, 3);   /* 40 rows, batch 4: 10 per epoch */
+    int sizes[] = { 2, 4, 2 };
+    dl_act acts[] = { DL_SIGMOID, DL_SOFTMAX };
+    net *n = make_net(2, sizes, acts, DL_LOG_LIKELIHOOD, 6);
+    train_config c = train_config_default();
+    c.batch = 4; c.epochs = 2;
+    trainer *t = NULL;
+    CHECK(train_new(&t, n, &c, as_data(s), as_data(s), NULL, 0) == DL_OK);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    CHECK(f != NULL);
+    train_progress p;
+    train_progress_start(&p, f, 2, 1);
+    CHECK(train_run(t, 0, train_progress_hook, &p) == DL_OK);
+    train_progress_clear(&p);   /* nothing left on the line: writes nothing */
+    fclose(f);
+    /* The first batch is drawn at once (then at most every 0.1 s). */
+    CHECK(strstr(text, "\r\033[Kepoch 1/2 [==>                 ] 1/10  loss ") == text);
+    CHECK(strstr(text, "samples/s  ETA ") != NULL);
+    CHECK(count_of(text, "\n") == 2);
+    char line[160];
+    snprintf(line, sizeof line, "\r\033[Kepoch 1/2  loss %.4f  acc %.2f%%  val_loss %.4f  val_acc %.2f%%  ",
+             t->history.train_loss[0], 100 * t->history.train_acc[0], t->history.val_loss[0],
+             100 * t->history.val_acc[0]);
+    CHECK(strstr(text, line) != NULL);
+    CHECK(strstr(text, "\r\033[Kepoch 2/2  loss ") != NULL);
+    CHECK(len > 0 && text[len - 1] == '\n');   /* the last epoch's line ends the output */
+    free(text);
+
+    /* Summary lines only (bar off), and a bar taken off its line. */
+    f = open_memstream(&text, &len);
+    train_progress_start(&p, f, 3, 0);
+    CHECK(train_run(t, 3, train_progress_hook, &p) == DL_OK);
+    CHECK(train_batch(t, train_progress_hook, &p) == DL_OK);   /* epoch 4 begun */
+    p.bar = 1;
+    p.last = 0;
+    CHECK(train_batch(t, train_progress_hook, &p) == DL_OK);
+    train_progress_clear(&p);
+    fclose(f);
+    CHECK(strncmp(text, "\r\033[Kepoch 3/3  loss ", 20) == 0);
+    CHECK(count_of(text, "\n") == 1 && count_of(text, " [") == 1);
+    CHECK(strstr(text, "] 2/10  loss ") != NULL);
+    CHECK(len >= 4 && strcmp(text + len - 4, "\r\033[K") == 0);
+    free(text);
+    train_free(t);
+    net_free(n);
     free_set(&s);
 }
 
@@ -383,7 +581,7 @@ static void test_perceptron_rule(void)
     net_init(n, DL_INIT_ZEROS, 0);
     c.batch = 1; c.epochs = 30; c.lr = 1.0f;
     CHECK(train_new(&t, n, &c, as_data(s), no_data(), NULL, 0) == DL_OK);
-    CHECK(train_run(t, NULL, NULL) == DL_OK);
+    CHECK(train_run(t, 0, NULL, NULL) == DL_OK);
     CHECK(accuracy_of(n, s) == 1.0);
     train_free(t);
     net_free(n);
@@ -467,6 +665,11 @@ static void test_no_allocation_per_step(void)
     CHECK(n_allocs == before);
     CHECK(t->history.n == 3);
     CHECK(t->history.steps == 26);
+    seen w = watcher();   /* the loop with its hook: nothing either */
+    w.last_epoch = 4; w.last_batch = 2;   /* 26 steps of 8 an epoch */
+    before = n_allocs;
+    CHECK(train_epoch(t, record, &w) == DL_OK && w.batches == 6 && w.order_ok);
+    CHECK(n_allocs == before);
     train_free(t);
     net_free(n);
     free_set(&s);
@@ -562,7 +765,7 @@ static void test_regression_targets(void)
     c.batch = 20; c.epochs = 2000; c.lr = 0.3f;
     trainer *t = NULL;
     CHECK(train_new(&t, n, &c, d, d, NULL, 0) == DL_OK);
-    CHECK(train_run(t, NULL, NULL) == DL_OK);
+    CHECK(train_run(t, 0, NULL, NULL) == DL_OK);
     CHECK_NEAR(*mat_at(n->layers[0].W, 0, 0), 3.0, 1e-3);   /* fp32 GD converges */
     CHECK_NEAR(*mat_at(n->layers[0].b, 0, 0), -1.0, 1e-3);
     CHECK(isnan(t->history.train_acc[0]) && isnan(t->history.val_acc[0]));
@@ -581,7 +784,10 @@ int main(void)
     RUN(test_spirals_learned);
     RUN(test_shuffle_reproducible);
     RUN(test_early_stopping_restores_best);
-    RUN(test_interrupt_and_hook);
+    RUN(test_hook_events);
+    RUN(test_stop_and_interrupt);
+    RUN(test_custom_schedule_by_hook);
+    RUN(test_progress);
     RUN(test_perceptron_rule);
     RUN(test_evaluate);
     RUN(test_no_allocation_per_step);

@@ -445,7 +445,7 @@ T.test("a trainer takes a network (dl_checknet) and XOR is learnt", function()
   trainer{ net = net, train = d, batch = 4, lr = 0.5, epochs = 300 }:run()
   local p = net:predict(d.X)
   for i = 1, 4 do T.eq(p:get(i, 1), d.y:get(i, 1), "xor " .. i) end
-  T.checkerror("net must be a network, got table", trainer, { net = {}, train = d })
+  T.checkerror("option 'net' must be a network, got table", trainer, { net = {}, train = d })
 end)
 
 T.done()

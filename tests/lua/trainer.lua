@@ -214,8 +214,31 @@ T.test("an error in a callback stops training, the network stays consistent", fu
   trainer{ net = other, train = set, batch = 4, epochs = 3 }:run()
   T.truthy(same_weights(net, other), "same weights as an uninterrupted run")
 
+  T.eq(t.stopped, nil, "an error is not a stop asked for")
+
   local bad = trainer{ net = softmax_net(3), train = set, schedule = function() return "fast" end }
   T.checkerror("trainer: schedule(1) must return a learning rate >= 0, got string", bad.run, bad)
+  T.eq(select(2, bad:position()), 0, "no batch before the schedule's η")
+
+  -- on_epoch's error: the epoch is in the history, the next run goes on.
+  local calls = 0
+  local u = trainer{ net = softmax_net(3), train = set, batch = 4, epochs = 3,
+                     on_epoch = function(tr, ep)
+                       calls = calls + 1
+                       if calls == 2 then error({ code = 7 }) end   -- any value, not only strings
+                     end }
+  local ok, err = pcall(u.run, u)
+  T.eq(ok, false); T.eq(type(err), "table"); T.eq(err.code, 7)
+  T.eq(#u.history.train_loss, 2); T.eq(u.history.epochs, 2)
+  T.eq(u:run(), u)
+  T.eq(#u.history.train_loss, 3)
+
+  -- The REPL's Ctrl-C inside a callback arrives as the error "interrupted":
+  -- it is reported with the place, like the core's own interruption.
+  local w = trainer{ net = softmax_net(3), train = set, batch = 4, epochs = 3,
+                     on_step = function(tr, e, b) if e == 1 and b == 4 then error("interrupted", 0) end end }
+  T.checkerror("^interrupted after epoch 1, batch 4$", w.run, w)
+  T.eq(w.stopped, "interrupted")
 end)
 
 T.test("the interrupt flag stops between batches", function()
@@ -331,35 +354,51 @@ T.test("argument errors", function()
     return trainer(o)
   end
   T.checkerror("bad argument #1 to 'deltalab.trainer.new' (table of options expected, got number)", trainer.new, 5)
-  T.checkerror("trainer: net is required", trainer, { train = set })
-  T.checkerror("trainer: net must be a network, got number", trainer, { net = 5, train = set })
-  T.checkerror("trainer: train is required", trainer, { net = net })
+  T.checkerror("trainer: option 'net' is required", trainer, { train = set })
+  T.checkerror("trainer: option 'net' must be a network, got number", trainer, { net = 5, train = set })
+  T.checkerror("trainer: option 'train' is required", trainer, { net = net })
   T.checkerror("trainer: train must be a dataset (a table with X and y), got number", make, { train = 5 })
   T.checkerror("trainer: train.X must be a matrix", make, { train = { y = set.y } })
   T.checkerror("trainer: train has neither y (labels) nor Y (targets)", make, { train = { X = set.X } })
   T.checkerror("trainer: train.y must be an Nx1 matrix of labels, got string", make, { train = { X = set.X, y = "a" } })
-  T.checkerror("trainer: unknown option 'lamda'", make, { lamda = 1 })
-  T.checkerror("trainer: batch must be an integer >= 1, got 0", make, { batch = 0 })
-  T.checkerror("trainer: batch must be an integer, got 1.5", make, { batch = 1.5 })
-  T.checkerror("trainer: epochs must be an integer >= 1, got 0", make, { epochs = 0 })
-  T.checkerror("trainer: lr must be a number, got string", make, { lr = "fast" })
+  -- A typo names the function, the near name and every valid one.
+  local valid = "net, train, validation, batch, lr, epochs, lambda, momentum, shuffle, seed, "
+    .. "patience, restore_best, monitor, schedule, rule, on_step, on_epoch, record_steps, "
+    .. "progress, eval_batch"
+  local ok, msg = pcall(trainer, { net = net, train = set, lrr = 1 })
+  T.eq(ok, false)
+  T.eq(msg, "trainer: unknown option 'lrr' (did you mean 'lr'? expected one of " .. valid .. ")")
+  T.checkerror("trainer: unknown option 'lamda' (did you mean 'lambda'?", make, { lamda = 1 })
+  T.checkerror("trainer: unknown option '[1]' (expected one of net, train,", make, { [1] = 3 })
+  T.checkerror("trainer: option 'batch' must be an integer from 1 to 2147483647, got 0", make, { batch = 0 })
+  T.checkerror("trainer: option 'batch' must be an integer, got 1.5", make, { batch = 1.5 })
+  T.checkerror("trainer: option 'epochs' must be an integer from 1 to 2147483647, got 0", make, { epochs = 0 })
+  T.checkerror("trainer: option 'lr' must be a number, got string", make, { lr = "fast" })
   T.checkerror("trainer: lr -1 must be a finite number >= 0", make, { lr = -1 })
   T.checkerror("trainer: lambda -1 must be a finite number >= 0", make, { lambda = -1 })
   T.checkerror("trainer: momentum 1 must be in [0, 1)", make, { momentum = 1 })
-  T.checkerror("trainer: shuffle must be true or false, got number", make, { shuffle = 1 })
-  T.checkerror("trainer: seed must be an integer, got 1.5", make, { seed = 1.5 })
-  T.checkerror("trainer: patience must be an integer >= 0, got -1", make, { patience = -1 })
+  T.checkerror("trainer: option 'shuffle' must be true or false, got number", make, { shuffle = 1 })
+  T.checkerror("trainer: option 'seed' must be an integer, got 1.5", make, { seed = 1.5 })
+  T.checkerror("trainer: option 'patience' must be an integer from 0 to 2147483647, got -1", make, { patience = -1 })
   T.checkerror("trainer: patience needs a validation set to watch", make, { patience = 3 })
-  T.checkerror("trainer: invalid option 'val_los' for monitor", make, { monitor = "val_los" })
-  T.checkerror("trainer: invalid option 'perceptrn' for rule", make, { rule = "perceptrn" })
-  T.checkerror("trainer: invalid option 'exp' for schedule", make, { schedule = "exp" })
-  T.checkerror("trainer: schedule must be a name, a table or a function, got number", make, { schedule = 3 })
-  T.checkerror("trainer: schedule every must be an integer >= 1", make, { schedule = { "step", every = 0 } })
+  T.checkerror("trainer: invalid monitor 'val_los' (did you mean 'val_loss'? expected one of val_loss, val_acc)",
+    make, { monitor = "val_los" })
+  T.checkerror("trainer: invalid rule 'perceptrn' (did you mean 'perceptron'? expected one of backprop, perceptron)",
+    make, { rule = "perceptrn" })
+  T.checkerror("trainer: invalid schedule 'exp' (expected one of constant, step, inv_t, custom)", make, { schedule = "exp" })
+  T.checkerror("trainer: invalid schedule 'setp' (did you mean 'step'?", make, { schedule = { "setp" } })
+  T.checkerror("trainer: option 'schedule' must be a name, a table or a function, got number", make, { schedule = 3 })
+  T.checkerror("trainer schedule: option 'every' must be an integer from 1 to 2147483647, got 0", make,
+    { schedule = { "step", every = 0 } })
+  T.checkerror("trainer schedule: unknown option 'evry' (did you mean 'every'? expected one of every, gamma, decay)",
+    make, { schedule = { "step", evry = 2 } })
+  T.checkerror("trainer: schedule 'custom' is given as a function(epoch) returning lr", make, { schedule = "custom" })
   T.checkerror("trainer: schedule step gamma -1 must be > 0", make, { schedule = { "step", gamma = -1 } })
-  T.checkerror("trainer: on_step must be a function, got number", make, { on_step = 1 })
-  T.checkerror("trainer: on_epoch must be a function, got string", make, { on_epoch = "x" })
-  T.checkerror("trainer: progress must be true or false, got number", make, { progress = 1 })
-  T.checkerror("trainer: restore_best must be true or false, got string", make, { restore_best = "yes" })
+  T.checkerror("trainer: option 'on_step' must be a function, got number", make, { on_step = 1 })
+  T.checkerror("trainer: option 'on_epoch' must be a function, got string", make, { on_epoch = "x" })
+  T.checkerror("trainer: option 'progress' must be true or false, got number", make, { progress = 1 })
+  T.checkerror("trainer: option 'restore_best' must be true or false, got string", make, { restore_best = "yes" })
+  T.checkerror("trainer: option 'eval_batch' must be an integer from 1 to 2147483647, got 0", make, { eval_batch = 0 })
   T.checkerror("trainer: validation must be a dataset", make, { validation = 1 })
   local wide = { X = matrix.zeros(4, 3), y = set.y }
   T.checkerror("trainer: train.X has 3 columns but the network takes 2 inputs", make, { train = wide })
@@ -386,6 +425,16 @@ T.test("argument errors", function()
   local u = trainer{ net = net, train = { X = X, y = set.y } }
   X:close()
   T.checkerror("attempt to use a freed matrix", u.run, u)
+  -- ... and so is one closed by a callback, before the next batch reads it.
+  local X2 = matrix.rand(40, 2)
+  local v = trainer{ net = net, train = { X = X2, y = matrix.zeros(40, 1) }, batch = 4,
+                     on_step = function(tr, e, b) if b == 3 then X2:close() end end }
+  T.checkerror("attempt to use a freed matrix", v.run, v)
+  local n2 = softmax_net(2)
+  local w = trainer{ net = n2, train = set, epochs = 3,
+                     on_epoch = function() getmetatable(n2).__close(n2) end }
+  T.checkerror("attempt to use a closed network", w.run, w)
+  T.checkerror("attempt to use a closed network", w.run, w)
 end)
 
 T.test("progress bar only on a terminal (or when asked)", function()
@@ -404,6 +453,19 @@ T.test("progress bar only on a terminal (or when asked)", function()
   T.eq(run("nil"), "done", "nothing on a pipe")
   local shown = run("true")
   T.truthy(shown:find("epoch 2/2", 1, true), "summary lines when asked: " .. shown)
+  -- Two batches an epoch: the bar at batch 1 (drawn at once), then the
+  -- summary line in its place; t:step() draws no bar, only a summary when
+  -- its batch ends an epoch.
+  script = [[
+    local X = matrix.zeros(4, 2); local y = matrix.zeros(4, 1)
+    local net = network{2, {2, "softmax"}, cost = "log_likelihood"}
+    local t = trainer{net = net, train = {X = X, y = y}, batch = 2, epochs = 2, progress = %s}
+    t:run(1); io.write("|"); t:step(); io.write("|"); t:step(); io.write("done")]]
+  shown = run("true")
+  local esc = "\r\27%[K"
+  T.truthy(shown:find("^" .. esc .. "epoch 1/1 %[==========>         %] 1/2  loss %d%.%d+  acc %d+%.%d+%%  "
+                      .. "%d+ samples/s  ETA %d+:%d%d" .. esc .. "epoch 1/1  loss %d%.%d+  acc %d+%.%d+%%  "
+                      .. "%d+%.%ds\n|" .. "|" .. esc .. "epoch 2/2  loss [^\n]*\ndone$"), shown)
 end)
 
 -- The real thing, small: 2,000 MNIST images, 2 epochs, with validation.

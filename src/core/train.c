@@ -236,8 +236,9 @@ dl_status train_new(trainer **out, net *n, const train_config *cfg,
     if (s == DL_OK)
         s = net_reserve(n, t->cfg.batch > t->cfg.eval_batch ? t->cfg.batch : t->cfg.eval_batch);
     if (s != DL_OK) {
+        int rows = t->N;  /* read before the free (found by the allocation-failure sweep) */
         train_free(t);
-        return dl_fail(s, msg, msglen, "not enough memory for a trainer of %d rows", t->N);
+        return dl_fail(s, msg, msglen, "not enough memory for a trainer of %d rows", rows);
     }
     for (int i = 0; i < t->N; i++)
         t->perm[i] = i;

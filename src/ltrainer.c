@@ -36,7 +36,7 @@ typedef struct ltrainer {
     trainer *t;               /* NULL until built, and after __gc */
     int progress;             /* draw the progress bar */
     int has_schedule_fn;      /* a Lua function gives η per epoch */
-    int has_on_step, has_on_epoch;
+    int has_on_step;
 } ltrainer;
 
 /* ------------------------------------------------------------------------ */
@@ -283,7 +283,7 @@ static int t_new(lua_State *L)
     c.eval_batch = (int)dl_optinteger(L, 1, fn, "eval_batch", c.eval_batch, 1, INT_MAX);
     read_schedule(L, &c, lt);
     lt->has_on_step = optional_function(L, "on_step");
-    lt->has_on_epoch = optional_function(L, "on_epoch");
+    optional_function(L, "on_epoch");  /* checked here, looked up at each epoch end */
     lt->progress = dl_optboolean(L, 1, fn, "progress", isatty(STDOUT_FILENO));
 
     /* The state's user value keeps what the core points into alive. */

@@ -176,8 +176,10 @@ static int net_construct(lua_State *L)
     if (net_create(&n, &spec, msg, sizeof msg) != DL_OK)
         return luaL_error(L, "network: %s", msg);
     adopt(L, ln, n);
-    if (explicit_init)
+    if (explicit_init) {
         copy_init_values(L, 1, n);
+        n->init = DL_INIT_COUNT;   /* the user's own values */
+    }
     return 1;
 }
 

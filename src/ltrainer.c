@@ -149,7 +149,7 @@ static int state_gc(lua_State *L)
 static const char *const options[] = {
     "net", "train", "validation", "batch", "lr", "epochs", "lambda", "momentum", "shuffle",
     "seed", "patience", "restore_best", "monitor", "schedule", "rule", "on_step", "on_epoch",
-    "record_steps", "progress", "eval_batch", NULL
+    "record_steps", "progress", "eval_batch", "on_nan", NULL
 };
 
 /* schedule = "step" | {"step", every=, gamma=} | {"inv_t", decay=} | function */
@@ -213,6 +213,7 @@ static void push_settings(lua_State *L, const train_config *c)
     lua_pushinteger(L, c->patience); lua_setfield(L, -2, "patience");
     lua_pushstring(L, train_monitor_names[c->monitor]); lua_setfield(L, -2, "monitor");
     lua_pushboolean(L, c->restore_best); lua_setfield(L, -2, "restore_best");
+    lua_pushstring(L, train_on_nan_names[c->on_nan]); lua_setfield(L, -2, "on_nan");
 }
 
 /* The empty history table: lists filled as epochs end. */
@@ -281,6 +282,7 @@ static int t_new(lua_State *L)
     c.rule = dl_optchoice(L, 1, fn, "rule", "rule", train_rule_names, c.rule);
     c.record_steps = dl_optboolean(L, 1, fn, "record_steps", c.record_steps);
     c.eval_batch = (int)dl_optinteger(L, 1, fn, "eval_batch", c.eval_batch, 1, INT_MAX);
+    c.on_nan = dl_optchoice(L, 1, fn, "on_nan", "on_nan", train_on_nan_names, c.on_nan);
     read_schedule(L, &c, lt);
     lt->has_on_step = optional_function(L, "on_step");
     optional_function(L, "on_epoch");  /* checked here, looked up at each epoch end */
@@ -512,6 +514,29 @@ static int interrupted(lua_State *L, const trainer *t)
     return luaL_error(L, "interrupted after epoch %d, batch %d", e, b);
 }
 
+/* The batch whose loss was NaN or infinite: where, what overflowed, and what
+ * to change. The network is as it was before that batch's update. */
+static int diverged(lua_State *L, const trainer *t)
+{
+    const net *n = t->net;
+    char where[64] = "";
+    int l = net_first_nonfinite(n);
+    if (l >= 0 && l < n->L - 1)
+        snprintf(where, sizeof where, " (layer %d's activations overflowed)", l + 2);
+    else if (l == n->L - 1)
+        snprintf(where, sizeof where, " (the output layer overflowed)");
+    char hint[96];
+    int big_init = n->init == DL_INIT_NIELSEN || n->init == DL_INIT_COUNT;
+    snprintf(hint, sizeof hint, "lower lr (%g)%s", (double)t->lr_now,
+             big_init ? " or use init = \"auto\" (He for ReLU layers)" : "");
+    lua_pushliteral(L, "diverged");
+    lua_setfield(L, 1, "stopped");
+    return luaL_error(L, "trainer: training diverged at epoch %d, batch %d: the loss is %s%s; %s "
+                      "(on_nan = \"continue\" trains on regardless)", t->epoch + 1,
+                      t->batch_in_epoch + 1, isnan(t->last_loss) ? "NaN" : "infinite", where,
+                      hint);
+}
+
 enum { DRIVE_STEP, DRIVE_EPOCH, DRIVE_RUN };
 
 /* One call into the core's loop; returns the trainer, or raises what the
@@ -543,6 +568,8 @@ static int drive(lua_State *L, int mode, int goal)
         dl_interrupt_set(0);   /* reported here: see dl.h */
         return interrupted(L, t);
     }
+    if (s == DL_DIVERGED)
+        return diverged(L, t);
     if (s != DL_OK)   /* the batch that failed is not counted */
         return luaL_error(L, "trainer: training failed at epoch %d, batch %d: %s",
                           t->epoch + 1, t->batch_in_epoch + 1, dl_strerror(s));

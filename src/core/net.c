@@ -14,7 +14,7 @@ const char *const dl_cost_names[DL_COST_COUNT + 1] = {
 };
 
 const char *const dl_init_names[DL_INIT_COUNT + 1] = {
-    "nielsen", "scaled", "xavier", "he", "zeros", NULL
+    "nielsen", "scaled", "xavier", "he", "zeros", "auto", NULL
 };
 
 net_hyper net_hyper_default(void)
@@ -44,6 +44,7 @@ dl_status net_new(net **out, int L, const int *sizes, const dl_act *acts, dl_cos
         return DL_ENOMEM;
     n->L = L;
     n->cost = cost;
+    n->init = DL_INIT_COUNT;   /* zeros until net_init, or values from a caller or a file */
     memcpy(n->sizes, sizes, (size_t)(L + 1) * sizeof *sizes);
 
     /* The one size table: layer l holds W (n_out × n_in) then b (n_out). */
@@ -102,7 +103,7 @@ void net_free(net *n)
 
 net_spec net_spec_default(void)
 {
-    net_spec spec = { .L = 0, .cost = DL_QUADRATIC, .init = DL_INIT_NIELSEN };
+    net_spec spec = { .L = 0, .cost = DL_QUADRATIC, .init = DL_INIT_AUTO };
     for (int l = 0; l < NET_MAX_LAYERS; l++) {
         spec.acts[l] = DL_SIGMOID;
         spec.c[l] = 1.0f;
@@ -172,6 +173,20 @@ dl_status net_create(net **out, const net_spec *spec, char *msg, size_t msglen)
     return DL_OK;
 }
 
+/* What "auto" means for weight layer l: the init that keeps the variance of
+ * z about 1 through its activation — He's 2/n_in for the ReLU family, which
+ * zeroes half the signal; 1/n_in (the book's chapter-3 default) for the
+ * saturating ones and for the output layer, whose z feeds the cost. */
+static dl_init auto_init(const net *n, int l)
+{
+    if (l == n->L - 1)
+        return DL_INIT_SCALED;
+    switch (n->layers[l].act) {
+    case DL_RELU: case DL_LEAKY_RELU: case DL_SOFTPLUS: return DL_INIT_HE;
+    default:                                          return DL_INIT_SCALED;
+    }
+}
+
 dl_status net_init(net *n, dl_init how, uint64_t seed)
 {
     if ((unsigned)how >= DL_INIT_COUNT)
@@ -181,7 +196,7 @@ dl_status net_init(net *n, dl_init how, uint64_t seed)
         layer *ly = &n->layers[l];
         double in = ly->n_in, o = ly->n_out;
         double wsd = 0, bsd = 0, limit = 0;
-        switch (how) {
+        switch (how == DL_INIT_AUTO ? auto_init(n, l) : how) {
         case DL_INIT_NIELSEN: wsd = 1; bsd = 1; break;
         case DL_INIT_SCALED:  wsd = 1 / sqrt(in); bsd = 1; break;
         case DL_INIT_XAVIER:  limit = sqrt(6 / (in + o)); break;
@@ -199,7 +214,25 @@ dl_status net_init(net *n, dl_init how, uint64_t seed)
     }
     net_zero_grads(n);
     net_zero_velocity(n);
+    n->init = how;
     return DL_OK;
+}
+
+static int all_finite(mat m)
+{
+    for (int i = 0; i < m.rows; i++)
+        for (int j = 0; j < m.cols; j++)
+            if (!isfinite(*mat_at(m, i, j)))
+                return 0;
+    return 1;
+}
+
+int net_first_nonfinite(const net *n)
+{
+    for (int l = 0; l < n->L; l++)
+        if (!all_finite(n->layers[l].z) || !all_finite(n->layers[l].a))
+            return l;
+    return -1;
 }
 
 /* --------------------------------------------------------------- workspace */

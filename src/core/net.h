@@ -64,6 +64,8 @@ typedef enum dl_init {
     DL_INIT_XAVIER,     /* W ~ U(±√(6/(n_in + n_out))), b = 0 */
     DL_INIT_HE,         /* W ~ N(0, 2/n_in), b = 0 */
     DL_INIT_ZEROS,      /* W = 0, b = 0 */
+    DL_INIT_AUTO,       /* per layer by its activation: he for the ReLU family,
+                         * scaled for the others and for the output layer */
     DL_INIT_COUNT
 } dl_init;
 
@@ -114,6 +116,7 @@ typedef struct net {
     mat scratch;              /* (B, max n) σ′ and softmax Jacobian scratch */
 
     rng rng;                  /* for initialisation */
+    dl_init init;             /* the last net_init's way; DL_INIT_COUNT: values set otherwise */
 } net;
 
 /* Options of an update: W ← (1 − ηλ/n)·W − η·dW (with momentum μ:
@@ -149,7 +152,7 @@ typedef struct net_spec {
 } net_spec;
 
 /* A spec with the defaults (L and sizes still to fill): sigmoid everywhere,
- * c = 1, quadratic cost, nielsen init, seed 0, nothing frozen. */
+ * c = 1, quadratic cost, auto init, seed 0, nothing frozen. */
 net_spec net_spec_default(void);
 /* DL_OK when weight layers of sizes[0..L] fit this machine. Otherwise why, in
  * msg: DL_EINVAL "layer 2 has 2^31 weights or more (65536x65536)" (one W is
@@ -164,6 +167,9 @@ dl_status net_create(net **out, const net_spec *spec, char *msg, size_t msglen);
 
 /* Initialise every W and b by `how` with a generator seeded by `seed`. */
 dl_status net_init(net *n, dl_init how, uint64_t seed);
+/* The first weight layer (0-based) whose z or a in the last forward holds a
+ * NaN or an infinity, or -1: where a diverging network overflowed. */
+int net_first_nonfinite(const net *n);
 
 /* Make the workspace hold batches of up to B rows (grows only; see top). */
 dl_status net_reserve(net *n, int B);

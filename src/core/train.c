@@ -12,6 +12,7 @@ const char *const train_schedule_names[TRAIN_SCHEDULE_COUNT + 1] = {
 };
 const char *const train_rule_names[TRAIN_RULE_COUNT + 1] = { "backprop", "perceptron", NULL };
 const char *const train_monitor_names[TRAIN_MONITOR_COUNT + 1] = { "val_loss", "val_acc", NULL };
+const char *const train_on_nan_names[TRAIN_ON_NAN_COUNT + 1] = { "stop", "continue", NULL };
 
 train_config train_config_default(void)
 {
@@ -108,8 +109,8 @@ dl_status train_check(const net *n, const train_config *c, train_data train,
         return dl_fail(DL_EINVAL, msg, msglen,
                        "momentum %g must be in [0, 1)", (double)c->momentum);
     if ((unsigned)c->schedule >= TRAIN_SCHEDULE_COUNT || (unsigned)c->rule >= TRAIN_RULE_COUNT
-        || (unsigned)c->monitor >= TRAIN_MONITOR_COUNT)
-        return dl_fail(DL_EINVAL, msg, msglen, "unknown schedule, rule or monitor");
+        || (unsigned)c->monitor >= TRAIN_MONITOR_COUNT || (unsigned)c->on_nan >= TRAIN_ON_NAN_COUNT)
+        return dl_fail(DL_EINVAL, msg, msglen, "unknown schedule, rule, monitor or on_nan");
     if (c->schedule == TRAIN_STEP && c->step_every < 1)
         return dl_fail(DL_EINVAL, msg, msglen,
                        "schedule step every %d must be at least 1", c->step_every);
@@ -375,6 +376,10 @@ dl_status train_step(trainer *t)
         s = net_cost(n, Y, &cost);
     if (s != DL_OK)
         return s;   /* nothing has changed the parameters: still consistent */
+    if (!isfinite(cost) && t->cfg.on_nan == TRAIN_NAN_STOP) {
+        t->last_loss = cost;   /* for the message; the batch is not counted */
+        return DL_DIVERGED;
+    }
     int correct = t->classes ? net_count_correct(n, mat_sub(t->batch_labels, 0, 0, B, 1)) : 0;
     s = t->cfg.rule == TRAIN_PERCEPTRON ? perceptron_grads(n, Y) : net_backward(n, Y);
     if (s == DL_OK) {

@@ -71,6 +71,16 @@ typedef enum train_monitor {
 /* Names in enum order: "val_loss", "val_acc", NULL. */
 extern const char *const train_monitor_names[TRAIN_MONITOR_COUNT + 1];
 
+/* What a batch whose loss is NaN or infinite does. */
+typedef enum train_on_nan {
+    TRAIN_NAN_STOP,       /* train_step returns DL_DIVERGED before that batch's update */
+    TRAIN_NAN_CONTINUE,   /* it trains on (the parameters become NaN) */
+    TRAIN_ON_NAN_COUNT
+} train_on_nan;
+
+/* Names in enum order: "stop", "continue", NULL. */
+extern const char *const train_on_nan_names[TRAIN_ON_NAN_COUNT + 1];
+
 /* Why training stopped before its planned epochs (0: it did not). */
 typedef enum train_stop {
     TRAIN_RUNNING = 0,
@@ -98,6 +108,7 @@ typedef struct train_config {
                                 run ends with it on), load the best epoch's parameters */
     int record_steps;        /* nonzero: keep every step's loss in the history */
     int eval_batch;          /* rows per forward when evaluating (0: 256) */
+    train_on_nan on_nan;     /* a non-finite batch loss: stop (default) or go on */
 } train_config;
 
 /* A data set as the trainer sees it. Exactly one of labels / targets is set

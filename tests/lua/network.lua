@@ -295,7 +295,7 @@ T.test("argument errors name what is wrong", function()
   T.checkerror("layer 1 is the input and has no activation", network, { { 3, "relu" }, 2 })
   T.checkerror("network: invalid cost 'mse' (expected one of quadratic, cross_entropy, log_likelihood)",
                network, { 3, 2, cost = "mse" })
-  T.checkerror("network: invalid init 'glorot' (expected one of nielsen, scaled, xavier, he, zeros)",
+  T.checkerror("network: invalid init 'glorot' (expected one of nielsen, scaled, xavier, he, zeros, auto)",
                network, { 3, 2, init = "glorot" })
   T.checkerror("network: option 'seed' must be an integer, got string", network, { 3, 2, seed = "x" })
   T.checkerror("network: layer 2: option 'c' must be a number, got string", network, { 3, { 2, "softmax", c = "hot" } })

@@ -50,4 +50,19 @@ mat *dl_newmatrix(lua_State *L, int rows, int cols);
  * which it keeps alive for as long as the view lives. */
 mat *dl_pushview(lua_State *L, mat view, int owner);
 
+/* How a following view finds its matrix again: get returns the owner's
+ * current matrix number `key` (data NULL once the owner is closed); name
+ * pushes what it is called in messages ("layer 2's δ") and then how to read
+ * it again ("net.layers[2].delta"). */
+typedef struct dl_follow {
+    mat (*get)(lua_State *L, int owner, int key);
+    void (*name)(lua_State *L, int key);
+} dl_follow;
+
+/* Push a view of the owner's matrix `key` that re-reads it at every use, so
+ * it follows the owner when that matrix moves or changes shape (a network's
+ * workspace when the batch size changes). Views made from it (rows, slices,
+ * reshapes) point into it and raise, naming it, once its shape has changed. */
+mat *dl_pushfollowing(lua_State *L, const dl_follow *f, int key, int owner);
+
 #endif

@@ -231,9 +231,10 @@ static int n_gc(lua_State *L)
     return 0;
 }
 
+/* The output aᴸ, as the following view net.layers[L].a. */
 static void push_output(lua_State *L, net *n, int netidx)
 {
-    dl_pushview(L, net_output(n), netidx);
+    llayer_push_view(L, netidx, n->L - 1, "a");
 }
 
 static int n_forward(lua_State *L)

@@ -57,5 +57,8 @@ void lnet_push_column(lua_State *L, mat m, int i);
 void llayer_open(lua_State *L);
 /* Give the network userdata at netidx its table of count layers. */
 void llayer_push_all(lua_State *L, int netidx, int count);
+/* Push the following view field ("W", ..., "a", "delta") of layer l (0-based)
+ * of the network at netidx. */
+void llayer_push_view(lua_State *L, int netidx, int l, const char *field);
 
 #endif

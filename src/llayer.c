@@ -266,6 +266,13 @@ static int l_newindex(lua_State *L)
 {
     layer *ly = checklayer(L, 1, NULL, NULL);
     const char *k = luaL_checkstring(L, 2);
+    if (strcmp(k, "W") == 0 || strcmp(k, "b") == 0) {
+        lua_getiuservalue(L, 1, 1);
+        lnet *ln = lnet_checkud(L, -1);
+        lnet_keep_before(L, ln, "layer");
+        ln->updated = 1;
+        lua_pop(L, 1);
+    }
     if (strcmp(k, "W") == 0)
         lnet_copy_into(L, 3, ly->W, "layer", "W");
     else if (strcmp(k, "b") == 0)

@@ -19,13 +19,25 @@
 #define DL_LAYER "layer"
 
 /* A network userdata; its user value is the table of its layers. */
+/* A network userdata; its user value is the table of its layers. Besides the
+ * core net it keeps what net:snapshot() needs to show one step as one moment:
+ * the parameters the last forward used, when an update came after it. */
 typedef struct lnet {
-    net *n;  /* NULL until built, and after close */
+    net *n;          /* NULL until built, and after close */
+    float *before;   /* (n_params) W¹ b¹ … as the last forward used them; NULL until needed */
+    int updated;     /* net:step/net:update changed W, b since the last forward */
+    int have_cost;   /* cost is the cost of the last forward's batch */
+    double cost;
 } lnet;
 
 /* The core net of the network at index i (raises for another value or a
  * closed network). */
 net *lnet_check(lua_State *L, int i);
+/* The same, with the userdata (for the snapshot bookkeeping). */
+lnet *lnet_checkud(lua_State *L, int i);
+/* Before W or b change after a forward (an update, layer.W = ...): keep them
+ * as that forward used them for net:snapshot, and mark the network updated. */
+void lnet_keep_before(lua_State *L, lnet *ln, const char *fn);
 
 /* Raise "fn: <what status s means>" for a failed core call. */
 int lnet_status_error(lua_State *L, const char *fn, dl_status s);

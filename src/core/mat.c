@@ -516,6 +516,15 @@ dl_status mat_reduce_dim(mat r, mat A, mat_reduce op, int dim)
 
 /* ---- Comparison ---- */
 
+size_t mat_count_nonfinite(mat m)
+{
+    size_t k = 0;
+    for (int i = 0; i < m.rows; i++)
+        for (int j = 0; j < m.cols; j++)
+            k += !isfinite(*mat_at(m, i, j));
+    return k;
+}
+
 int mat_allclose(mat a, mat b, double rtol, double atol)
 {
     if (!mat_same_shape(a, b))

@@ -19,13 +19,13 @@ train_config train_config_default(void)
     memset(&c, 0, sizeof c);
     c.batch = 32;
     c.epochs = 1;
-    c.lr = 0.1f;
+    c.lr = 0.1;
     c.shuffle = 1;
     c.seed = 1;
     c.schedule = TRAIN_CONSTANT;
     c.step_every = 1;
-    c.step_gamma = 0.5f;
-    c.inv_decay = 1.0f;
+    c.step_gamma = 0.5;
+    c.inv_decay = 1.0;
     c.rule = TRAIN_BACKPROP;
     c.monitor = TRAIN_VAL_LOSS;
     c.restore_best = 1;
@@ -139,11 +139,11 @@ dl_status train_check(const net *n, const train_config *c, train_data train,
     return s;
 }
 
-float train_schedule_lr(const train_config *c, int e)
+double train_schedule_lr(const train_config *c, int e)
 {
     switch (c->schedule) {
-    case TRAIN_STEP:  return c->lr * powf(c->step_gamma, (float)(e / c->step_every));
-    case TRAIN_INV_T: return c->lr / (1.0f + c->inv_decay * (float)e);
+    case TRAIN_STEP:  return c->lr * pow(c->step_gamma, (double)(e / c->step_every));
+    case TRAIN_INV_T: return c->lr / (1.0 + c->inv_decay * (double)e);
     default:          return c->lr;
     }
 }
@@ -378,7 +378,7 @@ dl_status train_step(trainer *t)
     int correct = t->classes ? net_count_correct(n, mat_sub(t->batch_labels, 0, 0, B, 1)) : 0;
     s = t->cfg.rule == TRAIN_PERCEPTRON ? perceptron_grads(n, Y) : net_backward(n, Y);
     if (s == DL_OK) {
-        net_hyper h = { t->lr_now, t->cfg.lambda, (float)t->N, t->cfg.momentum };
+        net_hyper h = { (float)t->lr_now, t->cfg.lambda, (float)t->N, t->cfg.momentum };
         s = net_update(n, &h);
     }
     if (s != DL_OK)

@@ -219,6 +219,11 @@ void llayer_push_view(lua_State *L, int netidx, int l, const char *field)
             dl_pushfollowing(L, &layer_views, 7 * l + k, netidx);
 }
 
+static const char *const layer_fields[] = {
+    "W", "b", "dW", "db", "z", "a", "delta",    /* following matrix views */
+    "n_in", "n_out", "activation", "c", "index", "frozen", NULL
+};
+
 /* __index is a function, not the methods table, because a layer's fields are
  * computed on each read: n_in, activation, frozen... are read from the core
  * layer, which set_activation and freeze change. Fields come first, then the
@@ -228,10 +233,7 @@ static int l_index(lua_State *L)
     net *n;
     int l;
     layer *ly = checklayer(L, 1, &n, &l);
-    static const char *const fields[] = {
-        "W", "b", "dW", "db", "z", "a", "delta",    /* following matrix views */
-        "n_in", "n_out", "activation", "c", "index", "frozen", NULL
-    };
+    const char *const *fields = layer_fields;
     int f = -1;
     if (lua_type(L, 2) == LUA_TSTRING)
         for (int k = 0; fields[k] && f < 0; k++)
@@ -298,4 +300,5 @@ static const luaL_Reg layer_meth[] = {
 void llayer_open(lua_State *L)
 {
     lnet_createmeta(L, DL_LAYER, layer_meth, l_index, l_newindex, l_tostring, NULL);
+    lnet_setfields(L, DL_LAYER, layer_fields);
 }

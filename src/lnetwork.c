@@ -718,6 +718,9 @@ static int n_tostring(lua_State *L)
 }
 
 
+static const char *const net_fields[] = { "layers", "cost_name", "sizes", "L", "batch",
+                                          "nparams", NULL };
+
 /* __index is a function, not the methods table, because a network's fields
  * are computed on each read (layers is the user value; sizes, batch, nparams
  * come from the core net, which a forward changes). Fields come first, then
@@ -725,8 +728,7 @@ static int n_tostring(lua_State *L)
 static int n_index(lua_State *L)
 {
     net *n = lnet_check(L, 1);
-    static const char *const fields[] = { "layers", "cost_name", "sizes", "L", "batch",
-                                          "nparams", NULL };
+    const char *const *fields = net_fields;
     int f = -1;
     if (lua_type(L, 2) == LUA_TSTRING)
         for (int k = 0; fields[k] && f < 0; k++)
@@ -804,6 +806,18 @@ void lnet_createmeta(lua_State *L, const char *name, const luaL_Reg *meth,
     lua_pop(L, 1);
 }
 
+void lnet_setfields(lua_State *L, const char *name, const char *const *fields)
+{
+    luaL_getmetatable(L, name);
+    lua_newtable(L);
+    for (int k = 0; fields[k]; k++) {
+        lua_pushstring(L, fields[k]);
+        lua_rawseti(L, -2, k + 1);
+    }
+    lua_setfield(L, -2, "__fields");
+    lua_pop(L, 1);
+}
+
 static const luaL_Reg funcs[] = {
     { "load", n_load },
     { NULL, NULL }
@@ -814,6 +828,7 @@ int luaopen_deltalab_network(lua_State *L)
     luaL_requiref(L, "deltalab.matrix", luaopen_deltalab_matrix, 0);  /* its metatable */
     lua_pop(L, 1);
     lnet_createmeta(L, DL_NETWORK, net_meth, n_index, NULL, n_tostring, n_gc);
+    lnet_setfields(L, DL_NETWORK, net_fields);
     llayer_open(L);
     luaL_newlib(L, funcs);
     luaL_getmetatable(L, DL_NETWORK);

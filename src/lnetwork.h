@@ -48,6 +48,9 @@ int lnet_status_error(lua_State *L, const char *fn, dl_status s);
 void lnet_createmeta(lua_State *L, const char *name, const luaL_Reg *meth,
                      lua_CFunction index, lua_CFunction newindex, lua_CFunction tostr,
                      lua_CFunction gc);
+/* Give the metatable name a "__fields" list of the computed field names
+ * (NULL-terminated), for Tab completion. */
+void lnet_setfields(lua_State *L, const char *name, const char *const *fields);
 
 /* ---- lnetconv.c */
 

@@ -581,6 +581,12 @@ void train_progress_start(train_progress *p, FILE *out, int goal, int bar)
     p->shown = 0;
 }
 
+/* x with a NaN's sign bit cleared: printf spells a negative NaN "-nan". */
+static double nan_plain(double x)
+{
+    return isnan(x) ? fabs(x) : x;
+}
+
 /* m:ss, h:mm:ss, or --:-- when unknown. */
 static void format_duration(char *buf, size_t n, double s)
 {
@@ -608,7 +614,7 @@ static void draw_bar(train_progress *p, const trainer *t, double now)
         bar[i] = i < fill ? '=' : i == fill ? '>' : ' ';
     bar[20] = '\0';
     fprintf(p->out, "\r\033[Kepoch %d/%d [%s] %d/%d  loss %.4f", e, p->goal, bar, b, spe,
-            t->pos ? t->run_loss / t->pos : NAN);
+            t->pos ? nan_plain(t->run_loss / t->pos) : NAN);
     if (t->classes)
         fprintf(p->out, "  acc %.2f%%", t->pos ? 100.0 * t->run_correct / t->pos : 0.0);
     fprintf(p->out, "  %.0f samples/s  ETA %s", rate, eta);
@@ -623,11 +629,11 @@ static void draw_epoch(train_progress *p, const trainer *t)
     const train_history *h = &t->history;
     int e = h->n - 1;
     fprintf(p->out, "\r\033[Kepoch %d/%d  loss %.4f", t->epoch,
-            p->goal > t->epoch ? p->goal : t->epoch, h->train_loss[e]);
+            p->goal > t->epoch ? p->goal : t->epoch, nan_plain(h->train_loss[e]));
     if (t->classes)
         fprintf(p->out, "  acc %.2f%%", 100 * h->train_acc[e]);
     if (t->val.X.data) {
-        fprintf(p->out, "  val_loss %.4f", h->val_loss[e]);
+        fprintf(p->out, "  val_loss %.4f", nan_plain(h->val_loss[e]));
         if (t->val.labels.data)
             fprintf(p->out, "  val_acc %.2f%%", 100 * h->val_acc[e]);
     }

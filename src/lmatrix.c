@@ -15,9 +15,12 @@
  * (creation, access, views, files); lmatrix_ops.c its maths.
  */
 #include "lmatrix.h"
+#include "core/io/csv.h"
+#include "core/io/csv_write.h"
 #include "core/io/npy.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -83,6 +86,86 @@ mat *dl_checkmatrix(lua_State *L, int i)
  * __close still marks a matrix freed (m:close(), or a <close> variable).
  */
 
+/* The key under which table t (at index t) holds the function at the top,
+ * pushed, or NULL. */
+static const char *keyof(lua_State *L, int t)
+{
+    t = lua_absindex(L, t);
+    int f = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        if (lua_rawequal(L, -1, f) && lua_type(L, -2) == LUA_TSTRING) {
+            lua_pop(L, 1);
+            return lua_tostring(L, -1);
+        }
+        lua_pop(L, 1);
+    }
+    return NULL;
+}
+
+/* The name of the running C function as a message starts with it:
+ * "matrix.zeros", "matrix:copy", "matrix *", else what Lua calls it. Found by
+ * identity in the module and method tables, so it works under pcall too. */
+static const char *callername(lua_State *L)
+{
+    static const char *const ops[][2] = { { "add", "+" }, { "sub", "-" }, { "mul", "*" },
+                                          { "div", "/" }, { "unm", "-" } };
+    lua_Debug ar;
+    if (!lua_getstack(L, 0, &ar) || !lua_getinfo(L, "nf", &ar))
+        return "matrix";
+    const char *k;
+    int f = lua_gettop(L);
+    lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    if (lua_getfield(L, -1, "deltalab.matrix") == LUA_TTABLE) {
+        lua_pushvalue(L, f);
+        if ((k = keyof(L, -2)) != NULL)
+            return lua_pushfstring(L, "matrix.%s", k);
+    }
+    luaL_getmetatable(L, DL_MATRIX);
+    if (lua_getfield(L, -1, "__methods") == LUA_TTABLE) {
+        lua_pushvalue(L, f);
+        if ((k = keyof(L, -2)) != NULL)
+            return lua_pushfstring(L, "matrix:%s", k);
+    }
+    if (ar.name && strcmp(ar.namewhat, "metamethod") == 0)
+        for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+            if (strcmp(ar.name, ops[i][0]) == 0)
+                return lua_pushfstring(L, "matrix %s", ops[i][1]);
+    return ar.name ? ar.name : "matrix";
+}
+
+/* The block of a new matrix userdata, allocated under a protected call when
+ * it is big, so that running out of memory says which operation and what
+ * size instead of Lua's bare "not enough memory". */
+static int alloc_block(lua_State *L)
+{
+    lua_newuserdatauv(L, *(size_t *)lua_touserdata(L, 1), 1);
+    return 1;
+}
+
+#define PROTECT_BYTES (1 << 20)   /* below this, running out is not this matrix's doing */
+
+static lmatrix *newblock(lua_State *L, int rows, int cols, size_t bytes)
+{
+    size_t size = sizeof(lmatrix) + 64 + bytes;
+    if (bytes < PROTECT_BYTES)
+        return lua_newuserdatauv(L, size, 1);
+    lua_pushcfunction(L, alloc_block);
+    lua_pushlightuserdata(L, &size);
+    int st = lua_pcall(L, 1, 1, 0);
+    if (st == LUA_ERRMEM) {
+        lua_pop(L, 1);
+        char size_text[32];
+        snprintf(size_text, sizeof size_text, "%.1f %s", bytes >= 1e9 ? bytes / 1e9 : bytes / 1e6,
+                 bytes >= 1e9 ? "GB" : "MB");
+        luaL_error(L, "%s: not enough memory for a %dx%d matrix (%s)", callername(L), rows, cols,
+                   size_text);
+    }
+    if (st != LUA_OK)
+        lua_error(L);
+    return lua_touserdata(L, -1);
+}
+
 /* A new owning matrix; zero = 0 leaves the elements unset, for callers that
  * write every one of them before anyone can see the matrix (matrix.load). */
 static mat *newmatrix(lua_State *L, int rows, int cols, int zero)
@@ -90,8 +173,8 @@ static mat *newmatrix(lua_State *L, int rows, int cols, int zero)
     size_t bytes = 0;
     char msg[160];
     if (mat_alloc_bytes(rows, cols, &bytes, msg, sizeof msg) != DL_OK)
-        luaL_error(L, "%s", msg);
-    lmatrix *lm = lua_newuserdatauv(L, sizeof(lmatrix) + 64 + bytes, 1);
+        luaL_error(L, "%s: %s", callername(L), msg);
+    lmatrix *lm = newblock(L, rows, cols, bytes);
     uintptr_t p = ((uintptr_t)(lm + 1) + 63) & ~(uintptr_t)63;
     *lm = (lmatrix){ .m = { (float *)p, rows, cols, cols } };
     mat_advise_huge(lm->m.data, bytes);
@@ -240,8 +323,8 @@ void lmatrix_check_status(lua_State *L, dl_status s, const char *fname)
 {
     if (s == DL_OK)
         return;
-    if (s == DL_ENOMEM)
-        luaL_error(L, "%s: not enough memory", fname);
+    if (s == DL_ENOMEM)   /* a temporary of the core's (a copy of an operand) */
+        luaL_error(L, "%s: not enough memory for a temporary copy of an operand", fname);
     luaL_error(L, "%s: %s", fname, dl_strerror(s));
 }
 
@@ -749,9 +832,26 @@ static int m_tostring(lua_State *L)
     return 1;
 }
 
-static int m_load(lua_State *L)
+/* The formats matrix.load and m:save know, by file name extension. A name
+ * without one (a device, os.tmpname()) is NPY, as it always was. */
+enum { FILE_NPY, FILE_CSV };
+
+static int file_format(lua_State *L, const char *path, const char *fname)
 {
-    const char *path = dl_checkpath(L, 1);
+    const char *base = strrchr(path, '/');
+    const char *dot = strrchr(base ? base + 1 : path, '.');
+    if (!dot || dot == (base ? base + 1 : path))   /* no extension, or a dot file */
+        return FILE_NPY;
+    if (strcmp(dot, ".npy") == 0)
+        return FILE_NPY;
+    if (strcmp(dot, ".csv") == 0)
+        return FILE_CSV;
+    return luaL_error(L, "%s: unknown file extension '%s' in '%s' (known: .npy, .csv)", fname,
+                      dot, path);
+}
+
+static int load_npy(lua_State *L, const char *path)
+{
     npy_info info;
     char msg[160];
     dl_status s = npy_read_header(path, &info, msg, sizeof msg);
@@ -768,15 +868,42 @@ static int m_load(lua_State *L)
     return 1;
 }
 
+/* A CSV file of numbers, as m:save writes it (a header line is skipped). */
+static int load_csv(lua_State *L, const char *path)
+{
+    csv_info info;
+    char msg[256];
+    if (csv_scan(path, ',', -1, CSV_NO_LABEL, &info, msg, sizeof msg) != DL_OK)
+        return luaL_error(L, "matrix.load: '%s': %s", path, msg);
+    mat *m = newmatrix(L, info.rows, info.cols, 0);
+    csv_names none = { NULL, 0, 0 };
+    if (csv_read_data(path, ',', &info, *m, &none, msg, sizeof msg) != DL_OK)
+        return luaL_error(L, "matrix.load: cannot read '%s': %s", path, msg);
+    return 1;
+}
+
+static int m_load(lua_State *L)
+{
+    const char *path = dl_checkpath(L, 1);
+    return file_format(L, path, "matrix.load") == FILE_CSV ? load_csv(L, path)
+                                                            : load_npy(L, path);
+}
+
+/* m:save(path [, dtype]): NPY (dtype float32 or float64) or CSV, by extension. */
 static int m_save(lua_State *L)
 {
     static const char *const dtypes[] = { "float32", "float64", NULL };
     mat *m = checkm(L, 1);
     const char *path = dl_checkpath(L, 2);
+    int format = file_format(L, path, "save");
     int fp64 = lua_isnoneornil(L, 3) ? 0
              : (luaL_checkstring(L, 3), dl_checkchoice(L, 3, "matrix:save", "dtype", dtypes));
+    if (format == FILE_CSV && !lua_isnoneornil(L, 3))
+        return luaL_error(L, "save: a dtype is for .npy files; '%s' is CSV, written as text "
+                          "with 9 significant digits (exact for float32)", path);
     char msg[160];
-    dl_status s = npy_write(path, *m, fp64, msg, sizeof msg);
+    dl_status s = format == FILE_CSV ? csv_write(path, *m, msg, sizeof msg)
+                                     : npy_write(path, *m, fp64, msg, sizeof msg);
     if (s == DL_EIO)
         return luaL_error(L, "save: cannot write '%s': %s", path, msg);
     lmatrix_check_status(L, s, "save");

@@ -49,14 +49,14 @@ dl_status mat_alloc_bytes(int rows, int cols, size_t *bytes, char *msg, size_t m
         return dl_fail(DL_EINVAL, msg, msglen, "matrix size %dx%d is invalid", rows, cols);
     size_t n = mat_bytes(rows, cols);
     if ((rows && cols && !n) || n > SIZE_MAX / 2)
-        return dl_fail(DL_ENOMEM, msg, msglen, "matrix %dx%d is too large for memory",
-                       rows, cols);
+        return dl_fail(DL_ENOMEM, msg, msglen, "not enough memory for a %dx%d matrix "
+                       "(too large to address)", rows, cols);
     /* Linux overcommits: without this a huge buffer "succeeds" and the process
      * is killed later while zeroing it. */
     size_t phys = n >= PHYS_CHECK_BYTES ? mat_phys_memory() : 0;
     if (phys && n > phys)
         return dl_fail(DL_ENOMEM, msg, msglen,
-                       "matrix %dx%d needs %.1f GB, more than this machine's %.1f GB of memory",
+                       "not enough memory for a %dx%d matrix (%.1f GB; this machine has %.1f GB)",
                        rows, cols, n / 1e9, phys / 1e9);
     *bytes = n;
     return DL_OK;

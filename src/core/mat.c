@@ -56,7 +56,7 @@ dl_status mat_alloc_bytes(int rows, int cols, size_t *bytes, char *msg, size_t m
     size_t phys = n >= PHYS_CHECK_BYTES ? mat_phys_memory() : 0;
     if (phys && n > phys)
         return dl_fail(DL_ENOMEM, msg, msglen,
-                       "not enough memory for a %dx%d matrix (%.1f GB; this machine has %.1f GB)",
+                       "matrix %dx%d needs %.1f GB, more than this machine's %.1f GB of memory",
                        rows, cols, n / 1e9, phys / 1e9);
     *bytes = n;
     return DL_OK;

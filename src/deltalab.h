@@ -26,6 +26,10 @@ int luaopen_deltalab_sys(lua_State *L);
  * for bindings that train or evaluate a network (ltrainer.c). */
 struct net;
 struct net *dl_checknet(lua_State *L, int i);
+/* Tell the network at index i that a trainer is about to run it (change its
+ * parameters, fill its workspace with other batches), so net:snapshot says it
+ * cannot show the W, b of the last forward instead of showing other ones. */
+void dl_net_changed(lua_State *L, int i);
 
 /* The entry point of deltalab.so for require "deltalab". */
 int luaopen_deltalab(lua_State *L);

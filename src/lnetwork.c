@@ -35,6 +35,15 @@ lnet *lnet_checkud(lua_State *L, int i)
 static void forwarded(lnet *ln)
 {
     ln->updated = 0;
+    ln->foreign = 0;
+    ln->have_cost = 0;
+}
+
+void dl_net_changed(lua_State *L, int i)
+{
+    lnet *ln = lnet_checkud(L, i);
+    ln->foreign = 1;
+    ln->updated = 0;
     ln->have_cost = 0;
 }
 
@@ -49,7 +58,7 @@ static void costed(lnet *ln, double c)
  * One copy of the parameters per step: about 0.3 µs per 10⁴ parameters. */
 void lnet_keep_before(lua_State *L, lnet *ln, const char *fn)
 {
-    if (ln->updated)
+    if (ln->updated || ln->foreign)   /* kept already, or not known any more */
         return;
     net *n = ln->n;
     if (!ln->before) {
@@ -347,7 +356,7 @@ static int n_step(lua_State *L)
     lnet_set_input(L, n, 2, "network:step");
     mat T = lnet_get_target(L, n, 3, "network:step");  /* needs the batch size set_input set */
     lnet *ln = lnet_checkud(L, 1);
-    ln->updated = 0;      /* this step's forward uses the W, b kept now */
+    forwarded(ln);        /* this step's forward uses the W, b kept now */
     lnet_keep_before(L, ln, "network:step");
     double c;
     dl_status s = net_step(n, n->x, T, &h, &c);  /* the input is in place: no copy */
@@ -409,8 +418,15 @@ static int n_snapshot(lua_State *L)
     lua_setfield(L, -2, "cost_name");
     lua_pushinteger(L, n->B);
     lua_setfield(L, -2, "batch");
-    lua_pushboolean(L, ln->updated);
+    lua_pushboolean(L, ln->updated || ln->foreign);
     lua_setfield(L, -2, "updated");
+    if (ln->foreign) {
+        lua_pushliteral(L, "a trainer ran the network after its last forward from Lua, so the "
+                        "W and b that produced z, a and delta are not known; W_updated and "
+                        "b_updated are the current ones (net:forward or net:step first for a "
+                        "full snapshot)");
+        lua_setfield(L, -2, "note");
+    }
     lua_createtable(L, n->L, 0);
     for (int l = 0; l < n->L; l++) {
         layer *ly = &n->layers[l];
@@ -422,18 +438,22 @@ static int n_snapshot(lua_State *L)
             lua_setfield(L, -2, names[k]);
         }
         mat W = ly->W, b = ly->b;
-        if (ln->updated) {    /* the same layout as params: the same offsets */
-            W.data = ln->before + (ly->W.data - n->params);
-            b.data = ln->before + (ly->b.data - n->params);
+        if (ln->updated || ln->foreign) {
+            if (ln->updated) {   /* before has the layout of params: the same offsets */
+                W.data = ln->before + (ly->W.data - n->params);
+                b.data = ln->before + (ly->b.data - n->params);
+            }
             push_copy(L, ly->W);
             lua_setfield(L, -2, "W_updated");
             push_copy(L, ly->b);
             lua_setfield(L, -2, "b_updated");
         }
-        push_copy(L, W);
-        lua_setfield(L, -2, "W");
-        push_copy(L, b);
-        lua_setfield(L, -2, "b");
+        if (!ln->foreign) {
+            push_copy(L, W);
+            lua_setfield(L, -2, "W");
+            push_copy(L, b);
+            lua_setfield(L, -2, "b");
+        }
         lua_rawseti(L, -2, l + 1);
     }
     lua_setfield(L, -2, "layers");

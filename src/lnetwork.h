@@ -26,6 +26,7 @@ typedef struct lnet {
     net *n;          /* NULL until built, and after close */
     float *before;   /* (n_params) W¹ b¹ … as the last forward used them; NULL until needed */
     int updated;     /* net:step/net:update changed W, b since the last forward */
+    int foreign;     /* a trainer changed W, b since the last forward: before unknown */
     int have_cost;   /* cost is the cost of the last forward's batch */
     double cost;
 } lnet;

@@ -97,6 +97,7 @@ static void refresh(lua_State *L, trainer *t, int uv)
     lua_getfield(L, uv, "net");
     if (dl_checknet(L, -1) != t->net)
         luaL_error(L, "trainer: its network is gone");
+    dl_net_changed(L, -1);   /* for net:snapshot: W is about to move under z, a, δ */
     lua_getfield(L, uv, "train");
     train_data d;
     read_dataset(L, -1, &d, "train");
@@ -632,6 +633,7 @@ static net *check_net_and_set(lua_State *L, train_data *d, const char *fname)
     if (d->X.cols != n->sizes[0])
         luaL_error(L, "%s: set.X has %d columns but the network takes %d inputs", fname,
                    d->X.cols, n->sizes[0]);
+    dl_net_changed(L, 1);   /* for net:snapshot: its workspace is about to hold other batches */
     if (d->X.rows < 1)
         luaL_error(L, "%s: the set has no rows", fname);
     char msg[200];

@@ -149,6 +149,20 @@ T.test("3. a snapshot is one moment: the cost as a number, W before the update",
   T.truthy(not (s.layers[1].W == s.layers[1].W_updated), "the step changed W")
 end)
 
+T.test("3. after a trainer ran, a snapshot says it cannot show the W of the last forward", function()
+  local set = data.blobs{ n = 20, classes = 2, seed = 1 }
+  local net = network{ 2, { 2, "softmax" }, cost = "log_likelihood", seed = 1 }
+  net:step(matrix{ { 1, 2 } }, 1)
+  trainer{ net = net, train = set, batch = 5, epochs = 1, progress = false }:run()
+  local s = net:snapshot()
+  T.eq(s.layers[1].W, nil, "no W from another moment")
+  T.truthy(s.layers[1].W_updated == net.layers[1].W, "the current W, named so")
+  T.truthy(type(s.note) == "string" and s.note:find("trainer", 1, true), "and why")
+  net:step(matrix{ { 1, 2 } }, 1)
+  s = net:snapshot()
+  T.truthy(s.layers[1].W ~= nil and s.note == nil, "a step from Lua makes it whole again")
+end)
+
 ----------------------------------------------- 4. NaN is a failure, as nan
 
 T.test("4. gradcheck: a NaN weight is a failure, printed as such", function()

@@ -577,6 +577,7 @@ static int n_gradcheck(lua_State *L)
         return lnet_status_error(L, fn, s);
     double cost;
     net_cost(n, T, &cost);     /* of the forward the gradients came from */
+    costed(lnet_checkud(L, 1), cost);
     lua_createtable(L, n->L, 0);
     for (int l = 0; l < n->L; l++) {
         layer *ly = &n->layers[l];

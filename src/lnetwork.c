@@ -483,7 +483,7 @@ static void fmt_error(char *out, size_t len, double e)
 /* gradcheck's table, from the per-layer results r at the stack top. */
 static void print_gradcheck(lua_State *L, const net *n, double eps)
 {
-    char line[320];
+    char line[512];
     snprintf(line, sizeof line,
              "gradient check: backprop vs central differences in double (eps = %g)", eps);
     print_line(L, line);

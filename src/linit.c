@@ -42,6 +42,7 @@ static const char *const lua_modules[] = {
     "deltalab.plot",
     "deltalab.cli",
     "deltalab.complete",
+    "deltalab.show",
     "deltalab.help",
 };
 

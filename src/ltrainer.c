@@ -15,7 +15,7 @@
  * of that under lua_pcall, stops the loop when it fails, and the error is
  * raised again once the core has returned, network and trainer consistent.
  * Ctrl-C is the core's too: it returns DL_INTERRUPTED and t:run() raises
- * "interrupted after epoch E, batch K".
+ * "interrupted after batch K of epoch E".
  */
 #include "deltalab.h"
 #include "largs.h"
@@ -97,6 +97,7 @@ static void refresh(lua_State *L, trainer *t, int uv)
     lua_getfield(L, uv, "net");
     if (dl_checknet(L, -1) != t->net)
         luaL_error(L, "trainer: its network is gone");
+    dl_net_changed(L, -1);   /* for net:snapshot: W is about to move under z, a, δ */
     lua_getfield(L, uv, "train");
     train_data d;
     read_dataset(L, -1, &d, "train");
@@ -170,8 +171,8 @@ static void read_schedule(lua_State *L, train_config *c, ltrainer *lt)
         lua_pop(L, 1);
         const char *fn = "trainer schedule";
         c->step_every = (int)dl_optinteger(L, top, fn, "every", c->step_every, 1, INT_MAX);
-        c->step_gamma = (float)dl_optnumber(L, top, fn, "gamma", c->step_gamma);
-        c->inv_decay = (float)dl_optnumber(L, top, fn, "decay", c->inv_decay);
+        c->step_gamma = dl_optnumber(L, top, fn, "gamma", c->step_gamma);
+        c->inv_decay = dl_optnumber(L, top, fn, "decay", c->inv_decay);
     } else if (ty != LUA_TNIL) {
         luaL_error(L, "trainer: option 'schedule' must be a name, a table or a function, got %s",
                    luaL_typename(L, top));
@@ -270,7 +271,7 @@ static int t_new(lua_State *L)
     train_config c = train_config_default();
     c.batch = (int)dl_optinteger(L, 1, fn, "batch", c.batch, 1, INT_MAX);
     c.epochs = (int)dl_optinteger(L, 1, fn, "epochs", c.epochs, 1, INT_MAX);
-    c.lr = (float)dl_optnumber(L, 1, fn, "lr", c.lr);
+    c.lr = dl_optnumber(L, 1, fn, "lr", c.lr);
     c.lambda = (float)dl_optnumber(L, 1, fn, "lambda", c.lambda);
     c.momentum = (float)dl_optnumber(L, 1, fn, "momentum", c.momentum);
     c.shuffle = dl_optboolean(L, 1, fn, "shuffle", c.shuffle);
@@ -434,7 +435,7 @@ static void schedule_lr(lua_State *L, int uv, trainer *t)
         luaL_error(L, "trainer: schedule(%d) must return a learning rate >= 0, got %s",
                    t->epoch + 1, lua_isnumber(L, -1) ? lua_tostring(L, -1) : luaL_typename(L, -1));
     lua_pop(L, 1);
-    t->lr_custom = (float)lr;
+    t->lr_custom = lr;
 }
 
 /* The Lua side of one event, called protected by on_event with the trainer
@@ -504,14 +505,18 @@ static int on_event(void *ctx, const train_event *ev)
     return !go_on;
 }
 
-/* Raise "interrupted after epoch E, batch K" and leave t.stopped saying so. */
+/* Raise "interrupted after batch K of epoch E" (that epoch is still under
+ * way) or "interrupted after the last batch of epoch E", and leave t.stopped
+ * saying so. */
 static int interrupted(lua_State *L, const trainer *t)
 {
     int e, b;
     last_batch(t, &e, &b);
     lua_pushliteral(L, "interrupted");
     lua_setfield(L, 1, "stopped");
-    return luaL_error(L, "interrupted after epoch %d, batch %d", e, b);
+    if (t->pos == 0 && t->epoch > 0)
+        return luaL_error(L, "interrupted after the last batch of epoch %d", e);
+    return luaL_error(L, "interrupted after batch %d of epoch %d", b, e);
 }
 
 /* The batch whose loss was NaN or infinite: where, what overflowed, and what
@@ -655,6 +660,7 @@ static net *check_net_and_set(lua_State *L, train_data *d, const char *fname)
     if (d->X.cols != n->sizes[0])
         luaL_error(L, "%s: set.X has %d columns but the network takes %d inputs", fname,
                    d->X.cols, n->sizes[0]);
+    dl_net_changed(L, 1);   /* for net:snapshot: its workspace is about to hold other batches */
     if (d->X.rows < 1)
         luaL_error(L, "%s: the set has no rows", fname);
     char msg[200];
@@ -756,8 +762,8 @@ static int t_tostring(lua_State *L)
         return 1;
     }
     trainer *t = lt->t;
-    char lr[32];  /* %g: lr is a float, whose 0.1 reads 0.10000000149012 in full */
-    snprintf(lr, sizeof lr, "%g", (double)t->cfg.lr);
+    char lr[32];  /* %g: short, as typed */
+    snprintf(lr, sizeof lr, "%g", t->cfg.lr);
     lua_pushfstring(L, "trainer: %d samples, batch %d, lr %s, epoch %d of %d%s",
                     t->N, t->cfg.batch, lr, t->epoch, t->cfg.epochs,
                     t->stop == TRAIN_EARLY ? " (stopped early)" : "");

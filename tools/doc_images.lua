@@ -66,7 +66,7 @@ plot.grid(images, with({ cols = 5, rows = 4, shape = { 28, 28 }, titles = titles
                          title = "most confident mistakes" }, out("grid", { 500, 480 })))
 
 -- plot.image: one test digit
-plot.image(d.test.X:row(1), 28, 28, with({ title = "test image 1, label " .. math.floor(d.test.y[1][1]) }, out("image", { 320, 320 })))
+plot.image(d.test.X:row(1), 28, 28, with({ title = "test image 1, label " .. d.test.y[1] }, out("image", { 320, 320 })))
 
 -- plot.weights: the 30 hidden neurons' weights as 28x28 images
 plot.weights(net.layers[1], 28, 28, with({ cols = 6, max = 18, title = "18 of the 30 hidden neurons" }, out("weights", { 480, 300 })))
@@ -89,7 +89,7 @@ plot.hist(net.layers[1].W, with({ title = "hidden layer weights", xlabel = "weig
 -- plot.bar: test digits per class
 local counts = {}
 for i = 0, 9 do counts[tostring(i)] = 0 end
-for i = 1, #d.test do local k = tostring(math.floor(d.test.y[i][1])); counts[k] = counts[k] + 1 end
+for i = 1, #d.test do local k = tostring(d.test.y[i]); counts[k] = counts[k] + 1 end
 plot.bar(counts, with({ title = "test digits per class", ylabel = "count" }, out("bar")))
 
 -- plot.landscape: the rolling ball of E8 on a double well, for two rates

@@ -964,6 +964,8 @@ static double block_error(net *n, double *P, mat X, mat Y, double *buf, mat G, d
         double down = cost_d(n, P, X, Y, buf);
         P[p] = keep;
         double fd = (up - down) / (2 * eps), g = n->grads[p];
+        if (!isfinite(fd) || !isfinite(g))
+            return NAN;   /* a failure: NaN would slip through the comparisons below */
         if (fabs(g - fd) > worst) worst = fabs(g - fd);
         if (fabs(g) > scale) scale = fabs(g);
         if (fabs(fd) > scale) scale = fabs(fd);

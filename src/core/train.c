@@ -20,13 +20,13 @@ train_config train_config_default(void)
     memset(&c, 0, sizeof c);
     c.batch = 32;
     c.epochs = 1;
-    c.lr = 0.1f;
+    c.lr = 0.1;
     c.shuffle = 1;
     c.seed = 1;
     c.schedule = TRAIN_CONSTANT;
     c.step_every = 1;
-    c.step_gamma = 0.5f;
-    c.inv_decay = 1.0f;
+    c.step_gamma = 0.5;
+    c.inv_decay = 1.0;
     c.rule = TRAIN_BACKPROP;
     c.monitor = TRAIN_VAL_LOSS;
     c.restore_best = 1;
@@ -140,11 +140,11 @@ dl_status train_check(const net *n, const train_config *c, train_data train,
     return s;
 }
 
-float train_schedule_lr(const train_config *c, int e)
+double train_schedule_lr(const train_config *c, int e)
 {
     switch (c->schedule) {
-    case TRAIN_STEP:  return c->lr * powf(c->step_gamma, (float)(e / c->step_every));
-    case TRAIN_INV_T: return c->lr / (1.0f + c->inv_decay * (float)e);
+    case TRAIN_STEP:  return c->lr * pow(c->step_gamma, (double)(e / c->step_every));
+    case TRAIN_INV_T: return c->lr / (1.0 + c->inv_decay * (double)e);
     default:          return c->lr;
     }
 }
@@ -383,7 +383,7 @@ dl_status train_step(trainer *t)
     int correct = t->classes ? net_count_correct(n, mat_sub(t->batch_labels, 0, 0, B, 1)) : 0;
     s = t->cfg.rule == TRAIN_PERCEPTRON ? perceptron_grads(n, Y) : net_backward(n, Y);
     if (s == DL_OK) {
-        net_hyper h = { t->lr_now, t->cfg.lambda, (float)t->N, t->cfg.momentum };
+        net_hyper h = { (float)t->lr_now, t->cfg.lambda, (float)t->N, t->cfg.momentum };
         s = net_update(n, &h);
     }
     if (s != DL_OK)
@@ -586,6 +586,12 @@ void train_progress_start(train_progress *p, FILE *out, int goal, int bar)
     p->shown = 0;
 }
 
+/* x with a NaN's sign bit cleared: printf spells a negative NaN "-nan". */
+static double nan_plain(double x)
+{
+    return isnan(x) ? fabs(x) : x;
+}
+
 /* m:ss, h:mm:ss, or --:-- when unknown. */
 static void format_duration(char *buf, size_t n, double s)
 {
@@ -613,7 +619,7 @@ static void draw_bar(train_progress *p, const trainer *t, double now)
         bar[i] = i < fill ? '=' : i == fill ? '>' : ' ';
     bar[20] = '\0';
     fprintf(p->out, "\r\033[Kepoch %d/%d [%s] %d/%d  loss %.4f", e, p->goal, bar, b, spe,
-            t->pos ? t->run_loss / t->pos : NAN);
+            t->pos ? nan_plain(t->run_loss / t->pos) : NAN);
     if (t->classes)
         fprintf(p->out, "  acc %.2f%%", t->pos ? 100.0 * t->run_correct / t->pos : 0.0);
     fprintf(p->out, "  %.0f samples/s  ETA %s", rate, eta);
@@ -628,11 +634,11 @@ static void draw_epoch(train_progress *p, const trainer *t)
     const train_history *h = &t->history;
     int e = h->n - 1;
     fprintf(p->out, "\r\033[Kepoch %d/%d  loss %.4f", t->epoch,
-            p->goal > t->epoch ? p->goal : t->epoch, h->train_loss[e]);
+            p->goal > t->epoch ? p->goal : t->epoch, nan_plain(h->train_loss[e]));
     if (t->classes)
         fprintf(p->out, "  acc %.2f%%", 100 * h->train_acc[e]);
     if (t->val.X.data) {
-        fprintf(p->out, "  val_loss %.4f", h->val_loss[e]);
+        fprintf(p->out, "  val_loss %.4f", nan_plain(h->val_loss[e]));
         if (t->val.labels.data)
             fprintf(p->out, "  val_acc %.2f%%", 100 * h->val_acc[e]);
     }

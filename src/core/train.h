@@ -91,15 +91,15 @@ typedef enum train_stop {
 typedef struct train_config {
     int batch;               /* B, rows per step (1: online; N: full batch) */
     int epochs;              /* planned epochs (sizes the history; train_run's goal) */
-    float lr;                /* η at epoch 0 */
+    double lr;               /* η at epoch 0 (double: the history reads back what was given) */
     float lambda;            /* λ of the L2 term λ/(2n)·Σw², n = training rows */
     float momentum;          /* μ (0: plain SGD) */
     int shuffle;             /* nonzero: a new permutation every epoch */
     uint64_t seed;           /* seeds the permutations */
     train_schedule schedule;
     int step_every;          /* TRAIN_STEP: epochs between decays (>= 1) */
-    float step_gamma;        /* TRAIN_STEP: factor per decay */
-    float inv_decay;         /* TRAIN_INV_T: decay */
+    double step_gamma;       /* TRAIN_STEP: factor per decay */
+    double inv_decay;        /* TRAIN_INV_T: decay */
     train_rule rule;
     int patience;            /* early stopping after this many epochs without
                                 improvement (0: no early stopping; needs validation) */
@@ -154,8 +154,8 @@ typedef struct trainer {
     int epoch;               /* epochs completed */
     int pos;                 /* rows of the current epoch done (0: at an epoch start) */
     int batch_in_epoch;      /* batches of the current epoch done */
-    float lr_now;            /* η of the current epoch */
-    float lr_custom;         /* η for TRAIN_CUSTOM: set before each epoch starts */
+    double lr_now;           /* η of the current epoch */
+    double lr_custom;        /* η for TRAIN_CUSTOM: set before each epoch starts */
     double run_loss;         /* Σ batch cost · rows over the current epoch */
     double run_correct;      /* Σ correct over the current epoch */
     double last_loss;        /* cost of the last batch */
@@ -193,7 +193,7 @@ dl_status train_new(trainer **out, net *n, const train_config *cfg,
 void train_free(trainer *t);
 
 /* η for epoch e (0-based) under cfg's schedule (TRAIN_CUSTOM: cfg->lr). */
-float train_schedule_lr(const train_config *cfg, int e);
+double train_schedule_lr(const train_config *cfg, int e);
 
 /* One mini-batch: starts an epoch if none is under way (new permutation, η),
  * then gathers, steps, accumulates; when the batch ends the epoch, evaluates

@@ -22,18 +22,19 @@ function style.pale(hex)
   return ("#%02x%02x%02x"):format(mix(r), mix(g), mix(b))
 end
 
--- The colours of each palette, evenly spaced from its low end to its high
--- end; gnuplot interpolates between them in RGB, as style.rgb does.
+-- The colours of each defined palette, evenly spaced from its low end to
+-- its high end; gnuplot interpolates between them in RGB, as style.rgb does.
 local STOPS = {
-  ink = { "#ffffff", "#000000" },                         -- 0 white paper, 1 black ink
-  gray = { "#000000", "#ffffff" },
   diverging = { "#2166ac", "#f7f7f7", "#b2182b" },        -- blue < 0 < red
   viridis = { "#440154", "#3b528b", "#21908d", "#5dc963", "#fde725" },
   blues = { "#f7fbff", "#c6dbef", "#6baed6", "#2171b5", "#08306b" },  -- counts: white to dark blue
 }
 
 --- The gnuplot command of each palette name.
-style.PALETTES = {}
+style.PALETTES = {
+  ink = "set palette gray negative",  -- 0 white paper, 1 black ink
+  gray = "set palette gray",
+}
 for name, stops in pairs(STOPS) do
   local parts = {}
   for i, c in ipairs(stops) do parts[i] = ("%d '%s'"):format(i - 1, c) end
@@ -47,8 +48,15 @@ end
 --- The colour (r, g, b in 0..255) of palette at t in [0, 1], as gnuplot
 -- draws it.
 function style.rgb(palette, t)
+  t = math.max(0, math.min(1, t))
+  if palette == "ink" or palette == "gray" then
+    -- gnuplot's gray palettes: grey level t^(1/gamma), gamma 1.5 by default
+    -- ("set palette gamma"); negative runs it from white
+    local g = (palette == "ink" and 1 - t or t) ^ (1 / 1.5) * 255
+    return g, g, g
+  end
   local stops = STOPS[palette]
-  t = math.max(0, math.min(1, t)) * (#stops - 1)
+  t = t * (#stops - 1)
   local i = math.min(#stops - 1, math.floor(t))
   local r0, g0, b0 = rgb_of(stops[i + 1])
   local r1, g1, b1 = rgb_of(stops[i + 2] or stops[i + 1])

@@ -122,7 +122,7 @@ local function lines_series(t, ctx)
       end
     end
   end
-  if stray then util.check_options(stray, ctx.fn, kinds.OPTIONS.lines, ctx.level) end
+  if stray then util.check_options(stray, ctx.fn, kinds.OPTIONS.lines, ctx.level + 1) end  -- one call below the kind
   local list = {}
   if bare then
     list[1] = { "", t }

@@ -706,6 +706,9 @@ T.test("a log axis is labelled in plain decimals, one label a decade", function(
   local xt = tic_list(script_of("lines", { e = { { 1, 3 }, { 10, 2 }, { 200, 1 } }, logscale = "xy" }), "x")
   T.eq(xt[1].label, "1", "x from 1")
   T.truthy(not script_of("lines", { e = { { 1, 3 }, { 200, 1 } }, logscale = "x" }):find("set xtics %d"), "no whole-number step on a log axis")
+  -- the other kinds keep gnuplot's log ticks, labelled with %g (0.01, 100)
+  local sc = script_of("scatter", { { 1, 0.01 }, { 1000, 100 } }, { logscale = "xy" })
+  T.truthy(sc:find("set format x '%g'", 1, true) and sc:find("set format y '%g'", 1, true), "scatter: %g labels")
 end)
 
 T.test("the legend goes where no line is", function()

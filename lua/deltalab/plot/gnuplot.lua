@@ -163,6 +163,9 @@ function Script:common(o)
       argerror(1, self.name, "option logscale must be \"x\", \"y\", \"xy\" or true, got " .. tostring(ls))
     end
     self:add("set logscale " .. ls)
+    -- "%g" labels read 0.01, 1, 100, where gnuplot's default turns into
+    -- "10.0000000" over many decades (lines sets its own labels: axes.lua)
+    for axis in ls:gmatch(".") do self:add(("set format %s '%%g'"):format(axis)) end
   end
   if o.legend == false then
     self:add("unset key")

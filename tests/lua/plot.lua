@@ -707,7 +707,7 @@ T.test("a log axis is labelled in plain decimals, one label a decade", function(
   T.eq(xt[1].label, "1", "x from 1")
   T.truthy(not script_of("lines", { e = { { 1, 3 }, { 200, 1 } }, logscale = "x" }):find("set xtics %d"), "no whole-number step on a log axis")
   -- the other kinds keep gnuplot's log ticks, labelled with %g (0.01, 100)
-  local sc = script_of("scatter", { { 1, 0.01 }, { 1000, 100 } }, { logscale = "xy" })
+  local sc = script_of("scatter", { { 1, 0.01 }, { 1000, 100 } }, nil, { logscale = "xy" })
   T.truthy(sc:find("set format x '%g'", 1, true) and sc:find("set format y '%g'", 1, true), "scatter: %g labels")
 end)
 

@@ -831,6 +831,14 @@ T.test("lines(history): the loss by default, a named series, the trainer itself"
   T.truthy(one:find("title 'train'", 1, true) and not one:find("title 'val'", 1, true), "no validation set: train only")
 end)
 
+T.test("grid: cols = 6 lays 12 images out 6 to a row, 2 rows", function()
+  -- 6 cells of 28 pixels with 5 gaps of 2 across, 2 rows of 28 and 1 gap down
+  local s = script_of("grid", digits(12), { cols = 6 })
+  T.truthy(s:find("set xrange [-0.5:177.5]", 1, true), "6 columns wide")
+  T.truthy(s:find("set yrange [57.5:-0.5]", 1, true), "2 rows high")
+  T.eq(select(2, s:gsub("set object %d+ rectangle", "")), 12, "a frame per image")
+end)
+
 if GNUPLOT then
   T.test("grid: cols images to a row in a text terminal, made smaller to fit", function()
     local titles = {}

@@ -855,18 +855,21 @@ if GNUPLOT then
     end
   end)
 
-  -- A terminal, as far as plot.live's redraw needs one: lines of text, a
-  -- cursor, \r \n, cursor up/down, delete lines, clear below; colours are
-  -- dropped.
+  -- A terminal one row shorter than LINES says (24 by default), as far as
+  -- plot.live's redraw needs one: lines of
+  -- text (those scrolled off the top stay, but the cursor cannot go back
+  -- to them), a cursor, \r \n, cursor up/down, delete lines, clear below;
+  -- colours are dropped.
   local function screen(s)
-    local rows, r, c = { {} }, 1, 0
+    local rows, r, c, top = { {} }, 1, 0, 1
+    local height = (tonumber(os.getenv("LINES") or "") or 25) - 1
     local function row(i) for k = #rows + 1, i do rows[k] = {} end return rows[i] end
     local i = 1
     while i <= #s do
       local n, op = s:match("^\27%[([%d;]*)(%a)", i)
       if op then
         local k = tonumber(n:match("^%d+") or "1")
-        if op == "A" then r = math.max(1, r - k)
+        if op == "A" then r = math.max(top, r - k)
         elseif op == "B" then r = r + k
         elseif op == "M" then for _ = 1, k do if rows[r] then table.remove(rows, r) end end
         elseif op == "J" then for k2 = #rows, r + 1, -1 do rows[k2] = nil end; local l = row(r); for j = c + 1, #l do l[j] = nil end
@@ -875,7 +878,7 @@ if GNUPLOT then
       else
         local ch = s:match("^[%z\1-\127\194-\244][\128-\191]*", i)
         if ch == "\r" then c = 0
-        elseif ch == "\n" then r = r + 1; c = 0
+        elseif ch == "\n" then r = r + 1; c = 0; top = math.max(top, r - height + 1)
         else local l = row(r); for j = #l + 1, c do l[j] = " " end; c = c + 1; l[c] = ch end
         i = i + #ch
       end

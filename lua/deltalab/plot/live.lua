@@ -10,6 +10,7 @@ local plotcore = require "deltalab.plotcore"
 local sys = require "deltalab.sys"
 local util = require "deltalab.util"
 local figure = require "deltalab.plot.figure"
+local term = require "deltalab.plot.term"
 local values = require "deltalab.plot.values"
 
 local argerror, typename = values.argerror, values.typename
@@ -88,7 +89,13 @@ function live.new(trainer, opts)
     if loss.train or loss.val then panels[#panels + 1] = { "lines", loss } end
     if acc.train or acc.val then panels[#panels + 1] = { "lines", acc } end
     if #panels == 0 then return end
-    fig:multiplot{ cols = #panels, rows = 1, table.unpack(panels) }
+    local mp = { cols = #panels, rows = 1, table.unpack(panels) }
+    if opts.output == "text" or fig.kind == "text" then
+      -- short enough that the picture, an epoch line and the cursor's line
+      -- fit on the screen: the cursor cannot go up past its top
+      mp.size = { term.text_size({}, 4) }
+    end
+    fig:multiplot(mp)
     print_picture(fig.text or "", epoch)
   end
   if trainer ~= nil then

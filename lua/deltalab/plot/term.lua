@@ -91,14 +91,15 @@ local function size_of(fig, o, fname)
 end
 
 --- Columns and lines of a text picture: size = {cols, lines}, else the
--- terminal's (COLUMNS, LINES) up to 120x40.
-function term.text_size(o)
+-- terminal's (COLUMNS, LINES) up to 120x40, less `spare` lines (default 1,
+-- for the prompt).
+function term.text_size(o, spare)
   if o.size then return math.floor(o.size[1]), math.floor(o.size[2]) end
   local cols = tonumber(getenv("COLUMNS") or "") or 80
   local lines = tonumber(getenv("LINES") or "") or 25
   -- the terminal's size, but no bigger than 120x40: a loss curve that
   -- fills a 250-column screen scrolls the session away and reads no better
-  return math.max(40, math.min(cols, 121)) - 1, math.max(15, math.min(lines - 1, 40))
+  return math.max(40, math.min(cols, 121)) - 1, math.max(12, math.min(lines - (spare or 1), 40))
 end
 
 --- The page a plot is drawn on, for what is placed by measure (the legend):

@@ -57,9 +57,7 @@ function live.new(trainer, opts)
     trainer, opts = nil, trainer  -- plot.live{output = ...}
   end
   opts = util.options(opts, "plot.live", OPTIONS)
-  -- the figure keeps its text pictures; they are printed here, so that
-  -- each can replace the one before
-  local fig = figure.new{ output = opts.output, size = opts.size, quiet = true, persist = opts.persist }
+  local fig = figure.new{ output = opts.output, size = opts.size, quiet = opts.quiet, persist = opts.persist }
   local title = opts.title or "training"
   local shown = { lines = 0, epoch = nil }  -- the text picture on the screen
   local function print_picture(text, epoch)
@@ -95,7 +93,13 @@ function live.new(trainer, opts)
       -- fit on the screen: the cursor cannot go up past its top
       mp.size = { term.text_size({}, 4) }
     end
-    fig:multiplot(mp)
+    -- the figure keeps the picture quiet; it is printed here, so that it
+    -- can replace the one before
+    local quiet = fig.quiet
+    fig.quiet = true
+    local ok, err = pcall(fig.multiplot, fig, mp)
+    fig.quiet = quiet
+    if not ok then error(err, 0) end
     print_picture(fig.text or "", epoch)
   end
   if trainer ~= nil then

@@ -272,8 +272,9 @@ function kinds.weights(ctx, layer, h, w, o)
 end
 
 -- The number written in a heatmap cell: whole numbers (counts) in full,
--- others to 3 significant digits.
+-- others to 3 significant digits; NaN as NaN (C's printf says "-nan").
 local function cell_text(x)
+  if x ~= x then return "NaN" end
   if x == math.floor(x) and math.abs(x) < 1e15 then return ("%d"):format(x) end
   return ("%.3g"):format(x)
 end

@@ -763,6 +763,8 @@ T.test("heatmap: text colour by each cell's colour, in every palette", function(
   T.eq(lo, "#000000", "black on white"); T.eq(hi, "#ffffff", "white on dark blue")
   lo, hi = inks("gray")
   T.eq(lo, "#ffffff", "white on black"); T.eq(hi, "#000000", "black on white")
+  local nan = script_of("heatmap", matrix{ { 1, 0 / 0 } }, { values = true })
+  T.truthy(nan:find("set label 'NaN' at 2,1", 1, true), "a NaN cell says NaN")
 end)
 
 T.test("confusion: classes labelled 0..k-1 or by name, counts in the cells", function()

@@ -1,6 +1,10 @@
 -- plot: every kind rendered to PNG and SVG in a temporary directory; text
 -- pictures; gnuplot errors as Lua errors; injection strings that run
--- nothing; gnuplot processes that all go away; the missing-gnuplot message.
+-- nothing; gnuplot processes that all go away; the missing-gnuplot message;
+-- and, in the commands each plot sends: whole-number and log ticks, where
+-- the legend goes, heatmap and confusion labels and text colours,
+-- plot.lines(history), grid columns, plot.live's redraw on a simulated
+-- terminal, pictures written under a temporary name and renamed.
 local T = require "check"
 local plotcore = require "deltalab.plotcore"
 

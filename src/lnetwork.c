@@ -366,6 +366,13 @@ static int n_step(lua_State *L)
         return lnet_status_error(L, "network:step", s);
     costed(ln, c);
     ln->updated = 1;
+    if (!isfinite(c) && !ln->warned_nan) {   /* once: a student may want to watch it happen */
+        ln->warned_nan = 1;
+        fprintf(stderr, "warning: network:step: the cost is %s, so the network has diverged "
+                "and its parameters are no longer numbers; lower lr%s\n",
+                isnan(c) ? "NaN" : "infinite",
+                n->init == DL_INIT_NIELSEN ? " or build it with init = \"auto\"" : "");
+    }
     lua_pushnumber(L, c);
     return 1;
 }

@@ -29,6 +29,7 @@ typedef struct lnet {
     int foreign;     /* a trainer changed W, b since the last forward: before unknown */
     int have_cost;   /* cost is the cost of the last forward's batch */
     double cost;
+    int warned_nan;  /* net:step has said once that the cost is not finite */
 } lnet;
 
 /* The core net of the network at index i (raises for another value or a

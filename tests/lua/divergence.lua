@@ -82,6 +82,20 @@ T.test("the hint leaves init alone when the init was already scaled", function()
   T.truthy(not err:find("init =", 1, true), "no init hint after he: " .. err)
 end)
 
+T.test("net:step at the prompt warns once when the cost stops being finite", function()
+  local exe = os.getenv("DELTALAB") or "./deltalab"
+  local script = 'local n = network{2, {3, "relu"}, {2, "linear"}, init = "nielsen", seed = 1} '
+    .. 'local c for i = 1, 80 do c = n:step({10, 10}, {0, 1}, {lr = 10}) end '
+    .. 'io.write(c ~= c and "NAN" or tostring(c))'
+  local p = io.popen(exe .. " -e '" .. script .. "' 2>&1")
+  local out = p:read("a")
+  p:close()
+  local _, warnings = out:gsub("warning: network:step: the cost is", "")
+  T.eq(warnings, 1, "warnings in: " .. out)
+  T.truthy(out:find('init = "auto"', 1, true), "suggests the default init: " .. out)
+  T.truthy(out:find("NAN$"), "the steps went on to NaN: " .. out)
+end)
+
 -- The E2 network of the experiments: 784-3136-1568-10 ReLU, softmax, lr 0.1,
 -- batch 32. With N(0, 1) its first batches overflow; with the default init
 -- they train.

@@ -36,6 +36,7 @@ static void forwarded(lnet *ln)
 {
     ln->updated = 0;
     ln->foreign = 0;
+    ln->unkept = 0;
     ln->have_cost = 0;
 }
 
@@ -53,14 +54,23 @@ static void costed(lnet *ln, double c)
     ln->have_cost = 1;
 }
 
+/* Networks this small keep W, b before every update; larger ones only once
+ * net:snapshot has been called on them, since the copy would cost a
+ * 784-30-10 step from Lua about half its time. */
+#define KEEP_ALWAYS_PARAMS 4096
+
 /* Before an update: keep W, b as the last forward used them (once per
  * forward), so a snapshot shows the parameters beside the z, a, δ they made.
  * One copy of the parameters per step: about 0.3 µs per 10⁴ parameters. */
 void lnet_keep_before(lua_State *L, lnet *ln, const char *fn)
 {
-    if (ln->updated || ln->foreign)   /* kept already, or not known any more */
+    if (ln->updated || ln->foreign || ln->unkept)   /* kept already, or not known any more */
         return;
     net *n = ln->n;
+    if (n->n_params > KEEP_ALWAYS_PARAMS && !ln->snapshots) {
+        ln->unkept = 1;
+        return;
+    }
     if (!ln->before) {
         ln->before = malloc(n->n_params * sizeof *ln->before);
         if (!ln->before)
@@ -427,9 +437,16 @@ static int n_snapshot(lua_State *L)
     lua_setfield(L, -2, "cost_name");
     lua_pushinteger(L, n->B);
     lua_setfield(L, -2, "batch");
-    lua_pushboolean(L, ln->updated || ln->foreign);
+    ln->snapshots = 1;   /* from now on every update keeps W, b for the next snapshot */
+    int known = !ln->foreign && !ln->unkept;   /* the W, b of the last forward */
+    lua_pushboolean(L, ln->updated || !known);
     lua_setfield(L, -2, "updated");
-    if (ln->foreign) {
+    if (ln->unkept) {
+        lua_pushliteral(L, "this network has more than 4096 parameters, so W and b are kept "
+                        "before each update only once net:snapshot has been called on it: "
+                        "this snapshot has W_updated and b_updated, the next ones also W, b");
+        lua_setfield(L, -2, "note");
+    } else if (ln->foreign) {
         lua_pushliteral(L, "a trainer ran the network after its last forward from Lua, so the "
                         "W and b that produced z, a and delta are not known; W_updated and "
                         "b_updated are the current ones (net:forward or net:step first for a "
@@ -447,8 +464,8 @@ static int n_snapshot(lua_State *L)
             lua_setfield(L, -2, names[k]);
         }
         mat W = ly->W, b = ly->b;
-        if (ln->updated || ln->foreign) {
-            if (ln->updated) {   /* before has the layout of params: the same offsets */
+        if (ln->updated || !known) {
+            if (known) {   /* before has the layout of params: the same offsets */
                 W.data = ln->before + (ly->W.data - n->params);
                 b.data = ln->before + (ly->b.data - n->params);
             }
@@ -457,7 +474,7 @@ static int n_snapshot(lua_State *L)
             push_copy(L, ly->b);
             lua_setfield(L, -2, "b_updated");
         }
-        if (!ln->foreign) {
+        if (known) {
             push_copy(L, W);
             lua_setfield(L, -2, "W");
             push_copy(L, b);

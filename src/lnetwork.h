@@ -30,6 +30,8 @@ typedef struct lnet {
     int have_cost;   /* cost is the cost of the last forward's batch */
     double cost;
     int warned_nan;  /* net:step has said once that the cost is not finite */
+    int snapshots;   /* net:snapshot has been called: keep W, b before every update */
+    int unkept;      /* an update since the last forward did not keep W, b (see lnet_keep_before) */
 } lnet;
 
 /* The core net of the network at index i (raises for another value or a

@@ -163,6 +163,21 @@ T.test("3. after a trainer ran, a snapshot says it cannot show the W of the last
   T.truthy(s.layers[1].W ~= nil and s.note == nil, "a step from Lua makes it whole again")
 end)
 
+T.test("3. a large network keeps W before each update once a snapshot has been asked for", function()
+  local net = network{ 784, 30, 10, seed = 1 }   -- 23860 parameters: over the 4096 kept always
+  local x, y = matrix.rand(1, 784, { seed = 2 }), 3
+  net:step(x, y)
+  local s = net:snapshot()
+  T.eq(s.layers[1].W, nil, "the first snapshot after a step cannot show W before it")
+  T.truthy(s.note and s.note:find("4096 parameters", 1, true), "and says why")
+  T.truthy(s.layers[2].W_updated == net.layers[2].W, "the current W, named so")
+  local W0 = net.layers[2].W:copy()
+  net:step(x, y)
+  s = net:snapshot()
+  T.truthy(s.note == nil and s.layers[2].W == W0, "from then on W is the one the forward used")
+  T.truthy(not (s.layers[2].W == s.layers[2].W_updated), "and the step changed it")
+end)
+
 ----------------------------------------------- 4. NaN is a failure, as nan
 
 T.test("4. gradcheck: a NaN weight is a failure, printed as such", function()

@@ -696,7 +696,7 @@ static int m_save(lua_State *L)
     char msg[160];
     dl_status s = npy_write(path, *m, fp64, msg, sizeof msg);
     if (s == DL_EIO)
-        return luaL_error(L, "save: cannot write '%s': %s", path, msg);
+        return luaL_error(L, "save: cannot write %s", msg);   /* msg: "path: reason" */
     lmatrix_check_status(L, s, "save");
     lua_settop(L, 1);
     return 1;

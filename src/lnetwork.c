@@ -461,7 +461,7 @@ static int n_save(lua_State *L)
     const char *path = dl_checkpath(L, 2);
     char msg[256];
     if (net_save(n, path, msg, sizeof msg) != DL_OK)
-        return luaL_error(L, "network:save: cannot write %s: %s", path, msg);
+        return luaL_error(L, "network:save: cannot write %s", msg);   /* msg: "path: reason" */
     lua_settop(L, 1);
     return 1;
 }

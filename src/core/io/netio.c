@@ -7,11 +7,11 @@
  *   (per layer W row-major then b) · u32 CRC-32 of every byte before it.
  *
  * Everything little-endian. The magic catches text-mode mangling (\r\n, ^Z)
- * the way PNG's does. A file is written to a temporary name in the same
- * directory and renamed over the real one only when complete and flushed,
- * so a crash never leaves half a checkpoint under the real name.
+ * the way PNG's does. Saves go through dl_save (save.h): the real name holds
+ * the old checkpoint or the whole new one, and nothing is left behind.
  */
 #include "../net.h"
+#include "../save.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -118,66 +118,15 @@ static void write_net(writer *w, const net *n)
     put_u32(w, crc);
 }
 
-/* Write the checkpoint to f and close it; 0 or an errno value. */
-static int write_close(FILE *f, const net *n, int sync)
-{
-    writer w = { f, crc32(0, NULL, 0), 0 };
-    write_net(&w, n);
-    if (fflush(w.f) != 0 && !w.err)
-        w.err = errno;
-    if (sync && !w.err && fsync(fileno(w.f)) != 0 && errno != EINVAL)
-        w.err = errno;
-    if (fclose(w.f) != 0 && !w.err)
-        w.err = errno;
-    return w.err;
-}
-
 dl_status net_save(const net *n, const char *path, char *msg, size_t msglen)
 {
-    char *target;
-    int how = dl_save_target(path, &target);
-    if (how < 0)
-        return dl_fail(DL_EIO, msg, msglen, "%s", strerror(errno));
-    if (how == 1) {  /* a device or a pipe: written in place */
-        FILE *f = fopen(path, "wb");
-        int err = f ? write_close(f, n, 0) : errno;
-        return err ? dl_fail(DL_EIO, msg, msglen, "%s", strerror(err)) : DL_OK;
-    }
-    size_t plen = strlen(target);
-    char *tmp = malloc(plen + 16);
-    if (!tmp) {
-        free(target);
-        return dl_fail(DL_ENOMEM, msg, msglen, "not enough memory");
-    }
-    memcpy(tmp, target, plen);
-    memcpy(tmp + plen, ".tmp.XXXXXX", 12);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int e = errno;
-        free(tmp);
-        free(target);
-        return dl_fail(DL_EIO, msg, msglen, "%s", strerror(e));
-    }
-    mode_t mask = umask(0);  /* mkstemp makes 0600; give the usual 0666 & ~umask */
-    umask(mask);
-    fchmod(fd, 0666 & ~mask);
-    FILE *f = fdopen(fd, "wb");
-    int err;
-    if (!f) {
-        err = errno;
-        close(fd);
-    } else {
-        err = write_close(f, n, 1);
-    }
-    if (!err && rename(tmp, target) != 0)
-        err = errno;
-    if (err)
-        unlink(tmp);
-    free(tmp);
-    free(target);
-    if (err)
-        return dl_fail(DL_EIO, msg, msglen, "%s", strerror(err));
-    return DL_OK;
+    dl_save sv;
+    dl_status s = dl_save_begin(&sv, path, msg, msglen);
+    if (s != DL_OK)
+        return s;
+    writer w = { sv.f, crc32(0, NULL, 0), 0 };
+    write_net(&w, n);
+    return dl_save_commit(&sv, msg, msglen);   /* also reports a failed fwrite */
 }
 
 /* ----------------------------------------------------------------- reading */

@@ -26,6 +26,10 @@ int luaopen_deltalab_sys(lua_State *L);
  * for bindings that train or evaluate a network (ltrainer.c). */
 struct net;
 struct net *dl_checknet(lua_State *L, int i);
+/* Push a new network userdata that takes *n over (a trainer's checkpoint
+ * brings its network back this way): *n is set to NULL once the userdata
+ * owns it, so that on an error raised here exactly one of them frees it. */
+void dl_pushnet(lua_State *L, struct net **n);
 
 /* The entry point of deltalab.so for require "deltalab". */
 int luaopen_deltalab(lua_State *L);

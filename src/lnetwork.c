@@ -200,6 +200,14 @@ static int n_load(lua_State *L)
     return 1;
 }
 
+void dl_pushnet(lua_State *L, net **n)
+{
+    lnet *ln = push_empty(L);
+    net *owned = *n;
+    *n = NULL;
+    adopt(L, ln, owned);
+}
+
 /* ---------------------------------------------------------------- methods */
 
 static const char *const hyper_options[] = { "lr", "lambda", "n", "momentum", NULL };

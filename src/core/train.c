@@ -176,6 +176,12 @@ static dl_status history_reserve_steps(train_history *h, int cap)
     return DL_OK;
 }
 
+dl_status train_history_fit(trainer *t, int epochs, int steps)
+{
+    dl_status s = history_reserve(&t->history, epochs);
+    return s == DL_OK ? history_reserve_steps(&t->history, steps) : s;
+}
+
 void train_free(trainer *t)
 {
     if (!t)

@@ -27,18 +27,17 @@ static const unsigned char magic[8] = { 0x89, 'D', 'L', 'N', '\r', '\n', 0x1a, '
 /* ----------------------------------------------------------------- writing */
 
 typedef struct writer {
-    FILE *f;
-    uLong crc;
-    int err;
+    dl_save *s;
+    uLong crc;         /* of this checkpoint's bytes */
+    uLong *outer;      /* of the file embedding it, or NULL */
 } writer;
 
 static void put(writer *w, const void *p, size_t n)
 {
-    if (w->err)
-        return;
-    if (fwrite(p, 1, n, w->f) != n)
-        w->err = errno ? errno : EIO;
+    dl_save_write(w->s, p, n);   /* a failure is kept and reported at commit */
     w->crc = crc32_z(w->crc, p, n);
+    if (w->outer)
+        *w->outer = crc32_z(*w->outer, p, n);
 }
 
 static void put_u32(writer *w, uint32_t v)
@@ -124,9 +123,22 @@ dl_status net_save(const net *n, const char *path, char *msg, size_t msglen)
     dl_status s = dl_save_begin(&sv, path, msg, msglen);
     if (s != DL_OK)
         return s;
-    writer w = { sv.f, crc32(0, NULL, 0), 0 };
+    net_write_embedded(n, &sv, NULL);
+    return dl_save_commit(&sv, msg, msglen);   /* also reports a failed write */
+}
+
+void net_write_embedded(const net *n, dl_save *s, unsigned long *crc)
+{
+    writer w = { s, crc32(0, NULL, 0), (uLong *)crc };
     write_net(&w, n);
-    return dl_save_commit(&sv, msg, msglen);   /* also reports a failed fwrite */
+}
+
+uint64_t net_checkpoint_size(const net *n)
+{
+    uint64_t bytes = sizeof magic + 16 + 4 * ((uint64_t)n->L + 1);
+    for (int l = 0; l < n->L; l++)
+        bytes += 16 + (n->layers[l].neuron_act ? ((uint64_t)n->layers[l].n_out + 3) & ~3ull : 0);
+    return bytes + 8 + 4 * (uint64_t)value_count(n) + 4;
 }
 
 /* ----------------------------------------------------------------- reading */
@@ -391,5 +403,25 @@ dl_status net_load(net **out, const char *path, char *msg, size_t msglen)
 done:
     fclose(f);
     free(in.p);
+    return s;
+}
+
+/* ------------------------------------------- embedded in another file */
+
+dl_status net_read_embedded(net **out, const unsigned char *buf, size_t len,
+                            char *msg, size_t msglen)
+{
+    *out = NULL;
+    if (len < sizeof magic + 4 || memcmp(buf, magic, sizeof magic) != 0)
+        return dl_fail(DL_EFORMAT, msg, msglen, "not a deltalab network (bad magic)");
+    uint32_t stored = le32(buf + len - 4);
+    uint32_t actual = (uint32_t)crc32_z(crc32(0, NULL, 0), buf, len - 4);
+    dl_status s = parse(out, buf, len - 4, msg, msglen);
+    if (s == DL_OK && stored != actual) {
+        net_free(*out);
+        *out = NULL;
+        s = dl_fail(DL_EFORMAT, msg, msglen, "network checksum mismatch (stored %08x, "
+                    "computed %08x)", (unsigned)stored, (unsigned)actual);
+    }
     return s;
 }

@@ -318,7 +318,9 @@ static const char *check_header(const sizes *z, const train_config *c, const tra
     if (bad_print(tp, 1) || bad_print(vp, 0) || tp->rows != z->N)
         return "data fingerprints";
     if (st->epoch < 0 || st->epoch != z->n_hist || st->pos < 0 || st->pos >= z->N
-        || st->pos % c->batch != 0 || st->batch_in_epoch != st->pos / c->batch
+        || st->pos % c->batch != 0 || st->batch_in_epoch < 0
+        || (st->pos > 0 && st->batch_in_epoch != st->pos / c->batch)
+        || st->batch_in_epoch > (z->N - 1) / c->batch + 1   /* at an epoch's end: all of it */
         || st->last_rows < 0 || st->last_rows > c->batch || (unsigned)st->epoch_ended > 1
         || st->best_epoch < 0 || st->best_epoch > st->epoch || st->bad_epochs < 0
         || st->stop < TRAIN_RUNNING || st->stop > TRAIN_CALLER

@@ -695,7 +695,7 @@ static int m_save(lua_State *L)
              : (luaL_checkstring(L, 3), dl_checkchoice(L, 3, "matrix:save", "dtype", dtypes));
     char msg[160];
     dl_status s = npy_write(path, *m, fp64, msg, sizeof msg);
-    if (s == DL_EIO)
+    if (s == DL_EIO || s == DL_ENOMEM)
         return luaL_error(L, "save: cannot write %s", msg);   /* msg: "path: reason" */
     lmatrix_check_status(L, s, "save");
     lua_settop(L, 1);

@@ -176,10 +176,11 @@ static void free_save(dl_save *s)
     s->slot = -1;
 }
 
-static dl_status save_error(dl_save *s, int err, char *msg, size_t msglen)
+/* Report err for path (the name the user gave) and free s. */
+static dl_status save_error(dl_save *s, const char *path, int err, char *msg, size_t msglen)
 {
     dl_status st = dl_fail(err == ENOMEM ? DL_ENOMEM : DL_EIO, msg, msglen, "%s: %s",
-                           s->path ? s->path : "(no name)", strerror(err));
+                           path, strerror(err));
     free_save(s);
     return st;
 }
@@ -222,29 +223,29 @@ dl_status dl_save_begin(dl_save *s, const char *path, char *msg, size_t msglen)
     s->slot = -1;
     s->path = strdup(path);
     if (!s->path)
-        return save_error(s, ENOMEM, msg, msglen);
+        return save_error(s, path, ENOMEM, msg, msglen);
     int how = dl_save_target(path, &s->target);
     if (how < 0)
-        return save_error(s, errno, msg, msglen);
+        return save_error(s, path, errno, msg, msglen);
     if (how == 1) {  /* a device or a pipe: written in place */
         s->f = fopen(path, "wb");
-        return s->f ? DL_OK : save_error(s, errno, msg, msglen);
+        return s->f ? DL_OK : save_error(s, path, errno, msg, msglen);
     }
     s->tmp = dl_save_tmpname(s->target);
     if (!s->tmp)
-        return save_error(s, ENOMEM, msg, msglen);
+        return save_error(s, path, ENOMEM, msg, msglen);
     mode_t mask = umask(0);
     umask(mask);
     int fd = open_temporary(s->tmp, 0666 & ~mask);
     if (fd < 0)
-        return save_error(s, errno, msg, msglen);
+        return save_error(s, path, errno, msg, msglen);
     s->slot = claim_slot(s->tmp);
     s->f = fdopen(fd, "wb");
     if (!s->f) {
         int e = errno;
         close(fd);
         unlink(s->tmp);
-        return save_error(s, e, msg, msglen);
+        return save_error(s, path, e, msg, msglen);
     }
     setvbuf(s->f, NULL, _IOFBF, 1 << 16);   /* checkpoints are megabytes: fewer writes */
     return DL_OK;
@@ -278,26 +279,41 @@ int dl_save_write(dl_save *s, const void *p, size_t n)
     return 0;
 }
 
+/*
+ * The rename is the commit point: before it, any failure removes the
+ * temporary and the target keeps its old contents; after it, the target has
+ * the new ones, so what fails later cannot be reported as a failed save
+ * (the old file is gone). Closing cannot lose data by then (flushed and
+ * fsync'ed), and a directory that will not sync leaves the new name to the
+ * file system's own next commit: both are ignored.
+ */
 dl_status dl_save_commit(dl_save *s, char *msg, size_t msglen)
 {
     int err = s->err ? s->err : ferror(s->f) ? (errno ? errno : EIO) : 0;
     if (fflush(s->f) != 0 && !err)
         err = errno;
-    if (s->tmp && !err && fsync(fileno(s->f)) != 0 && errno != EINVAL)
+    if (!s->tmp) {   /* written in place: closing is the last chance to hear of an error */
+        if (fclose(s->f) != 0 && !err)
+            err = errno;
+        s->f = NULL;
+        if (err)
+            return save_error(s, s->path, err, msg, msglen);
+        free_save(s);
+        return DL_OK;
+    }
+    if (!err && fsync(fileno(s->f)) != 0 && errno != EINVAL)
         err = errno;
     /* Rename before closing: closing releases the lock, and a save of the
      * same name waiting for it would otherwise truncate our finished file. */
-    if (s->tmp && !err && rename(s->tmp, s->target) != 0)
+    if (!err && rename(s->tmp, s->target) != 0)
         err = errno;
-    if (s->tmp && err)
-        unlink(s->tmp);
-    if (fclose(s->f) != 0 && !err)
-        err = errno;
-    s->f = NULL;
-    if (s->tmp && !err)
-        err = sync_directory(s->target);
     if (err)
-        return save_error(s, err, msg, msglen);
+        unlink(s->tmp);
+    fclose(s->f);
+    s->f = NULL;
+    if (err)
+        return save_error(s, s->path, err, msg, msglen);
+    sync_directory(s->target);
     free_save(s);
     return DL_OK;
 }

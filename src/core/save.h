@@ -12,8 +12,11 @@
  * most one such file, which the next save of the same name replaces. Commit
  * flushes and fsyncs the file, renames it over the target and fsyncs the
  * directory (so a power cut keeps either name); any failure removes the
- * temporary and leaves the old file intact. SIGTERM and SIGHUP during a save
- * remove the temporaries of saves in progress before the process dies; so
+ * temporary and leaves the old file intact. The rename is the commit point:
+ * once it has happened the save is done, and what fails after it (closing
+ * the flushed and synced file, syncing the directory) is not reported.
+ * SIGTERM and SIGHUP during a save remove the temporaries of saves in
+ * progress before the process dies; so
  * does a SIGINT that kills the process (the default action, or the program's
  * own handler choosing it, as deltalab's does at a second Ctrl-C). A SIGINT
  * the program handles (the first Ctrl-C sets the interrupt flag) does not

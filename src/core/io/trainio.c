@@ -119,7 +119,7 @@ static void io_f64(hio *h, double *v)
 
 /* The sizes of the variable parts, as the header gives them. */
 typedef struct sizes {
-    uint64_t net_bytes, n_params;
+    uint64_t net_bytes, values;   /* values: parameters counted as checkpoints do */
     int N, n_hist, n_steps;
     uint32_t parts;
 } sizes;
@@ -141,7 +141,7 @@ static void header_fields(hio *h, uint32_t *version, uint32_t *flags, sizes *z,
     io_u32(h, version);
     io_u32(h, flags);
     io_u64(h, &z->net_bytes);
-    io_u64(h, &z->n_params);
+    io_u64(h, &z->values);
     io_int(h, &z->N);
     io_int(h, &z->n_hist);
     io_int(h, &z->n_steps);
@@ -192,9 +192,9 @@ static void header_fields(hio *h, uint32_t *version, uint32_t *flags, sizes *z,
 /* The whole file's length from its sizes (0 when it would overflow). */
 static uint64_t file_length(const sizes *z)
 {
-    if (z->net_bytes > (1ULL << 48) || z->n_params > (1ULL << 40))
+    if (z->net_bytes > (1ULL << 48) || z->values > (1ULL << 40))
         return 0;
-    uint64_t floats = z->n_params * ((z->parts & PART_BEST) ? 2 : 1);
+    uint64_t floats = z->values * ((z->parts & PART_BEST) ? 2 : 1);
     return HEADER_SIZE + z->net_bytes + 4 * (uint64_t)z->N + 4 * floats
            + 6 * 8 * (uint64_t)z->n_hist + 4 * (uint64_t)z->n_steps + 4;
 }
@@ -238,11 +238,32 @@ static void put_words(writer *w, const void *src, size_t n, int width)
     }
 }
 
+/* The parameters' count, as network checkpoints count them: Σ n_out·n_in + n_out. */
+static uint64_t value_count(const net *n)
+{
+    uint64_t c = 0;
+    for (int l = 0; l < n->L; l++)
+        c += (uint64_t)n->layers[l].n_out * n->layers[l].n_in + n->layers[l].n_out;
+    return c;
+}
+
+/* A twin of the parameter slab (velocities, best parameters) in the order of
+ * network checkpoints: per layer W row-major, then b, without the slab's
+ * alignment padding (which is this build's business, not the file's). */
+static void put_slab(writer *w, const net *n, const float *slab)
+{
+    for (int l = 0; l < n->L; l++) {
+        const layer *ly = &n->layers[l];
+        put_words(w, slab + (ly->W.data - n->params), (size_t)ly->n_out * ly->n_in, 4);
+        put_words(w, slab + (ly->b.data - n->params), (size_t)ly->n_out, 4);
+    }
+}
+
 dl_status train_save(const trainer *t, const char *path, char *msg, size_t msglen)
 {
     const net *n = t->net;
     const train_history *h = &t->history;
-    sizes z = { net_checkpoint_size(n), n->n_params, t->N, h->n,
+    sizes z = { net_checkpoint_size(n), value_count(n), t->N, h->n,
                 t->cfg.record_steps ? h->steps : 0, t->best ? PART_BEST : 0 };
     train_config c = t->cfg;
     train_print tp = train_fingerprint(t->train), vp = train_fingerprint(t->val);
@@ -261,9 +282,9 @@ dl_status train_save(const trainer *t, const char *path, char *msg, size_t msgle
     put(&w, head, sizeof head);
     net_write_embedded(n, &sv, &w.crc);
     put_words(&w, t->perm, (size_t)t->N, 4);
-    put_words(&w, n->vel, n->n_params, 4);
+    put_slab(&w, n, n->vel);
     if (t->best)
-        put_words(&w, t->best, n->n_params, 4);
+        put_slab(&w, n, t->best);
     const double *lists[] = { h->train_loss, h->train_acc, h->val_loss, h->val_acc,
                               h->seconds, h->lr };
     for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
@@ -303,7 +324,7 @@ static const char *check_header(const sizes *z, const train_config *c, const tra
                                 const train_print *vp, const trainer *st)
 {
     if (z->N < 1 || z->n_hist < 0 || z->n_steps < 0 || (z->parts & ~PART_BEST)
-        || z->net_bytes < 12 || z->n_params < 1)
+        || z->net_bytes < 12 || z->values < 1)
         return "sizes";
     if (c->batch < 1 || c->epochs < 1 || (unsigned)c->shuffle > 1 || c->schedule < 0
         || c->schedule >= TRAIN_SCHEDULE_COUNT || c->step_every < 1 || c->rule < 0
@@ -406,6 +427,16 @@ static void get_words(const unsigned char **p, void *dst, size_t n, int width)
     }
 }
 
+/* Read a slab twin written by put_slab into slab (n->n_params, zeroed). */
+static void get_slab(const unsigned char **p, const net *n, float *slab)
+{
+    for (int l = 0; l < n->L; l++) {
+        const layer *ly = &n->layers[l];
+        get_words(p, slab + (ly->W.data - n->params), (size_t)ly->n_out * ly->n_in, 4);
+        get_words(p, slab + (ly->b.data - n->params), (size_t)ly->n_out, 4);
+    }
+}
+
 /* The body after the header: the network, then the arrays (sizes already
  * checked against the file's length, checksum against its bytes). */
 static dl_status parse_body(train_ckpt *c, const sizes *z, const unsigned char *buf,
@@ -417,14 +448,16 @@ static dl_status parse_body(train_ckpt *c, const sizes *z, const unsigned char *
     if (s != DL_OK)
         return dl_fail(s, msg, msglen, "its network: %s", why);
     p += z->net_bytes;
-    if (c->net->n_params != z->n_params)
+    if (value_count(c->net) != z->values)
         return dl_fail(DL_EFORMAT, msg, msglen, "corrupt header (%llu parameters for a "
-                       "network of %zu)", (unsigned long long)z->n_params, c->net->n_params);
+                       "network of %llu)", (unsigned long long)z->values,
+                       (unsigned long long)value_count(c->net));
     train_history *h = &c->history;
     size_t hist = z->n_hist ? (size_t)z->n_hist : 1;
     c->perm = malloc((size_t)z->N * sizeof(int));
-    c->vel = dl_alloc(z->n_params);
-    c->best = (z->parts & PART_BEST) ? dl_alloc(z->n_params) : NULL;
+    size_t slab = c->net->n_params;
+    c->vel = dl_calloc(slab);
+    c->best = (z->parts & PART_BEST) ? dl_calloc(slab) : NULL;
     double **lists[] = { &h->train_loss, &h->train_acc, &h->val_loss, &h->val_acc,
                          &h->seconds, &h->lr };
     int ok = c->perm && c->vel && (c->best || !(z->parts & PART_BEST));
@@ -435,9 +468,9 @@ static dl_status parse_body(train_ckpt *c, const sizes *z, const unsigned char *
         return dl_fail(DL_ENOMEM, msg, msglen, "not enough memory for a trainer of %d rows",
                        z->N);
     get_words(&p, c->perm, (size_t)z->N, 4);
-    get_words(&p, c->vel, z->n_params, 4);
+    get_slab(&p, c->net, c->vel);
     if (c->best)
-        get_words(&p, c->best, z->n_params, 4);
+        get_slab(&p, c->net, c->best);
     for (size_t i = 0; i < 6; i++)
         get_words(&p, *lists[i], (size_t)z->n_hist, 8);
     get_words(&p, h->step_loss, (size_t)z->n_steps, 4);

@@ -643,10 +643,11 @@ dl_status train_resume(trainer **out, train_ckpt *c, train_data train, train_dat
                                  h->seconds, h->lr };
     double *const from_lists[] = { from->train_loss, from->train_acc, from->val_loss,
                                    from->val_acc, from->seconds, from->lr };
-    for (size_t i = 0; i < 6; i++)
+    for (size_t i = 0; i < 6 && from->n > 0; i++)
         memcpy(to_lists[i], from_lists[i], (size_t)from->n * sizeof(double));
     h->n = from->n;
-    memcpy(h->step_loss, from->step_loss, (size_t)from->steps * sizeof(float));
+    if (from->steps > 0)   /* no step record: step_loss may be NULL */
+        memcpy(h->step_loss, from->step_loss, (size_t)from->steps * sizeof(float));
     h->steps = from->steps;
     *out = t;
     return DL_OK;

@@ -3,7 +3,7 @@
  * itself is exercised), and when that is accepted, train one batch (a
  * checkpoint that resumes must describe a trainer that can step). */
 #include "fuzz.h"
-#include "io/trainio.h"
+#include "trainio.h"   /* src/core/io, as npy.h for fuzz_npy.c */
 
 #include <string.h>
 

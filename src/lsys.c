@@ -7,7 +7,7 @@
  *     > sys.isatty(io.stdout), sys.display()
  *     true    false
  */
-#define _GNU_SOURCE  /* dup3, mkostemp, O_CLOEXEC */
+#define _GNU_SOURCE  /* F_DUPFD_CLOEXEC, O_CLOEXEC, gethostname */
 #include "deltalab.h"
 #include "largs.h"
 #include "core/dl.h"

@@ -16,6 +16,11 @@
  * raised again once the core has returned, network and trainer consistent.
  * Ctrl-C is the core's too: it returns DL_INTERRUPTED and t:run() raises
  * "interrupted after epoch E, batch K".
+ *
+ * Checkpoints are the core's format (src/core/io/trainio.h): t:save(path),
+ * trainer.load(path, {train = ..., ...}), and trainer{checkpoint = path,
+ * every = k}, which saves from the hook after every k-th epoch (before
+ * on_epoch), at the end of t:run() and before reporting a Ctrl-C.
  */
 #include "deltalab.h"
 #include "largs.h"

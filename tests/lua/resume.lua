@@ -250,11 +250,15 @@ T.test("Ctrl-C during t:run() saves the checkpoint and says so", function()
 end)
 
 T.test("kill -9 of a run with checkpoint, every = 1: resumed from the last checkpoint, identical", function()
-  -- The child trains slowly (a busy callback) and reports each epoch; it is
-  -- killed while training an epoch after its second checkpoint.
+  -- The child trains slowly (a busy callback, slower from epoch 3) and
+  -- reports each epoch; it is killed while training epoch 3, after its
+  -- second checkpoint.
   put(path("killed.lua"), SETUP .. ([[
 local t = trainer(options(fresh_net(), {checkpoint = %q, every = 1,
-  on_step = function() local x = 0; for i = 1, 20000 do x = x + i end end,
+  on_step = function(tr, e)   -- slow from epoch 3 on, so that the kill lands inside it
+    local x = 0
+    for i = 1, e >= 3 and 5000000 or 20000 do x = x + i end
+  end,
   on_epoch = function(tr, e) io.stdout:write("epoch ", e, "\n"); io.stdout:flush() end}))
 t:run()
 print("finished")
@@ -275,6 +279,8 @@ print("finished")
   local back = trainer.load(path("killed.ckpt"), {train = set, validation = val, progress = false})
   local e = back:position()
   T.truthy(e >= 2 and e < 4, "the last checkpoint is of epoch 2 or 3, got " .. e)
+  io.stderr:write(("killed after epoch %d; resumed from the checkpoint of epoch %d\n"):format(
+    tonumber(out:match("epoch (%d+)%s*$")) or -1, e))
   back:run()
   back.net:save(path("killed.dln"))
   T.truthy(bytes(path("killed.dln")) == straight_bytes, "identical to the straight run")

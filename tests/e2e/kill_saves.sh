@@ -24,7 +24,7 @@ local function whole(m, what)
   return lo
 end
 -- Built first, so that the signal, sent after "checked", finds it saving.
-local net = network{ 1000, 1000, cost = "quadratic" }   -- 1,001,000 parameters
+local net = network{ 1000, 1000, cost = "quadratic", init = "zeros" }   -- 1,001,000 parameters
 local m = matrix.zeros(1000, 1000)
 local f = io.open(dir .. "/net.dln", "rb")
 if f then

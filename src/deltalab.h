@@ -30,6 +30,10 @@ struct net *dl_checknet(lua_State *L, int i);
  * parameters, fill its workspace with other batches), so net:snapshot says it
  * cannot show the W, b of the last forward instead of showing other ones. */
 void dl_net_changed(lua_State *L, int i);
+/* Push a new network userdata that takes *n over (a trainer's checkpoint
+ * brings its network back this way): *n is set to NULL once the userdata
+ * owns it, so that on an error raised here exactly one of them frees it. */
+void dl_pushnet(lua_State *L, struct net **n);
 
 /* The entry point of deltalab.so for require "deltalab". */
 int luaopen_deltalab(lua_State *L);

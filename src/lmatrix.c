@@ -904,8 +904,8 @@ static int m_save(lua_State *L)
     char msg[160];
     dl_status s = format == FILE_CSV ? csv_write(path, *m, msg, sizeof msg)
                                      : npy_write(path, *m, fp64, msg, sizeof msg);
-    if (s == DL_EIO)
-        return luaL_error(L, "save: cannot write '%s': %s", path, msg);
+    if (s == DL_EIO || s == DL_ENOMEM)
+        return luaL_error(L, "save: cannot write %s", msg);   /* msg: "path: reason" */
     lmatrix_check_status(L, s, "save");
     lua_settop(L, 1);
     return 1;

@@ -258,6 +258,14 @@ static int n_load(lua_State *L)
     return 1;
 }
 
+void dl_pushnet(lua_State *L, net **n)
+{
+    lnet *ln = push_empty(L);
+    net *owned = *n;
+    *n = NULL;
+    adopt(L, ln, owned);
+}
+
 /* ---------------------------------------------------------------- methods */
 
 static const char *const hyper_options[] = { "lr", "lambda", "n", "momentum", NULL };
@@ -639,7 +647,7 @@ static int n_save(lua_State *L)
     const char *path = dl_checkpath(L, 2);
     char msg[256];
     if (net_save(n, path, msg, sizeof msg) != DL_OK)
-        return luaL_error(L, "network:save: cannot write %s: %s", path, msg);
+        return luaL_error(L, "network:save: cannot write %s", msg);   /* msg: "path: reason" */
     lua_settop(L, 1);
     return 1;
 }

@@ -245,9 +245,19 @@ dl_status net_gradcheck_some(net *n, mat X, mat Y, double eps, long max, double 
 dl_status net_cost_double(const net *n, mat X, mat Y, double *cost);
 
 /* Checkpoints (netio.c): a data-only binary file, format in doc/formats.md,
- * written to path.tmp and renamed. On failure msg (if not NULL) gets a reason
- * of at most msglen bytes, e.g. "truncated (expected 4096 bytes of parameters)". */
+ * saved through dl_save (save.h). On failure msg (if not NULL) gets a reason
+ * of at most msglen bytes, e.g. "truncated (expected 4096 bytes of parameters)";
+ * a failed save's names the path, "net.dln: No space left on device". */
 dl_status net_save(const net *n, const char *path, char *msg, size_t msglen);
+/* For files that embed a checkpoint (a trainer's, trainio.h): its size in
+ * bytes; writing it into an open save (crc, if not NULL, is a zlib CRC-32
+ * updated with the bytes); reading it back from buf[0..len), checksum
+ * included, with the checks of net_load. */
+struct dl_save;
+uint64_t net_checkpoint_size(const net *n);
+void net_write_embedded(const net *n, struct dl_save *s, unsigned long *crc);
+dl_status net_read_embedded(net **out, const unsigned char *buf, size_t len,
+                            char *msg, size_t msglen);
 dl_status net_load(net **out, const char *path, char *msg, size_t msglen);
 
 #endif

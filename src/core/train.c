@@ -177,6 +177,12 @@ static dl_status history_reserve_steps(train_history *h, int cap)
     return DL_OK;
 }
 
+dl_status train_history_fit(trainer *t, int epochs, int steps)
+{
+    dl_status s = history_reserve(&t->history, epochs);
+    return s == DL_OK ? history_reserve_steps(&t->history, steps) : s;
+}
+
 void train_free(trainer *t)
 {
     if (!t)
@@ -291,12 +297,7 @@ dl_status train_restore_best(trainer *t)
 /* After an epoch's last batch: validation, history, early stopping. */
 static dl_status end_epoch(trainer *t)
 {
-    train_history *h = &t->history;
-    if (h->n == h->cap) {
-        dl_status s = history_reserve(h, 2 * h->cap);
-        if (s != DL_OK)
-            return s;
-    }
+    train_history *h = &t->history;   /* room made by make_room */
     train_eval ev = { NAN, 0, 0, NAN };
     if (t->val.X.data) {
         dl_status s = train_evaluate(t->net, t->val, t->cfg.eval_batch, &ev, NULL);
@@ -359,16 +360,35 @@ static dl_status gather(trainer *t, int B, mat *Y)
     return DL_OK;
 }
 
+/* Room for what this step will record (its step loss; the epoch's entry when
+ * it ends one), made before anything changes: a failed allocation leaves the
+ * trainer as it was, and the step can be tried again. The history grows by
+ * doubling, only past the planned epochs and steps. */
+static dl_status make_room(trainer *t, int ends_epoch)
+{
+    train_history *h = &t->history;
+    dl_status s = DL_OK;
+    if (ends_epoch && h->n == h->cap)
+        s = h->cap > 0x3fffffff ? DL_ENOMEM : history_reserve(h, h->cap ? 2 * h->cap : 1);
+    if (s == DL_OK && t->cfg.record_steps && h->steps == h->step_cap)
+        s = h->step_cap > 0x3fffffff ? DL_ENOMEM
+          : history_reserve_steps(h, h->step_cap ? 2 * h->step_cap : 1);
+    return s;
+}
+
 dl_status train_step(trainer *t)
 {
     net *n = t->net;
     double t0 = now_seconds();
     t->epoch_ended = 0;
+    int B = t->N - t->pos < t->cfg.batch ? t->N - t->pos : t->cfg.batch;
+    dl_status s = make_room(t, t->pos + B >= t->N);
+    if (s != DL_OK)
+        return s;
     if (t->pos == 0)
         begin_epoch(t);
-    int B = t->N - t->pos < t->cfg.batch ? t->N - t->pos : t->cfg.batch;
     mat Y;
-    dl_status s = gather(t, B, &Y);
+    s = gather(t, B, &Y);
     double cost = 0;
     if (s == DL_OK)
         s = net_forward(n, net_input(n, B));
@@ -396,12 +416,8 @@ dl_status train_step(trainer *t)
     t->pos += B;
     t->batch_in_epoch++;
     train_history *h = &t->history;
-    if (t->cfg.record_steps) {
-        if (h->steps == h->step_cap)   /* only past the planned steps: doubling */
-            s = h->step_cap > 0x3fffffff ? DL_ENOMEM : history_reserve_steps(h, 2 * h->step_cap);
-        if (s == DL_OK)
-            h->step_loss[h->steps++] = (float)cost;
-    }
+    if (t->cfg.record_steps)
+        h->step_loss[h->steps++] = (float)cost;   /* room made by make_room */
     if (s == DL_OK && t->pos >= t->N)
         s = end_epoch(t);
     double dt = now_seconds() - t0;

@@ -192,6 +192,10 @@ dl_status train_new(trainer **out, net *n, const train_config *cfg,
 /* Free a trainer (not its network or data); NULL is fine. */
 void train_free(trainer *t);
 
+/* Room in t's history for `epochs` epochs and `steps` steps (what a trainer
+ * read back from a checkpoint needs before its history is copied in). */
+dl_status train_history_fit(trainer *t, int epochs, int steps);
+
 /* η for epoch e (0-based) under cfg's schedule (TRAIN_CUSTOM: cfg->lr). */
 double train_schedule_lr(const train_config *cfg, int e);
 

@@ -364,7 +364,7 @@ T.test("argument errors", function()
   -- A typo names the function, the near name and every valid one.
   local valid = "net, train, validation, batch, lr, epochs, lambda, momentum, shuffle, seed, "
     .. "patience, restore_best, monitor, schedule, rule, on_step, on_epoch, record_steps, "
-    .. "progress, eval_batch, on_nan"
+    .. "progress, eval_batch, on_nan, checkpoint, every"
   local ok, msg = pcall(trainer, { net = net, train = set, lrr = 1 })
   T.eq(ok, false)
   T.eq(msg, "trainer: unknown option 'lrr' (did you mean 'lr'? expected one of " .. valid .. ")")

@@ -1,10 +1,12 @@
 -- What a student reads is right or an error that says why: vectors that index
 -- by shape, views of a network that are never stale, snapshots of one moment,
 -- checks that never say "ok" on NaN, traces that do not contradict
--- themselves, Tab through indexing, tables that print their contents, CSV
--- out, and the small ones (interrupt wording, lr in double, labels as
+-- themselves, runs that stop when they diverge and a default init that
+-- trains, Tab through indexing, tables that print their contents, CSV out,
+-- plots that label classes by their labels, and the small ones (interrupt wording, lr in double, labels as
 -- integers, nan not -nan, out-of-memory messages that name the operation).
--- Every test here fails on the code before these were fixed.
+-- Every test here fails on the code before these were fixed. Points 5 and 9
+-- have fuller suites of their own: tests/lua/divergence.lua, tests/lua/plot.lua.
 local T = require "check"
 local complete = require "deltalab.complete"
 local has_show, show = pcall(require, "deltalab.show")  -- the prompt's printer
@@ -211,6 +213,34 @@ T.test("4. NaN prints as nan in matrices, at the prompt and in traces", function
   T.truthy(text:find("nan", 1, true) and not text:find("-nan", 1, true), "trace: nan, not -nan")
 end)
 
+--------------------------------------------------- 5. divergence, default init
+
+T.test("5. a diverging run stops at the batch, before its update, and says what to change", function()
+  local net = network{ 2, { 200, "relu" }, { 200, "relu" }, { 3, "softmax" },
+                       cost = "log_likelihood", init = "nielsen", seed = 1 }
+  local t = trainer{ net = net, train = data.spirals{ n = 300, seed = 1 }, lr = 1e6,
+                     batch = 10, epochs = 3, progress = false }
+  local ok, err = pcall(t.run, t)
+  T.truthy(not ok and err:find("training diverged at epoch 1, batch %d+: the loss is"),
+           "the message: " .. tostring(err))
+  T.truthy(err:find("lower lr (1e+06)", 1, true), "what to change")
+  T.eq(t.stopped, "diverged")
+  for l = 1, 3 do
+    for _, v in ipairs(net.layers[l].W:totable()[1]) do
+      T.truthy(v == v, "W stays numbers (the failed batch's update was not made)")
+    end
+  end
+end)
+
+T.test("5. the default init scales by fan-in: He on ReLU layers, 1/n_in elsewhere", function()
+  local net = network{ 400, { 300, "relu" }, { 10, "softmax" }, seed = 1 }
+  local function var(m) local r, c = m:shape(); return (m:norm() ^ 2) / (r * c) end
+  T.near(var(net.layers[1].W), 2 / 400, 0.1 * 2 / 400, "He's 2/n_in on the ReLU layer")
+  T.near(var(net.layers[2].W), 1 / 300, 0.1 / 300, "1/n_in on the output layer")
+  local old = network{ 400, { 300, "relu" }, { 10, "softmax" }, init = "nielsen", seed = 1 }
+  T.near(var(old.layers[1].W), 1, 0.05, "init = 'nielsen' keeps the book's N(0, 1)")
+end)
+
 ------------------------------------------------------------------ 6. trace
 
 T.test("6. a batch trace says BP3 is the batch mean and shows the sample's own δ", function()
@@ -302,6 +332,26 @@ else
   skipped = skipped + 1
   T.skip("8. numpy.loadtxt reads deltalab's CSV", "python3-numpy is not installed")
 end
+
+-------------------------------------------------------------------- 9. plots
+
+T.test("9. plots label classes by their labels and take a trainer's history", function()
+  local d = tmpdir()
+  local gp = d .. "/h.gp"
+  local C = matrix.zeros(10, 10)
+  for i = 1, 10 do C:set(i, i, 5) end
+  plot.confusion(C, { script = gp })
+  local f = assert(io.open(gp)); local s = f:read("a"); f:close()
+  T.truthy(s:find("set ytics ('0' 1, '1' 2,", 1, true), "digits 0..9, not 1..10")
+  local set = data.xor{ n = 40, seed = 1 }
+  local t = trainer{ net = network{ 2, 4, 2, seed = 1 }, train = set, epochs = 3, progress = false }
+  t:run()
+  plot.lines(t.history, { script = gp })
+  f = assert(io.open(gp)); s = f:read("a"); f:close()
+  T.truthy(s:find("title 'train'", 1, true), "the loss series of the history")
+  T.truthy(s:find("set xtics 1", 1, true) or not s:find("1.2", 1, true), "whole-number epoch ticks")
+  os.execute("rm -rf '" .. d .. "'")
+end)
 
 ----------------------------------------------------------- 10. small ones
 

@@ -366,6 +366,8 @@ dl_status train_step(trainer *t)
     if (t->pos == 0)
         begin_epoch(t);
     int B = t->N - t->pos < t->cfg.batch ? t->N - t->pos : t->cfg.batch;
+    if (t->cfg.rule == TRAIN_BACKPROP)
+        net_forget_grads(n);   /* this batch's gradients replace the last one's */
     mat Y;
     dl_status s = gather(t, B, &Y);
     double cost = 0;
@@ -376,10 +378,15 @@ dl_status train_step(trainer *t)
     if (s != DL_OK)
         return s;   /* nothing has changed the parameters: still consistent */
     int correct = t->classes ? net_count_correct(n, mat_sub(t->batch_labels, 0, 0, B, 1)) : 0;
-    s = t->cfg.rule == TRAIN_PERCEPTRON ? perceptron_grads(n, Y) : net_backward(n, Y);
-    if (s == DL_OK) {
-        net_hyper h = { t->lr_now, t->cfg.lambda, (float)t->N, t->cfg.momentum };
-        s = net_update(n, &h);
+    /* Backprop fuses the update into the gradient product (net_backward_update):
+     * dW, db are written only when something looks at them. */
+    net_hyper hy = { t->lr_now, t->cfg.lambda, (float)t->N, t->cfg.momentum };
+    if (t->cfg.rule == TRAIN_PERCEPTRON) {
+        s = perceptron_grads(n, Y);
+        if (s == DL_OK)
+            s = net_update(n, &hy);
+    } else {
+        s = net_backward_update(n, Y, &hy);
     }
     if (s != DL_OK)
         return s;
@@ -454,12 +461,16 @@ static dl_status loop(trainer *t, until u, int goal, train_hook hook, void *ctx)
 
 dl_status train_batch(trainer *t, train_hook hook, void *ctx)
 {
-    return loop(t, UNTIL_BATCH, 0, hook, ctx);
+    dl_status s = loop(t, UNTIL_BATCH, 0, hook, ctx);
+    net_sync_grads(t->net);   /* the caller may read dW, db */
+    return s;
 }
 
 dl_status train_epoch(trainer *t, train_hook hook, void *ctx)
 {
-    return loop(t, UNTIL_EPOCH, 0, hook, ctx);
+    dl_status s = loop(t, UNTIL_EPOCH, 0, hook, ctx);
+    net_sync_grads(t->net);
+    return s;
 }
 
 void train_finish(trainer *t)
@@ -474,6 +485,7 @@ dl_status train_run(trainer *t, int epochs, train_hook hook, void *ctx)
     if (t->stop == TRAIN_CALLER)
         t->stop = TRAIN_RUNNING;   /* a hook's stop lasts one run */
     dl_status s = loop(t, UNTIL_GOAL, epochs > 0 ? epochs : t->cfg.epochs, hook, ctx);
+    net_sync_grads(t->net);
     if (s == DL_OK && t->stop != TRAIN_CALLER)
         train_finish(t);
     return s;

@@ -138,10 +138,11 @@ typedef struct progress {
     int last;
 } progress;
 
-static int show_epoch(void *ud, trainer *t)
+static int show_epoch(void *ud, const train_event *ev)
 {
     progress *p = ud;
-    if (t->epoch_ended && t->history.n != p->last) {
+    const trainer *t = ev->t;
+    if (ev->kind == TRAIN_EPOCH_END && t->history.n != p->last) {
         int e = t->history.n - 1;
         p->last = t->history.n;
         printf("  %s epoch %2d  loss %.4f  train acc %.2f%%  %.1fs\n", p->tag, e + 1,
@@ -164,7 +165,7 @@ static double train_and_test(net *n, train_config c, set train, set test, const 
     }
     progress p = { tag, 0 };
     double t0 = now();
-    dl_status s = train_run(t, verbose ? show_epoch : NULL, &p);
+    dl_status s = train_run(t, 0, verbose ? show_epoch : NULL, &p);
     double spent = now() - t0;
     if (secs)
         *secs = spent;

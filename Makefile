@@ -101,6 +101,7 @@ asan:
 	        LDFLAGS="-fsanitize=address,undefined" test
 
 bench: all $(BENCH_BIN)
+	@tools/deps.sh bench
 	@DELTALAB=$(B)/deltalab OBJ=$(OBJ) tests/bench/run.sh
 
 demo: deps

@@ -1,29 +1,64 @@
 #!/bin/sh
-# Run the benchmarks: the C ones built by `make bench` into $OBJ/bench/, and
-# the Lua-level ones with their Python peers. Figures are wall-clock on a
-# shared machine: expect noise of ±20% between runs.
+# Run the benchmarks (make bench): the C ones built into $OBJ/bench/ and the
+# Lua-level ones, each beside its peers measured in the same run, every ratio
+# printed with the peer's setting:
+#   - GEMM against OpenBLAS as installed (its own kernel choice for this CPU,
+#     printed by openblas_get_corename) and forced to its AVX2 kernels
+#     (OPENBLAS_CORETYPE=Haswell);
+#   - E2-shape training against PyTorch at 1 and at 2 intra-op threads (its
+#     BLAS as installed), compared with the better of the two;
+#   - net:step at batch 1 against PyTorch and NumPy.
+# Figures are best-of-N on a possibly shared machine; the load average is
+# printed so a reader can judge them.
 #   DELTALAB  the program (default ./deltalab)   OBJ  build dir (default build)
 #   QUICK=1   short runs (seconds)
 cd "$(dirname "$0")/../.."
 DELTALAB=${DELTALAB:-./deltalab}
 OBJ=${OBJ:-build}
 q=; [ "${QUICK:-0}" = 1 ] && q=--quick
+PY=/usr/bin/python3
+
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -1)
+echo "== machine: ${cpu:-unknown CPU}, $(nproc) CPUs, $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "   deltalab: $("$DELTALAB" -v 2>&1 | head -1)"
 
 for b in "$OBJ"/bench/*; do
     [ -x "$b" ] || continue
+    case $(basename "$b") in gemm|train) continue ;; esac
     echo "== $(basename "$b")"
     "$b" $q
 done
-# OpenBLAS 0.3.21 does not know Zen 5 and falls back to SSE3 kernels: the gemm
-# benchmark is run both with OpenBLAS as installed and with its AVX2 (Haswell)
-# kernels, whichever of the two the loop above did not do.
-if [ -x "$OBJ/bench/gemm" ] && ldconfig -p 2>/dev/null | grep -q libopenblas.so.0; then
-    if [ -n "${OPENBLAS_CORETYPE:-}" ]; then
-        echo "== gemm, OpenBLAS as installed (OPENBLAS_CORETYPE unset)"
-        env -u OPENBLAS_CORETYPE "$OBJ/bench/gemm" $q
-    else
+
+# GEMM: OpenBLAS as installed (the environment's OPENBLAS_CORETYPE and
+# OPENBLAS_L2_SIZE, if any, unset for that command only), then its AVX2 kernels.
+if [ -x "$OBJ/bench/gemm" ]; then
+    echo "== gemm, OpenBLAS as installed (OPENBLAS_CORETYPE unset: its own choice of kernels)"
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$OBJ/bench/gemm" $q
+    if ldconfig -p 2>/dev/null | grep -q libopenblas.so.0; then
         echo "== gemm, OpenBLAS forced to its AVX2 kernels (OPENBLAS_CORETYPE=Haswell)"
-        OPENBLAS_CORETYPE=Haswell "$OBJ/bench/gemm" $q
+        env -u OPENBLAS_L2_SIZE OPENBLAS_CORETYPE=Haswell "$OBJ/bench/gemm" $q
+    fi
+fi
+
+# E2-shape training: the trainer core against PyTorch at both thread settings.
+if [ -x "$OBJ/bench/train" ]; then
+    echo "== training, E2 shape (build/bench/train; peer: tests/bench/torch_mlp.py)"
+    ours=$("$OBJ/bench/train" $q) || exit 1
+    echo "$ours"
+    ours2=$(printf '%s\n' "$ours" | sed -n 's/.* 2 threads: \([0-9.]*\) samples.*/\1/p')
+    best= best_th=
+    if [ -x $PY ] && $PY -c 'import torch' 2>/dev/null; then
+        rounds=5 steps=40; [ -n "$q" ] && rounds=2 steps=8
+        for th in 1 2; do
+            r=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $PY tests/bench/torch_mlp.py \
+                --threads $th --rounds $rounds --steps $steps 2>/dev/null | sed -n 's/^samples\/s \([0-9.]*\).*/\1/p')
+            echo "torch 784-3136-1568-10 batch 32, torch.set_num_threads($th), BLAS as installed: ${r:-?} samples/s best of $rounds"
+            [ -n "$r" ] && { [ -z "$best" ] || awk -v a="$r" -v b="$best" 'BEGIN { exit !(a > b) }'; } && best=$r best_th=$th
+        done
+        [ -n "$best" ] && [ -n "$ours2" ] && awk -v o="$ours2" -v p="$best" -v t="$best_th" \
+            'BEGIN { printf "  E2 training, deltalab 2 threads: %.0f samples/s = %.2fx PyTorch at its best setting here (set_num_threads(%d), %.0f samples/s)\n", o, o / p, t, p }'
+    else
+        echo "  PyTorch: not installed (python3-torch): no comparison"
     fi
 fi
 
@@ -32,8 +67,8 @@ echo "== step (net:step from Lua; peers: tests/bench/step_peers.py)"
 ours=$("$DELTALAB" tests/bench/step.lua $q) || exit 1
 echo "$ours"
 peers=
-if [ -x /usr/bin/python3 ]; then
-    peers=$(/usr/bin/python3 tests/bench/step_peers.py $q 2>&1)
+if [ -x $PY ]; then
+    peers=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $PY tests/bench/step_peers.py $q 2>&1)
     echo "$peers"
 fi
 # ratio CASE PEER FIELD: the peer's figure over ours for one case line;
@@ -41,9 +76,10 @@ fi
 # CPU time is what a loaded machine disturbs least).
 ratio() {
     o=$(printf '%s\n' "$ours" | sed -n "s/^step $1: \([0-9.]*\) us\/step wall, \([0-9.]*\) us\/step cpu.*/\\$3/p" | head -1)
-    p=$(printf '%s\n' "$peers" | sed -n "s/^$2 step $1: \([0-9.]*\) us\/step wall, \([0-9.]*\) us\/step cpu.*/\\$3/p" | head -1)
+    p=$(printf '%s\n' "$peers" | sed -n "s/^$2 step $1: \([0-9.]*\) us\/step wall, \([0-9.]*\) us\/step cpu\(.*\)/\\$3 \\3/p" | head -1)
     [ -n "$o" ] && [ -n "$p" ] && awk -v o="$o" -v p="$p" -v c="$1" -v n="$2" -v f="$3" \
-        'BEGIN { printf "  %-22s deltalab is %5.1fx faster than %s (%s time)\n", c, p / o, n, f == 1 ? "wall" : "cpu" }'
+        'BEGIN { split(p, v, " "); s = p; sub(/^[^ ]* */, "", s)
+                 printf "  %-22s deltalab is %5.1fx faster than %s %s (%s time)\n", c, v[1] / o, n, s, f == 1 ? "wall" : "cpu" }'
 }
 for c in "784-30-10 batch 1" "784-100-10 batch 1"; do
     for peer in torch numpy; do
@@ -51,10 +87,6 @@ for c in "784-30-10 batch 1" "784-100-10 batch 1"; do
         ratio "$c" $peer 2
     done
 done
-o=$(printf '%s\n' "$ours" | grep "^step 784-3136" | awk '{print $(NF-3)}')
-p=$(printf '%s\n' "$peers" | grep "^torch step 784-3136" | sed 's/.*: \([0-9.]*\) samples.*/\1/')
-[ -n "$o" ] && [ -n "$p" ] && awk -v o="$o" -v p="$p" \
-    'BEGIN { printf "  %-32s deltalab %.0f vs torch %.0f samples/s (%.2fx)\n", "784-3136-1568-10 batch 32", o, p, o / p }'
 
 # data.mnist() from Lua: finding and loading the four files (train and test).
 echo "== data.mnist() from Lua (wall clock, includes starting deltalab)"
@@ -70,8 +102,8 @@ fi
 echo "== matrix (tests/bench/matrix.lua; peer: tests/bench/matrix_peers.py)"
 mo=$("$DELTALAB" tests/bench/matrix.lua $q) || exit 1
 echo "$mo"
-if [ -x /usr/bin/python3 ]; then
-    mp=$(/usr/bin/python3 tests/bench/matrix_peers.py $q 2>&1)
+if [ -x $PY ]; then
+    mp=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $PY tests/bench/matrix_peers.py $q 2>&1)
     echo "$mp"
     # For each case: how many times faster deltalab is (below 1: slower).
     printf '%s\n%s\n' "$mo" "$mp" | awk -F': ' '

@@ -8,8 +8,8 @@
  * the AVX2 entries override it once, on first use, when CPUID says AVX2 and FMA
  * are there and XGETBV says the OS saves YMM registers. A third table, the
  * AVX2 one with AVX-512 entries over it (kern_avx512.c), exists when CPUID has
- * AVX-512 F/DQ/BW/VL and the OS saves zmm state; it is the default except on
- * AMD family 19h, where it was measured no faster (doc/core.md).
+ * AVX-512 F/DQ/BW/VL and the OS saves zmm state; it is then the default
+ * (measured faster even on Zen 4, see doc/core.md).
  * DELTALAB_ISA=scalar|avx2|avx512 forces a choice; a value that is unknown or
  * cannot run here leaves the default and says so in kern_isa_note().
  *

@@ -31,12 +31,15 @@ done
 
 # GEMM: OpenBLAS as installed (the environment's OPENBLAS_CORETYPE and
 # OPENBLAS_L2_SIZE, if any, unset for that command only), then its AVX2 kernels.
+g_inst= g_avx2=
 if [ -x "$OBJ/bench/gemm" ]; then
     echo "== gemm, OpenBLAS as installed (OPENBLAS_CORETYPE unset: its own choice of kernels)"
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$OBJ/bench/gemm" $q
+    g_inst=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$OBJ/bench/gemm" $q)
+    echo "$g_inst"
     if ldconfig -p 2>/dev/null | grep -q libopenblas.so.0; then
         echo "== gemm, OpenBLAS forced to its AVX2 kernels (OPENBLAS_CORETYPE=Haswell)"
-        env -u OPENBLAS_L2_SIZE OPENBLAS_CORETYPE=Haswell "$OBJ/bench/gemm" $q
+        g_avx2=$(env -u OPENBLAS_L2_SIZE OPENBLAS_CORETYPE=Haswell "$OBJ/bench/gemm" $q)
+        echo "$g_avx2"
     fi
 fi
 
@@ -45,6 +48,7 @@ if [ -x "$OBJ/bench/train" ]; then
     echo "== training, E2 shape (build/bench/train; peer: tests/bench/torch_mlp.py)"
     ours=$("$OBJ/bench/train" $q) || exit 1
     echo "$ours"
+    train_out=$ours
     ours2=$(printf '%s\n' "$ours" | sed -n 's/.* 2 threads: \([0-9.]*\) samples.*/\1/p')
     best= best_th=
     if [ -x $PY ] && $PY -c 'import torch' 2>/dev/null; then
@@ -55,6 +59,7 @@ if [ -x "$OBJ/bench/train" ]; then
             echo "torch 784-3136-1568-10 batch 32, torch.set_num_threads($th), BLAS as installed: ${r:-?} samples/s best of $rounds"
             [ -n "$r" ] && { [ -z "$best" ] || awk -v a="$r" -v b="$best" 'BEGIN { exit !(a > b) }'; } && best=$r best_th=$th
         done
+        torch_best=$best torch_best_th=$best_th
         [ -n "$best" ] && [ -n "$ours2" ] && awk -v o="$ours2" -v p="$best" -v t="$best_th" \
             'BEGIN { printf "  E2 training, deltalab 2 threads: %.0f samples/s = %.2fx PyTorch at its best setting here (set_num_threads(%d), %.0f samples/s)\n", o, o / p, t, p }'
     else
@@ -87,6 +92,7 @@ for c in "784-30-10 batch 1" "784-100-10 batch 1"; do
         ratio "$c" $peer 2
     done
 done
+step_ours=$ours step_peers=$peers
 
 # data.mnist() from Lua: finding and loading the four files (train and test).
 echo "== data.mnist() from Lua (wall clock, includes starting deltalab)"
@@ -113,4 +119,39 @@ if [ -x $PY ]; then
                 r = unit[c] == "GFLOPS" ? ours[c] / peer[c] : peer[c] / ours[c]
                 printf "  %-36s deltalab is %.2fx as fast as numpy\n", c, r } }'
 fi
+# The README's speed table, from the figures above (paste it over the old one).
+echo "== README speed table (README.md, \"Speed\"; from this run)"
+echo "Measured by \`make bench\` on ${cpu:-an unknown CPU} ($(nproc) CPUs), $(date -u '+%Y-%m-%d'), load average $(cut -d' ' -f1 /proc/loadavg) at the end; best of several rounds, deltalab's kernels: $("$DELTALAB" -v 2>/dev/null | sed -n 's/.*kernels: \([a-z0-9]*\).*/\1/p')."
+echo
+echo "| what | deltalab | peer, same run (its setting) | ratio |"
+echo "| --- | --- | --- | --- |"
+# gemm_row OUTPUT CASE LABEL PEER: one square product's 1- and 2-thread GFLOPS.
+gemm_row() {
+    printf '%s\n' "$1" | awk -v c="$2" -v lab="$3" -v peer="$4" '
+        index($0, c " ") == 1 { n = split($0, f, "|"); split(f[2], a, " "); split(f[3], b, " ")
+            gsub(/~/, "", b[1]); gsub(/~/, "", b[3])
+            printf "| %s, 1 / 2 threads | %s / %s GFLOP/s | %s %s / %s | %s / %s |\n", lab, a[1], b[1], peer, a[3], b[3], a[4], b[4]; exit }'
+}
+core=$(printf '%s\n' "$g_inst" | sed -n 's/^OpenBLAS: libopenblas.so.0, core \([A-Za-z0-9]*\).*/\1/p')
+sq=2048; [ -n "$q" ] && sq=1024
+[ -n "$core" ] && gemm_row "$g_inst" "square $sq" "sgemm square $sq" "OpenBLAS as installed ($core kernels)"
+[ -n "$g_avx2" ] && gemm_row "$g_avx2" "square $sq" "sgemm square $sq" "OpenBLAS forced to AVX2 (Haswell kernels)"
+[ -n "$core" ] && printf '%s\n' "$g_inst" | awk -v peer="OpenBLAS as installed ($core kernels)" '
+    /^-- one training step, batch 32/ { b32 = 1 }
+    b32 && /whole step, 1 thread/ { printf "| the 8 products of an E2 step (batch 32), 1 thread | %s ms CPU | %s %s ms | %s |\n", $8, peer, $11, $14; exit }'
+if [ -n "${train_out:-}" ]; then
+    o2=$(printf '%s\n' "$train_out" | sed -n 's/.* 2 threads: \([0-9.]*\) samples.*/\1/p')
+    if [ -n "${torch_best:-}" ] && [ -n "$o2" ]; then
+        awk -v o="$o2" -v p="$torch_best" -v t="$torch_best_th" 'BEGIN {
+            printf "| training 784-3136-1568-10 ReLU, batch 32, 2 threads | %.0f samples/s | PyTorch %.0f samples/s (its best here: set_num_threads(%d), BLAS as installed) | %.2fx |\n", o, p, t, o / p }'
+    fi
+fi
+for c in "784-30-10" "784-100-10"; do
+    o=$(printf '%s\n' "${step_ours:-}" | sed -n "s/^step $c batch 1: .* us\/step wall, \([0-9.]*\) us\/step cpu.*/\1/p")
+    for peer in numpy torch; do
+        p=$(printf '%s\n' "${step_peers:-}" | sed -n "s/^$peer step $c batch 1: .* us\/step wall, \([0-9.]*\) us\/step cpu (\(.*\))/\1|\2/p")
+        [ -n "$o" ] && [ -n "$p" ] && awk -v o="$o" -v p="$p" -v c="$c" 'BEGIN { split(p, v, "|")
+            printf "| net:step from Lua, one sample, %s (CPU time) | %.1f us | %s us (%s) | %.1fx |\n", c, o, v[1], v[2], v[1] / o }'
+    done
+done
 exit 0

@@ -4,6 +4,7 @@
  * notation, the memory layout and the gradient rule.
  */
 #include "net.h"
+#include "threads.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -339,6 +340,58 @@ dl_status net_set_layer_act(net *n, int l, dl_act f, float c)
     return DL_OK;
 }
 
+/* The element-wise passes of a batch, over row ranges on the thread pool:
+ * with one activation for the whole layer, z + b then σ(z) row by row (the
+ * row still in L1 for the second), and σ′(z) then δ ⊙ σ′ likewise. Each row
+ * is a few thousand floats, too short for the kernels to split it, so the
+ * rows are split instead. Nothing here depends on how the rows are cut. */
+typedef struct rows_pass {
+    const layer *ly;
+    mat D, Z, A, S;          /* forward: Z, A (D, S unused); backward: all four */
+    const float *bias;       /* forward: b, or NULL */
+} rows_pass;
+
+static void forward_rows(void *arg, int i, int parts)
+{
+    const rows_pass *p = arg;
+    const kern_table *k = kern();
+    int lo = (int)((long long)p->Z.rows * i / parts), hi = (int)((long long)p->Z.rows * (i + 1) / parts);
+    size_t n = (size_t)p->Z.cols;
+    for (int r = lo; r < hi; r++) {
+        float *z = mat_at(p->Z, r, 0);
+        if (p->bias)
+            k->add(z, z, p->bias, n);
+        k->act(p->ly->act, mat_at(p->A, r, 0), z, n);
+    }
+}
+
+static void backward_rows(void *arg, int i, int parts)
+{
+    const rows_pass *p = arg;
+    const kern_table *k = kern();
+    int lo = (int)((long long)p->D.rows * i / parts), hi = (int)((long long)p->D.rows * (i + 1) / parts);
+    size_t n = (size_t)p->D.cols;
+    for (int r = lo; r < hi; r++) {
+        float *s = mat_at(p->S, r, 0), *d = mat_at(p->D, r, 0);
+        k->act_grad(p->ly->act, s, mat_at(p->Z, r, 0), mat_at(p->A, r, 0), n);
+        k->mul(d, d, s, n);
+    }
+}
+
+/* Elements below which one thread does the whole pass. */
+#define ROWS_GRAIN (1 << 14)
+
+static void run_rows(dl_task *fn, rows_pass *p, mat M)
+{
+    int parts = dl_parts((double)M.rows * M.cols, ROWS_GRAIN);
+    if (parts > M.rows)
+        parts = M.rows;
+    if (parts <= 1)
+        fn(p, 0, 1);
+    else
+        dl_parallel(fn, p, parts);
+}
+
 /* A = σ(Z) for one layer: row-wise softmax, one activation for the whole
  * layer, or neuron by neuron when some neuron has its own. */
 static void activate(const layer *ly, mat A, mat Z)
@@ -370,9 +423,8 @@ static void act_backward(const layer *ly, mat D, mat Z, mat A, mat scratch)
                 g[j] = (float)(ly->c * a[j] * (g[j] - s));
         }
     } else if (!ly->neuron_act) {
-        mat S = mat_wrap(scratch.data, D.rows, D.cols);
-        mat_apply_grad(S, Z, A, ly->act);
-        mat_hadamard(D, D, S);
+        rows_pass p = { ly, D, Z, A, mat_wrap(scratch.data, D.rows, D.cols), NULL };
+        run_rows(backward_rows, &p, D);
     } else {
         const kern_table *k = kern();
         for (int i = 0; i < D.rows; i++)
@@ -425,6 +477,11 @@ dl_status net_forward_layer(net *n, int l)
                               ly->n_in);
     } else {
         mat_gemm(ly->z, 1.0f, A_prev, 0, ly->W, 1, 0.0f);  /* Z = A_prev·Wᵀ */
+        if (ly->act != DL_SOFTMAX && !ly->neuron_act) {    /*   + b, A = σ(Z), row by row */
+            rows_pass p = { ly, { 0 }, ly->z, ly->a, { 0 }, ly->b.data };
+            run_rows(forward_rows, &p, ly->z);
+            return DL_OK;
+        }
         mat_add(ly->z, ly->z, ly->b);                       /*   + b (a row on every row) */
     }
     activate(ly, ly->a, ly->z);                         /* A = σ(Z) */

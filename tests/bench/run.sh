@@ -12,6 +12,8 @@
 # printed so a reader can judge them.
 #   DELTALAB  the program (default ./deltalab)   OBJ  build dir (default build)
 #   QUICK=1   short runs (seconds)
+#   ACCURACY=0  leave out the accuracy oracles (build/bench/accuracy: real
+#             training runs on MNIST, many minutes), which run last
 cd "$(dirname "$0")/../.."
 DELTALAB=${DELTALAB:-./deltalab}
 OBJ=${OBJ:-build}
@@ -19,12 +21,15 @@ q=; [ "${QUICK:-0}" = 1 ] && q=--quick
 PY=/usr/bin/python3
 
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -1)
+fam=$(sed -n 's/^cpu family[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -1)
+mod=$(sed -n 's/^model[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -1)
+[ -n "$fam" ] && cpu="$cpu (family $fam, model $mod$(grep -q avx512f /proc/cpuinfo && echo ', AVX-512'))"
 echo "== machine: ${cpu:-unknown CPU}, $(nproc) CPUs, $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "   deltalab: $("$DELTALAB" -v 2>&1 | head -1)"
 
 for b in "$OBJ"/bench/*; do
     [ -x "$b" ] || continue
-    case $(basename "$b") in gemm|train) continue ;; esac
+    case $(basename "$b") in gemm|train|accuracy) continue ;; esac   # below
     echo "== $(basename "$b")"
     "$b" $q
 done
@@ -154,4 +159,9 @@ for c in "784-30-10" "784-100-10"; do
             printf "| net:step from Lua, one sample, %s (CPU time) | %.1f us | %s us (%s) | %.1fx |\n", c, o, v[1], v[2], v[1] / o }'
     done
 done
+# Last, the long ones: real networks trained on real data (minutes).
+if [ "${ACCURACY:-1}" != 0 ] && [ -x "$OBJ/bench/accuracy" ]; then
+    echo "== accuracy (build/bench/accuracy: the experiments' oracles; ACCURACY=0 skips them)"
+    "$OBJ/bench/accuracy" $q
+fi
 exit 0

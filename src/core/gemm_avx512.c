@@ -11,11 +11,15 @@
  * batch-32 forward product (gemm_small_nt, Cᵀ = W·Aᵀ) runs whole tiles only.
  *
  * Block sizes (Zen 4: L1d 32 KiB, L2 1 MiB per core):
- *   KC = 256  the kc×NR B sliver is 32 KiB, reused by every A sliver of the
- *             block; each k reads 184 bytes for 28 FMAs, so the sliver may
- *             fall back to L2 without starving the kernel;
- *   MC = 168  twelve slivers, a 168 KiB packed A block in L2;
+ *   KC = 512  the kc×NR B sliver (64 KiB) streams from L2 — each k reads 184
+ *             bytes for 28 FMAs, well within L2's bandwidth — and the deep
+ *             block halves the C-tile loads and stores of KC = 256;
+ *   MC = 112  eight slivers, a 224 KiB packed A block in L2;
  *   NC = 3072 as for AVX2: the training products need one or two B blocks.
+ * Chosen by a sweep on this Zen 4 (square 1024 and 2048, 1 thread, CPU time,
+ * a loaded machine): KC 128 / 256 / 384 / 512 / 640 / 768 / 1024 with MC
+ * 84..336 gave 70-76 / 79-83 / 85-89 / 86-95 / 83-85 / 79-87 / 87-89
+ * GFLOPS; the E2 training step was no slower at 512 than at 256.
  */
 #include "gemm.h"
 #include "avx2_util.h"
@@ -25,7 +29,7 @@
 #include <string.h>
 
 enum { MR = 14, NR = 32 };
-enum { KC = 256, MC = 168, NC = 3072 };
+enum { KC = 512, MC = 112, NC = 3072 };
 
 /* The micro-kernel contract is gemm_avx2.c's, with this MR and NR. */
 static inline __attribute__((always_inline)) void

@@ -5,7 +5,7 @@
  *
  * Shapes cover 1×1, 1×n, n×1 (the GEMV paths), K = 1 (the rank-1 path), sizes
  * that are not multiples of the 6×16 or 14×32 tiles, sizes crossing the
- * MC = 144 / 168, KC = 384 / 256, KC_NT = 4096 and NC = 3072 block edges, M ≤ 48 (the paths that
+ * MC = 144 / 112, KC = 384 / 512, KC_NT = 4096 and NC = 3072 block edges, M ≤ 48 (the paths that
  * read B in place), every operand order, strided views, and
  * alpha/beta cases; each with 1, 2 and 3 threads (3 > cores gives uneven
  * stripes).

@@ -95,7 +95,7 @@ static const int shapes[][3] = {
     { 3, 3100, 5 },                                     /* crosses NC */
     { 5, 20, 4500 },                                    /* crosses KC_NT (small-M A·Bᵀ) */
     { 14, 32, 8 }, { 15, 33, 257 }, { 170, 70, 300 },   /* the 14×32 tile and its blocks */
-    { 32, 3136, 40 }, { 50, 64, 100 },
+    { 32, 3136, 40 }, { 50, 64, 100 }, { 120, 40, 1030 },
 };
 
 static const float alphabeta[][2] = { { 1, 0 }, { 0.5f, 2 }, { -1, 1 }, { 0, 0.5f }, { 2, 0 } };

@@ -435,42 +435,48 @@ static int notify(trainer *t, train_hook hook, void *ctx, train_event_kind kind)
 /* How far the loop goes. */
 typedef enum until { UNTIL_BATCH, UNTIL_EPOCH, UNTIL_GOAL } until;
 
+/* The loop returns, not stopped by its hook: the caller may read dW, db,
+ * which a fused step left stale (train_step). After a hook's stop they are
+ * left alone: a hook that lets user code read them writes them first, and
+ * the code it ran may have freed the network. */
+static dl_status leave(trainer *t, dl_status s)
+{
+    net_sync_grads(t->net);
+    return s;
+}
+
 /* The one loop over batches (see train_run). */
 static dl_status loop(trainer *t, until u, int goal, train_hook hook, void *ctx)
 {
     for (;;) {
         if (u == UNTIL_GOAL && (t->epoch >= goal || t->stop != TRAIN_RUNNING))
-            return DL_OK;
+            return leave(t, DL_OK);
         if (t->pos == 0 && notify(t, hook, ctx, TRAIN_EPOCH_BEGIN))
             return DL_OK;
         dl_status s = train_step(t);
         if (s != DL_OK)
-            return s;
+            return leave(t, s);
         /* Before the hook: what it runs (a Lua callback) could notice the
          * flag too and report it less precisely. */
         if (dl_interrupted())
-            return DL_INTERRUPTED;
+            return leave(t, DL_INTERRUPTED);
         if (notify(t, hook, ctx, TRAIN_BATCH_END))
             return DL_OK;
         if (t->epoch_ended && notify(t, hook, ctx, TRAIN_EPOCH_END))
             return DL_OK;
         if (u == UNTIL_BATCH || (u == UNTIL_EPOCH && t->epoch_ended))
-            return DL_OK;
+            return leave(t, DL_OK);
     }
 }
 
 dl_status train_batch(trainer *t, train_hook hook, void *ctx)
 {
-    dl_status s = loop(t, UNTIL_BATCH, 0, hook, ctx);
-    net_sync_grads(t->net);   /* the caller may read dW, db */
-    return s;
+    return loop(t, UNTIL_BATCH, 0, hook, ctx);
 }
 
 dl_status train_epoch(trainer *t, train_hook hook, void *ctx)
 {
-    dl_status s = loop(t, UNTIL_EPOCH, 0, hook, ctx);
-    net_sync_grads(t->net);
-    return s;
+    return loop(t, UNTIL_EPOCH, 0, hook, ctx);
 }
 
 void train_finish(trainer *t)
@@ -485,7 +491,6 @@ dl_status train_run(trainer *t, int epochs, train_hook hook, void *ctx)
     if (t->stop == TRAIN_CALLER)
         t->stop = TRAIN_RUNNING;   /* a hook's stop lasts one run */
     dl_status s = loop(t, UNTIL_GOAL, epochs > 0 ? epochs : t->cfg.epochs, hook, ctx);
-    net_sync_grads(t->net);
     if (s == DL_OK && t->stop != TRAIN_CALLER)
         train_finish(t);
     return s;

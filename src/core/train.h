@@ -189,8 +189,9 @@ float train_schedule_lr(const train_config *cfg, int e);
  * the validation set, appends the history, and applies early stopping (which
  * may set t->stop = TRAIN_EARLY and restore the best parameters). The
  * update is fused into the gradient product, so dW, db may be left stale:
- * net_sync_grads writes them (train_run and its shorter forms do on return;
- * a hook that lets user code read them calls it first). */
+ * net_sync_grads writes them (train_run and its shorter forms do when they
+ * return other than by a hook's stop; a hook that lets user code read them
+ * calls it first). */
 dl_status train_step(trainer *t);
 
 /* When the loop calls its hook. */

@@ -134,7 +134,6 @@ echo "| --- | --- | --- | --- |"
 gemm_row() {
     printf '%s\n' "$1" | awk -v c="$2" -v lab="$3" -v peer="$4" '
         index($0, c " ") == 1 { n = split($0, f, "|"); split(f[2], a, " "); split(f[3], b, " ")
-            gsub(/~/, "", b[1]); gsub(/~/, "", b[3])
             printf "| %s, 1 / 2 threads | %s / %s GFLOP/s | %s %s / %s | %s / %s |\n", lab, a[1], b[1], peer, a[3], b[3], a[4], b[4]; exit }'
 }
 core=$(printf '%s\n' "$g_inst" | sed -n 's/^OpenBLAS: libopenblas.so.0, core \([A-Za-z0-9]*\).*/\1/p')
@@ -145,12 +144,15 @@ sq=2048; [ -n "$q" ] && sq=1024
     /^-- one training step, batch 32/ { b32 = 1 }
     b32 && /whole step, 1 thread/ { printf "| the 8 products of an E2 step (batch 32), 1 thread | %s ms CPU | %s %s ms | %s |\n", $8, peer, $11, $14; exit }'
 if [ -n "${train_out:-}" ]; then
+    o1=$(printf '%s\n' "$train_out" | sed -n 's/.* 1 thread: \([0-9.]*\) samples.*/\1/p')
     o2=$(printf '%s\n' "$train_out" | sed -n 's/.* 2 threads: \([0-9.]*\) samples.*/\1/p')
-    if [ -n "${torch_best:-}" ] && [ -n "$o2" ]; then
-        awk -v o="$o2" -v p="$torch_best" -v t="$torch_best_th" 'BEGIN {
-            printf "| training 784-3136-1568-10 ReLU, batch 32, 2 threads | %.0f samples/s | PyTorch %.0f samples/s (its best here: set_num_threads(%d), BLAS as installed) | %.2fx |\n", o, p, t, o / p }'
+    if [ -n "${torch_best:-}" ] && [ -n "$o1" ] && [ -n "$o2" ]; then
+        awk -v a="$o1" -v o="$o2" -v p="$torch_best" -v t="$torch_best_th" 'BEGIN {
+            printf "| training 784-3136-1568-10 ReLU, batch 32, 1 / 2 threads | %.0f / %.0f samples/s | PyTorch %.0f samples/s (its best here: set_num_threads(%d), BLAS as installed) | %.2fx / %.2fx |\n", a, o, p, t, a / p, o / p }'
     fi
 fi
+echo
+echo "~: a 2-thread figure whose best round was descheduled (wall > 1.1 x CPU / 2): the machine was busy."
 for c in "784-30-10" "784-100-10"; do
     o=$(printf '%s\n' "${step_ours:-}" | sed -n "s/^step $c batch 1: .* us\/step wall, \([0-9.]*\) us\/step cpu.*/\1/p")
     for peer in numpy torch; do

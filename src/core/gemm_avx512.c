@@ -103,5 +103,11 @@ static __attribute__((noinline)) void kernel_rows(int mr, int kc, const float *A
 #undef ROWS
 }
 
+/* No software prefetch of W's next rows in gemm_small_nt: 14 rows of up to
+ * 4096 floats at once filled the miss buffers and stalled on the prefetches
+ * (70 % of that function's samples in perf); without them the E2 step took
+ * 17.5-18.7 ms CPU against 19.2-20.7 on this Zen 4 (three alternating runs),
+ * the hardware prefetcher following the rows. */
 #define GEMM_ENTRY gemm_avx512
+#define PREFETCH_NEXT_ROWS 0
 #include "gemm_body.h"

@@ -9,6 +9,9 @@
  *                          contract in gemm_avx2.c) on a full tile, on its
  *                          first mr rows, and reading op(A) by row pointers;
  *   GEMM_ENTRY             the name of the exported entry point;
+ *   PREFETCH_NEXT_ROWS     1: gemm_small_nt prefetches the next MR rows of W
+ *                          while the kernel runs on these (0: the hardware
+ *                          prefetcher alone);
  * and compiling with at least AVX2 and FMA (the packing, GEMV and rank-1
  * paths use 8-wide vectors: they are memory-bound, so wider ones gain little).
  */
@@ -237,10 +240,12 @@ static void gemm_small_nt(int M, int N, int K, float alpha, operand A, operand B
             const float *w[MR];
             for (int r = 0; r < MR; r++)  /* past the last row: repeat row j, unused */
                 w[r] = B.p + (size_t)(j + (r < rows ? r : 0)) * B.ld + pc;
+#if PREFETCH_NEXT_ROWS
             if (j + MR < N)  /* the next group's rows, from L3 or memory, while this one computes */
                 for (int r = 0; r < imin(MR, N - j - MR); r++)
                     for (int k = 0; k < kc; k += 16)
                         _mm_prefetch((const char *)(B.p + (size_t)(j + MR + r) * B.ld + pc + k), _MM_HINT_T0);
+#endif
             for (int i = 0; i < M; i += NR) {
                 int cols = imin(NR, M - i);
                 _Alignas(64) float t[MR * NR];

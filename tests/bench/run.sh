@@ -151,8 +151,6 @@ if [ -n "${train_out:-}" ]; then
             printf "| training 784-3136-1568-10 ReLU, batch 32, 1 / 2 threads | %.0f / %.0f samples/s | PyTorch %.0f samples/s (its best here: set_num_threads(%d), BLAS as installed) | %.2fx / %.2fx |\n", a, o, p, t, a / p, o / p }'
     fi
 fi
-echo
-echo "~: a 2-thread figure whose best round was descheduled (wall > 1.1 x CPU / 2): the machine was busy."
 for c in "784-30-10" "784-100-10"; do
     o=$(printf '%s\n' "${step_ours:-}" | sed -n "s/^step $c batch 1: .* us\/step wall, \([0-9.]*\) us\/step cpu.*/\1/p")
     for peer in numpy torch; do
@@ -161,6 +159,8 @@ for c in "784-30-10" "784-100-10"; do
             printf "| net:step from Lua, one sample, %s (CPU time) | %.1f us | %s us (%s) | %.1fx |\n", c, o, v[1], v[2], v[1] / o }'
     done
 done
+echo
+echo "~: a 2-thread figure whose best round was descheduled (wall > 1.1 x CPU / 2): the machine was busy."
 # Last, the long ones: real networks trained on real data (minutes).
 if [ "${ACCURACY:-1}" != 0 ] && [ -x "$OBJ/bench/accuracy" ]; then
     echo "== accuracy (build/bench/accuracy: the experiments' oracles; ACCURACY=0 skips them)"

@@ -64,6 +64,9 @@ $(OBJ)/%.o: %.c
 
 # Only files named *_avx2.c may use AVX2 and FMA instructions.
 $(OBJ)/src/core/%_avx2.o: ALL_CFLAGS += $(AVX2_FLAGS)
+# Only files named *_avx512.c may use AVX-512 (F, DQ, BW, VL) instructions.
+AVX512_FLAGS := -mavx512f -mavx512dq -mavx512bw -mavx512vl $(AVX2_FLAGS)
+$(OBJ)/src/core/%_avx512.o: ALL_CFLAGS += $(AVX512_FLAGS)
 
 $(OBJ)/tests/%: tests/core/%.c $(CORE_OBJ)
 	@mkdir -p $(@D)
@@ -101,6 +104,7 @@ asan:
 	        LDFLAGS="-fsanitize=address,undefined" test
 
 bench: all $(BENCH_BIN)
+	@tools/deps.sh bench
 	@DELTALAB=$(B)/deltalab OBJ=$(OBJ) tests/bench/run.sh
 
 demo: deps

@@ -553,6 +553,7 @@ static int on_event(void *ctx, const train_event *ev)
         train_progress_hook(&r->bar, ev);
     if (!needs_lua(r->lt, ev))
         return 0;
+    net_sync_grads(ev->t->net);   /* a callback may read layer.dW (net_backward_update) */
     r->ev = ev;
     lua_pushcfunction(L, event_body);
     lua_pushvalue(L, 1);

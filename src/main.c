@@ -918,6 +918,8 @@ static int pmain(lua_State *L)
 
 int main(int argc, char **argv)
 {
+    if (kern_isa_note())   /* DELTALAB_ISA asked for kernels we cannot use: say so */
+        fprintf(stderr, "%s: warning: %s\n", PROGNAME, kern_isa_note());
     lua_State *L = luaL_newstate();
     if (L == NULL) {
         message(PROGNAME, "cannot create the Lua state: not enough memory");

@@ -108,6 +108,8 @@ typedef struct net {
     int B;                    /* rows of the last forward (0 before any) */
     int cap;                  /* rows the workspace holds */
     int have_delta;           /* nonzero when δ, dW, db belong to the last forward */
+    int grads_stale;          /* nonzero: a fused step (net_backward_update) left dW, db
+                                 unwritten; net_sync_grads writes them from δ and a */
     float *work;              /* workspace: x, y, scratch, then z, a, δ per layer */
     float *retired[40];       /* earlier workspaces, freed by net_free (see top) */
     int n_retired;
@@ -207,6 +209,22 @@ dl_status net_backward(net *n, mat Y);
 dl_status net_labels_to_targets(net *n, mat labels, mat *Y);
 /* Apply the gradients: see net_hyper. Frozen parameters stay. */
 dl_status net_update(net *n, const net_hyper *h);
+/* net_backward then net_update, with the update fused into BP4's product
+ * (W ← decay·W − (η/B)·δᵀA_prev, or into the velocity with momentum) so that
+ * dW, db are not written: they are left stale (grads_stale) and written by
+ * net_sync_grads, exactly as net_backward would have, from the workspace.
+ * Every function here that overwrites the workspace or reads the gradients
+ * (net_set_input, net_input, net_reserve growing, the stages, net_backward,
+ * net_update) syncs first; code that reads dW, db directly (a matrix view
+ * of them) calls net_sync_grads. Weights agree with the unfused path to a few
+ * ulp per step (the product is rounded once, not twice); biases exactly.
+ * With n->accumulate set it is net_backward then net_update, unfused. */
+dl_status net_backward_update(net *n, mat Y, const net_hyper *h);
+/* Write the gradients a fused step left stale (nothing when none are). */
+void net_sync_grads(net *n);
+/* Drop the stale gradients unwritten: the caller is about to step on a new
+ * batch, whose gradients replace them (the trainer, before gathering it). */
+void net_forget_grads(net *n);
 /* forward, cost, backward, update on one batch; *cost (may be NULL) is the
  * mean cost before the update. */
 dl_status net_step(net *n, mat X, mat Y, const net_hyper *h, double *cost);

@@ -387,6 +387,8 @@ dl_status train_step(trainer *t)
         return s;
     if (t->pos == 0)
         begin_epoch(t);
+    if (t->cfg.rule == TRAIN_BACKPROP)
+        net_forget_grads(n);   /* this batch's gradients replace the last one's */
     mat Y;
     s = gather(t, B, &Y);
     double cost = 0;
@@ -398,13 +400,20 @@ dl_status train_step(trainer *t)
         return s;   /* nothing has changed the parameters: still consistent */
     if (!isfinite(cost) && t->cfg.on_nan == TRAIN_NAN_STOP) {
         t->last_loss = cost;   /* for the message; the batch is not counted */
+        for (size_t p = 0; p < n->n_params; p++)
+            n->grads[p] = NAN;   /* what backprop of a NaN loss gives; never an older batch's */
         return DL_DIVERGED;
     }
     int correct = t->classes ? net_count_correct(n, mat_sub(t->batch_labels, 0, 0, B, 1)) : 0;
-    s = t->cfg.rule == TRAIN_PERCEPTRON ? perceptron_grads(n, Y) : net_backward(n, Y);
-    if (s == DL_OK) {
-        net_hyper h = { (float)t->lr_now, t->cfg.lambda, (float)t->N, t->cfg.momentum };
-        s = net_update(n, &h);
+    /* Backprop fuses the update into the gradient product (net_backward_update):
+     * dW, db are written only when something looks at them. */
+    net_hyper hy = { (float)t->lr_now, t->cfg.lambda, (float)t->N, t->cfg.momentum };
+    if (t->cfg.rule == TRAIN_PERCEPTRON) {
+        s = perceptron_grads(n, Y);
+        if (s == DL_OK)
+            s = net_update(n, &hy);
+    } else {
+        s = net_backward_update(n, Y, &hy);
     }
     if (s != DL_OK)
         return s;
@@ -449,27 +458,37 @@ static int notify(trainer *t, train_hook hook, void *ctx, train_event_kind kind)
 /* How far the loop goes. */
 typedef enum until { UNTIL_BATCH, UNTIL_EPOCH, UNTIL_GOAL } until;
 
+/* The loop returns, not stopped by its hook: the caller may read dW, db,
+ * which a fused step left stale (train_step). After a hook's stop they are
+ * left alone: a hook that lets user code read them writes them first, and
+ * the code it ran may have freed the network. */
+static dl_status leave(trainer *t, dl_status s)
+{
+    net_sync_grads(t->net);
+    return s;
+}
+
 /* The one loop over batches (see train_run). */
 static dl_status loop(trainer *t, until u, int goal, train_hook hook, void *ctx)
 {
     for (;;) {
         if (u == UNTIL_GOAL && (t->epoch >= goal || t->stop != TRAIN_RUNNING))
-            return DL_OK;
+            return leave(t, DL_OK);
         if (t->pos == 0 && notify(t, hook, ctx, TRAIN_EPOCH_BEGIN))
             return DL_OK;
         dl_status s = train_step(t);
         if (s != DL_OK)
-            return s;
+            return leave(t, s);
         /* Before the hook: what it runs (a Lua callback) could notice the
          * flag too and report it less precisely. */
         if (dl_interrupted())
-            return DL_INTERRUPTED;
+            return leave(t, DL_INTERRUPTED);
         if (notify(t, hook, ctx, TRAIN_BATCH_END))
             return DL_OK;
         if (t->epoch_ended && notify(t, hook, ctx, TRAIN_EPOCH_END))
             return DL_OK;
         if (u == UNTIL_BATCH || (u == UNTIL_EPOCH && t->epoch_ended))
-            return DL_OK;
+            return leave(t, DL_OK);
     }
 }
 

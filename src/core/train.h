@@ -202,7 +202,11 @@ double train_schedule_lr(const train_config *cfg, int e);
 /* One mini-batch: starts an epoch if none is under way (new permutation, η),
  * then gathers, steps, accumulates; when the batch ends the epoch, evaluates
  * the validation set, appends the history, and applies early stopping (which
- * may set t->stop = TRAIN_EARLY and restore the best parameters). */
+ * may set t->stop = TRAIN_EARLY and restore the best parameters). The
+ * update is fused into the gradient product, so dW, db may be left stale:
+ * net_sync_grads writes them (train_run and its shorter forms do when they
+ * return other than by a hook's stop; a hook that lets user code read them
+ * calls it first). */
 dl_status train_step(trainer *t);
 
 /* When the loop calls its hook. */

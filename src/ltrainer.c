@@ -2,10 +2,11 @@
  * ltrainer.c — the Lua face of the core's trainer (src/core/train.h).
  *
  * A trainer is a Lua table with metatable "trainer", so that t.history,
- * t.net, t.settings read as plain fields; its core state is a userdata kept
- * in the table under "_state", whose user value (a table no Lua code can
- * reach) holds the network, the data sets, their matrices and the callbacks,
- * keeping them alive as long as the trainer.
+ * t.net, t.settings, t.on_step, t.on_epoch read as plain fields; its core
+ * state is a userdata found through a registry table with weak keys (no
+ * private field on the user's table), whose user value (a table no Lua code
+ * can reach) holds the network, the data sets, their matrices and the
+ * callbacks given, keeping them alive as long as the trainer.
  *
  * The loop over batches is the core's (train_run, train_epoch, train_batch):
  * t:run(), t:epoch() and t:step() each make one call into it with one hook,
@@ -125,8 +126,30 @@ static void refresh(lua_State *L, trainer *t, int uv)
     lua_settop(L, top);
 }
 
-/* The trainer table at index 1 and its live state, refreshed; leaves _state
- * and its user value on the stack above the arguments. */
+/* Push the registry's table from trainer tables to their states (weak keys:
+ * a trainer no one holds is collected with its state). */
+static void push_states(lua_State *L)
+{
+    if (!luaL_getsubtable(L, LUA_REGISTRYINDEX, "deltalab.trainer.states")) {
+        lua_createtable(L, 0, 1);
+        lua_pushliteral(L, "k");
+        lua_setfield(L, -2, "__mode");
+        lua_setmetatable(L, -2);
+    }
+}
+
+/* Push the state of the trainer table at idx (or nil). */
+static void push_state_of(lua_State *L, int idx)
+{
+    idx = lua_absindex(L, idx);
+    push_states(L);
+    lua_pushvalue(L, idx);
+    lua_rawget(L, -2);
+    lua_remove(L, -2);
+}
+
+/* The trainer table at index 1 and its live state, refreshed; leaves the
+ * state and its user value on the stack above the arguments. */
 static ltrainer *check_trainer(lua_State *L)
 {
     if (!lua_istable(L, 1) || !lua_getmetatable(L, 1))
@@ -135,10 +158,10 @@ static ltrainer *check_trainer(lua_State *L)
     if (!lua_rawequal(L, -1, -2))
         luaL_typeerror(L, 1, DL_TRAINER);
     lua_pop(L, 2);
-    lua_getfield(L, 1, "_state");
+    push_state_of(L, 1);
     ltrainer *lt = luaL_testudata(L, -1, DL_TRAINER_STATE);
     if (!lt || !lt->t)
-        luaL_error(L, "trainer: its state is gone (the _state field was changed)");
+        luaL_error(L, "trainer: this table has no training state (make one with trainer{...})");
     lua_getiuservalue(L, -1, 1);
     refresh(L, lt->t, lua_gettop(L));
     return lt;
@@ -286,9 +309,12 @@ static void push_trainer(lua_State *L, int opts, int st)
     lua_setiuservalue(L, st, 1);
 
     lua_createtable(L, 0, 8);
+    push_states(L);
+    lua_pushvalue(L, -2);
     lua_pushvalue(L, st);
-    lua_setfield(L, -2, "_state");
-    static const char *const shown[] = { "net", "train", "validation" };
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+    static const char *const shown[] = { "net", "train", "validation", "on_step", "on_epoch" };
     for (size_t i = 0; i < sizeof shown / sizeof shown[0]; i++) {
         lua_getfield(L, opts, shown[i]);
         lua_setfield(L, -2, shown[i]);
@@ -443,11 +469,20 @@ static void last_batch(const trainer *t, int *e, int *b)
     *b = t->batch_in_epoch;
 }
 
-/* Call the callback `name` kept in the user value at uv with the trainer (at
- * index 1) and nargs arguments already pushed; true unless it returned false. */
-static int call_back(lua_State *L, int uv, const char *name, int nargs)
+/* Whether the table at idx has a function in its field name. */
+static int has_field_function(lua_State *L, int idx, const char *name)
 {
-    if (lua_getfield(L, uv, name) != LUA_TFUNCTION) {
+    int yes = lua_getfield(L, idx, name) == LUA_TFUNCTION;
+    lua_pop(L, 1);
+    return yes;
+}
+
+/* Call the trainer's callback `name` (the field t.on_step or t.on_epoch of
+ * the trainer table at index 1, so it may be set after trainer{}) with the
+ * trainer and nargs arguments already pushed; true unless it returned false. */
+static int call_back(lua_State *L, const char *name, int nargs)
+{
+    if (lua_getfield(L, 1, name) != LUA_TFUNCTION) {
         lua_pop(L, 1 + nargs);
         return 1;
     }
@@ -514,7 +549,7 @@ static int event_body(lua_State *L)
         lua_pushinteger(L, ev->epoch);
         lua_pushinteger(L, ev->batch);
         lua_pushnumber(L, ev->loss);
-        go_on = call_back(L, 2, "on_step", 3);
+        go_on = call_back(L, "on_step", 3);
         break;
     case TRAIN_EPOCH_END:
         /* Saved before on_epoch runs, so that the file holds the trainer as
@@ -525,10 +560,11 @@ static int event_body(lua_State *L)
                 luaL_error(L, "trainer: cannot save the checkpoint %s", msg);
         }
         lua_pushinteger(L, ev->epoch);
-        go_on = call_back(L, 2, "on_epoch", 1);
+        go_on = call_back(L, "on_epoch", 1);
         break;
     }
     refresh(L, t, 2);   /* a callback may have closed what the next batch reads */
+    r->lt->has_on_step = has_field_function(L, 1, "on_step");   /* it may have set one */
     lua_pushboolean(L, go_on);
     return 1;
 }
@@ -624,6 +660,7 @@ static int drive(lua_State *L, int mode, int goal)
 {
     ltrainer *lt = check_trainer(L);
     trainer *t = lt->t;
+    lt->has_on_step = has_field_function(L, 1, "on_step");   /* t.on_step may be new */
     lt->saved_epoch = -1;   /* the state may have changed since the last save */
     lrun r = { L, lt, lua_gettop(L), { 0 }, NULL, 0 };
     train_progress_start(&r.bar, stdout, mode == DRIVE_RUN ? goal : t->epoch + 1,
@@ -936,7 +973,7 @@ static int module_call(lua_State *L)
 
 static int t_tostring(lua_State *L)
 {
-    lua_getfield(L, 1, "_state");
+    push_state_of(L, 1);
     ltrainer *lt = luaL_testudata(L, -1, DL_TRAINER_STATE);
     if (!lt || !lt->t) {
         lua_pushliteral(L, "trainer (no state)");

@@ -393,8 +393,8 @@ else
                        on_epoch = function(_, e) own = own + 1; return e < 3 end }
     local _, fig = plot.live(t, { output = p, size = { 400, 200 } })
     local pid
-    local hooked = debug.getuservalue(t._state, 1).on_epoch
-    debug.getuservalue(t._state, 1).on_epoch = function(tt, e)
+    local hooked = t.on_epoch
+    t.on_epoch = function(tt, e)
       local go_on = hooked(tt, e)
       sizes[e] = exists(p) and #slurp(p) or 0
       pid = pid or fig.proc:pid()

@@ -103,15 +103,8 @@ function live.new(trainer, opts)
     print_picture(fig.text or "", epoch)
   end
   if trainer ~= nil then
-    -- A deltalab trainer reads its callbacks from the table kept as the user
-    -- value of its C state (t._state), not from the trainer table, so that
-    -- is where the hook goes; any other table gets a field on_epoch.
+    -- A trainer calls t.on_epoch, read at every epoch's end: chain onto it.
     local into = trainer
-    local okst, st = pcall(function() return trainer._state end)
-    if okst and type(st) == "userdata" then
-      local uv = debug.getuservalue(st, 1)
-      if type(uv) == "table" then into = uv end
-    end
     local ok, prev = pcall(function() return into.on_epoch end)
     local hook = function(t, e, ...)
       local go_on = true

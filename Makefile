@@ -32,13 +32,26 @@ AVX2_FLAGS := -mavx2 -mfma
 LIBS       := -lz -lm -lpthread
 
 CORE_SRC := $(wildcard src/core/*.c src/core/*/*.c)
-BIND_SRC := $(filter-out src/main.c,$(wildcard src/*.c))
+# The program's own files (the prompt, the shared REPL paths, the notebook
+# kernel) are not part of the Lua module deltalab.so.
+APP_SRC  := src/main.c src/repl.c $(wildcard src/kernel*.c)
+BIND_SRC := $(filter-out $(APP_SRC),$(wildcard src/*.c))
+APP_OBJ  := $(APP_SRC:%.c=$(OBJ)/%.o)
 CORE_OBJ := $(CORE_SRC:%.c=$(OBJ)/%.o)
 BIND_OBJ := $(BIND_SRC:%.c=$(OBJ)/%.o)
 TEST_BIN := $(patsubst tests/core/%.c,$(OBJ)/tests/%,$(wildcard tests/core/test_*.c))
 BENCH_BIN := $(patsubst tests/bench/%.c,$(OBJ)/bench/%,$(wildcard tests/bench/*.c))
 TOOL_BIN := $(if $(wildcard tests/repl/ptyrun.c),$(OBJ)/tests/ptyrun)
 FAULT_BIN := $(OBJ)/fault/deltalab
+
+# The notebook kernel (deltalab --kernel) is built when ZeroMQ, Jansson and
+# OpenSSL's libcrypto are there (make deps installs them); without them the
+# rest builds, and --kernel says the build has none.
+KERNEL_PKGS := libzmq jansson libcrypto
+ifeq ($(shell pkg-config --exists $(KERNEL_PKGS) && echo yes),yes)
+$(OBJ)/src/kernel.o $(OBJ)/src/kernel_%.o: ALL_CFLAGS += -DDL_KERNEL $(shell pkg-config --cflags $(KERNEL_PKGS))
+KERNEL_LIBS := $(shell pkg-config --libs $(KERNEL_PKGS))
+endif
 
 ifeq ($(V),1)
 Q :=
@@ -49,9 +62,9 @@ endif
 .PHONY: all test asan bench demo deps data install clean doc-images fault
 all: $(B)/deltalab $(B)/deltalab.so
 
-$(B)/deltalab: $(OBJ)/src/main.o $(BIND_OBJ) $(CORE_OBJ)
+$(B)/deltalab: $(APP_OBJ) $(BIND_OBJ) $(CORE_OBJ)
 	@$(if $(Q),echo "  LINK  $@")
-	$(Q)$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LUA_LIBS) -lreadline $(LIBS)
+	$(Q)$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LUA_LIBS) -lreadline $(KERNEL_LIBS) $(LIBS)
 
 $(B)/deltalab.so: $(BIND_OBJ) $(CORE_OBJ)
 	@$(if $(Q),echo "  LINK  $@")
@@ -78,11 +91,11 @@ $(OBJ)/tests/ptyrun: tests/repl/ptyrun.c
 # write of deltalab's own code routed through tests/fault/fault.c.
 FAULT_WRAP := malloc calloc realloc aligned_alloc strdup strndup \
               fwrite fputs fputc fflush fclose fsync rename
-$(FAULT_BIN): $(OBJ)/src/main.o $(BIND_OBJ) $(CORE_OBJ) tests/fault/fault.c
+$(FAULT_BIN): $(APP_OBJ) $(BIND_OBJ) $(CORE_OBJ) tests/fault/fault.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LINK  $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -rdynamic -o $@ $^ \
-	    $(foreach f,$(FAULT_WRAP),-Wl,--wrap=$(f)) $(LUA_LIBS) -lreadline $(LIBS)
+	    $(foreach f,$(FAULT_WRAP),-Wl,--wrap=$(f)) $(LUA_LIBS) -lreadline $(KERNEL_LIBS) $(LIBS)
 
 fault: $(FAULT_BIN)
 

@@ -302,13 +302,13 @@ static json_t *error_content(lua_State *L)
 }
 
 /*
- * A cell of statements whose last line is an expression shows its value, as
- * a notebook reader expects: when the cell compiles neither as `return
- * <cell>` nor as statements, try the lines before the last as statements and
- * the last as `return <line>`. If that fails too, the first error stands.
- * (At the prompt each line is its own chunk, so the question does not arise.)
+ * A cell of several lines shows the value of its last line, as a notebook
+ * reader expects (at the prompt every line is its own chunk and shows its
+ * value): try the lines before the last as statements and the last as
+ * `return <line>`. Pushes the chunk and returns 1 when that compiles, else
+ * pushes nothing and returns 0 (the cell is then compiled as at the prompt).
  */
-static int last_line_shown(lua_State *L, repl *r, const char *code, int st)  /* [text, error] */
+static int last_line_shown(lua_State *L, repl *r, const char *code)
 {
     size_t len = strlen(code);
     while (len > 0 && strchr(" \t\r\n", code[len - 1]))
@@ -317,22 +317,22 @@ static int last_line_shown(lua_State *L, repl *r, const char *code, int st)  /* 
     while (nl > 0 && code[nl - 1] != '\n')
         nl--;
     if (nl == 0)
-        return st;
+        return 0;
+    int quiet = code[len - 1] == ';';
     lua_pushlstring(L, code, nl);
     lua_pushliteral(L, "return ");
-    lua_pushlstring(L, code + nl, len - nl);
+    lua_pushlstring(L, code + nl, len - nl - (size_t)quiet);
     lua_concat(L, 3);
     size_t n;
     const char *text = lua_tolstring(L, -1, &n);
-    int quiet = n > 0 && text[n - 1] == ';';
-    if (luaL_loadbuffer(L, text, n - (size_t)quiet, "=cell") != LUA_OK) {
-        lua_pop(L, 2);
-        return st;
+    int st = luaL_loadbuffer(L, text, n, "=cell");
+    lua_remove(L, -2);  /* the joined text */
+    if (st != LUA_OK) {
+        lua_pop(L, 1);
+        return 0;
     }
     r->quiet = quiet;
-    lua_remove(L, -2);  /* the joined text */
-    lua_remove(L, -2);  /* the first error */
-    return LUA_OK;
+    return 1;
 }
 
 static void execute(kernel *k, const kmsg *req)
@@ -350,12 +350,11 @@ static void execute(kernel *k, const kmsg *req)
     lua_settop(L, 0);
     repl r = { 0, 0 };
     lua_pushstring(L, code);
-    int more;
-    int st = repl_compile(L, &r, "=cell", &more);
+    int more = 0, st = LUA_OK;
+    if (!last_line_shown(L, &r, code))
+        st = repl_compile(L, &r, "=cell", &more);
     if (more)  /* the cell stopped early: the statement's message says what is missing */
         st = luaL_loadbuffer(L, code, strlen(code), "=cell");
-    if (st != LUA_OK && !more)
-        st = last_line_shown(L, &r, code, st);
     lua_remove(L, 1);  /* the text */
     if (st == LUA_OK)
         st = repl_docall(L, 0, LUA_MULTRET);

@@ -98,7 +98,7 @@ function figure.emit(fig, fname, ctx, o)
     return fig
   end
   if not fig.proc then start(fig, fname) end
-  local dest, kind, fmt = term.destination(fig, o)
+  local dest, kind, fmt, inline = term.destination(fig, o)
   if ctx.art and (kind == "text" or fmt == "txt") then
     local tw = term.text_size(o)
     local out = term.render_art(ctx.art, tw, kind == "text" and term.colours())
@@ -140,6 +140,7 @@ function figure.emit(fig, fname, ctx, o)
       error(("%s: cannot write %s: %s"):format(fname, final, rerr), 0)
     end
   end
+  if inline then term.show(final, fmt) end
   if kind == "text" then
     -- dumb starts each page with a form feed (^L in a log) and pads every
     -- line to the full width (lines that wrap when the window narrows)

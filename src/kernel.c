@@ -63,6 +63,7 @@ typedef struct kernel {
     const kmsg *current;    /* the request being served: the parent of iopub messages */
     int out[2];             /* where fds 1 and 2 write: unlinked temporary files */
     int logfd;              /* the real stderr, for log lines */
+    int stdoutfd;           /* the real stdout, put back at the end */
     atomic_int stop;        /* a shutdown_request was served */
 } kernel;
 
@@ -707,6 +708,7 @@ int dl_kernel_main(lua_State *L, const char *connection_file, const char *prog)
     k.L = L;
     k.prog = prog;
     k.logfd = dup(STDERR_FILENO);
+    k.stdoutfd = dup(STDOUT_FILENO);
     char why[600];
     int rc = 1;
     k.ctx = zmq_ctx_new();
@@ -779,6 +781,15 @@ close:;
     for (int i = 0; i < 2; i++)
         if (k.out[i] > 0)
             close(k.out[i]);
+    /* fds 1 and 2 as they were: what is written after (lua_close, a
+     * sanitizer's report at exit) goes where the kernel's starter reads it */
+    fflush(stdout);
+    fflush(stderr);
+    if (k.stdoutfd >= 0) {
+        dup2(k.stdoutfd, STDOUT_FILENO);
+        close(k.stdoutfd);
+    }
+    dup2(k.logfd, STDERR_FILENO);
     close(k.logfd);
     return rc;
 }

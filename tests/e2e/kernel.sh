@@ -22,10 +22,13 @@ if "$DL" --kernel /dev/null 2>&1 | grep -q "no notebook kernel"; then
     echo "skipped: $DL was built without the notebook kernel (libzmq, jansson, libcrypto)"
     echo "0 passed, 0 failed, $n skipped"; exit 0
 fi
-# MNIST for the tutorial's last part: the finders' places, else the shared
-# directory a worktree sits two levels below (without it that part is skipped).
-if [ -z "${DELTALAB_DATA:-}" ] && ! "$DL" -e 'data.mnist{n = 1}' >/dev/null 2>&1; then
-    [ -d ../../shared/data/mnist ] && export DELTALAB_DATA=$PWD/../../shared/data
+# MNIST for the tutorial's last part: the shared directory beside the tree or
+# two levels above it (without it that part says "skipped").
+# The kernel runs its cells in a temporary directory, so the path is absolute.
+if [ -z "${DELTALAB_DATA:-}" ]; then
+    for d in ../shared/data ../../shared/data; do
+        [ -d "$d/mnist" ] && DELTALAB_DATA=$(cd "$d" && pwd) && export DELTALAB_DATA && break
+    done
 fi
 passed=0 failed=0
 for t in tests/kernel/protocol.py tests/kernel/test_*.py; do

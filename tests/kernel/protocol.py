@@ -172,6 +172,10 @@ def main():
         kc.stop_channels()
         km.shutdown_kernel(now=False)
     t.check(not km.is_alive(), "shutdown_request ends the kernel")
+    with open(log.name) as f:
+        logged = f.read()
+    t.check("Sanitizer" not in logged and "runtime error" not in logged,
+            "the kernel's log has no sanitizer report", logged[-2000:])
 
     # a connection file that is missing or invalid: refused with a message
     p = subprocess.run([DELTALAB, "--kernel", "/nonexistent/kernel.json"], capture_output=True, text=True, timeout=20)

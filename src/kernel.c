@@ -205,6 +205,8 @@ static void open_kernel_module(kernel *k)
     lua_pushlightuserdata(L, k);
     lua_pushcclosure(L, kernel_display, 1);
     lua_setfield(L, -2, "display");
+    lua_pushliteral(L, "png");  /* "svg" on request: term.lua reads it */
+    lua_setfield(L, -2, "plot_format");
     lua_setfield(L, -2, "deltalab.kernel");
     lua_pop(L, 1);
 }

@@ -93,6 +93,17 @@ def main():
         left = [f for f in os.listdir(tempfile.gettempdir()) if f.startswith("lua_") and f.endswith(".png")]
         t.check(not left, "no picture file is left behind", left)
 
+        _, outs = run(kc, "deltalab_kernel = require 'deltalab.kernel'\n"
+                          "deltalab_kernel.plot_format = 'svg'\n"
+                          "plot.lines{loss = {3, 2, 1}}; deltalab_kernel.plot_format = 'png'")
+        imgs = data_of(outs, "display_data")
+        svg = imgs[0].get("image/svg+xml", "") if imgs else ""
+        t.check("<svg" in svg and "image/png" not in imgs[0], "plot_format = 'svg' gives image/svg+xml", outs)
+        _, outs = run(kc, "require('deltalab.kernel').plot_format = 'gif'\nplot.lines{loss = {1, 2}}")
+        errs = [c for ty, c in outs if ty == "error"]
+        t.check(errs and "must be 'png' or 'svg'" in errs[0]["evalue"], "a bad plot_format is an error", outs)
+        run(kc, "require('deltalab.kernel').plot_format = 'png'")
+
         c = kc.complete("matrix.ze", 9, reply=True)["content"]
         t.check("matrix.zeros" in c["matches"] and c["cursor_start"] == 0 and c["cursor_end"] == 9,
                 "complete_request for matrix.ze offers zeros", c)

@@ -78,11 +78,17 @@ end
 function term.destination(fig, o)
   local dest = o.output or fig.dest
   if dest then return dest, term.classify(dest, fig.name or "plot") end
-  if package.loaded["deltalab.kernel"] then
-    -- in a notebook: a PNG in a temporary file, shown by term.show and removed
+  local kernel = package.loaded["deltalab.kernel"]
+  if kernel then
+    -- in a notebook: a picture in a temporary file, shown by term.show and removed
+    local fmt = kernel.plot_format
+    if fmt ~= "png" and fmt ~= "svg" then
+      error(("%s: deltalab.kernel.plot_format must be 'png' or 'svg', got %s"):format(
+        fig.name or "plot", tostring(fmt)), 0)
+    end
     local base = os.tmpname()  -- a unique name; the picture goes beside it
     os.remove(base)
-    return base .. ".png", "file", "png", true
+    return base .. "." .. fmt, "file", fmt, true
   end
   if term.has_display() and term.window_terminal() then return "window", "window" end
   if sixel_terminal() then return "sixel", "sixel" end
@@ -153,6 +159,7 @@ function term.show(path, fmt)
   local data = f:read("a")
   f:close()
   os.remove(path)
+  if fmt == "svg" then data = data:gsub("^<%?xml.-%?>%s*", "") end  -- HTML takes it inline
   require("deltalab.kernel").display(fmt == "svg" and "image/svg+xml" or "image/png", data)
 end
 

@@ -666,6 +666,13 @@ static int capture_output(kernel *k, char *msg, size_t msglen)
         dup2(fd, i + 1);
         k->out[i] = fd;
     }
+    /* the kernel asks for no input: io.read in a cell reads end of input
+     * instead of waiting on whatever pipe the starter left open */
+    int null = open("/dev/null", O_RDONLY);
+    if (null >= 0) {
+        dup2(null, STDIN_FILENO);
+        close(null);
+    }
     return 0;
 }
 

@@ -57,6 +57,10 @@ def main():
         streams = "".join(c["text"] for ty, c in outs if ty == "stream" and c["name"] == "stdout")
         t.check(streams == "hello\t42\nthere\n", "print and io.write give a stdout stream", outs)
 
+        _, outs = run(kc, "io.read('l')")
+        res = data_of(outs, "execute_result")
+        t.check(res and res[0].get("text/plain") == "nil", "io.read in a cell reads end of input", outs)
+
         reply, outs = run(kc, "error('the sky is falling')")
         errs = [c for ty, c in outs if ty == "error"]
         t.check(reply["status"] == "error" and errs and "the sky is falling" in errs[0]["evalue"]

@@ -13,8 +13,12 @@
  * completion, or a plain getline reader when built with -DDL_NO_READLINE or
  * when stdin is not a terminal (then there are no prompts either).
  *
+ * The compiling, the protected call with Ctrl-C and the printing of results
+ * are in repl.c, shared with the notebook kernel (kernel.c).
+ *
  * Command line: deltalab [options] [script [args]], as lua5.4 reads it, plus
- * -h/--help and --version. See doc/repl.md and doc/deltalab.1.
+ * -h/--help, --version and --kernel FILE (doc/notebook.md). See doc/repl.md
+ * and doc/deltalab.1.
  */
 #define _GNU_SOURCE  /* readlink, sigaction */
 #include <lua.h>
@@ -45,7 +49,6 @@
 #define HISTORY_MAX 1000      /* lines kept in ~/.deltalab_history */
 
 /* ---------------------------------------------------------------- messages */
-
 
 /* Print the error on top of the stack (if any) and pop it. At the prompt
  * there is no program-name prefix, as in lua.c. */

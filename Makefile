@@ -33,10 +33,17 @@ AVX2_FLAGS := -mavx2 -mfma
 LIBS       := -lz -lm -lpthread
 
 CORE_SRC := $(wildcard src/core/*.c src/core/*/*.c)
+# The notebook kernel (deltalab --kernel) is built when ZeroMQ, Jansson and
+# OpenSSL's libcrypto are there (make deps installs them); without them the
+# rest builds, kernel.c alone says the build has none, and kernel_msg.c
+# (the wire protocol) is left out.
+KERNEL_PKGS := libzmq jansson libcrypto
+HAVE_KERNEL := $(shell pkg-config --exists $(KERNEL_PKGS) && echo yes)
+
 # The program's own files (the prompt, the shared REPL paths, the notebook
 # kernel) are not part of the Lua module deltalab.so.
-APP_SRC  := src/main.c src/repl.c $(wildcard src/kernel*.c)
-BIND_SRC := $(filter-out $(APP_SRC),$(wildcard src/*.c))
+APP_SRC  := src/main.c src/repl.c src/kernel.c $(if $(HAVE_KERNEL),src/kernel_msg.c)
+BIND_SRC := $(filter-out $(APP_SRC) src/kernel_msg.c,$(wildcard src/*.c))
 APP_OBJ  := $(APP_SRC:%.c=$(OBJ)/%.o)
 CORE_OBJ := $(CORE_SRC:%.c=$(OBJ)/%.o)
 BIND_OBJ := $(BIND_SRC:%.c=$(OBJ)/%.o)
@@ -45,11 +52,7 @@ BENCH_BIN := $(patsubst tests/bench/%.c,$(OBJ)/bench/%,$(wildcard tests/bench/*.
 TOOL_BIN := $(if $(wildcard tests/repl/ptyrun.c),$(OBJ)/tests/ptyrun)
 FAULT_BIN := $(OBJ)/fault/deltalab
 
-# The notebook kernel (deltalab --kernel) is built when ZeroMQ, Jansson and
-# OpenSSL's libcrypto are there (make deps installs them); without them the
-# rest builds, and --kernel says the build has none.
-KERNEL_PKGS := libzmq jansson libcrypto
-ifeq ($(shell pkg-config --exists $(KERNEL_PKGS) && echo yes),yes)
+ifeq ($(HAVE_KERNEL),yes)
 $(OBJ)/src/kernel.o $(OBJ)/src/kernel_%.o: ALL_CFLAGS += -DDL_KERNEL $(shell pkg-config --cflags $(KERNEL_PKGS))
 KERNEL_LIBS := $(shell pkg-config --libs $(KERNEL_PKGS))
 endif

@@ -242,22 +242,41 @@ static json_t *matrix_html(const mat *m)
     return j;
 }
 
-/* A trace in LaTeX (net:trace{format = "latex"}) without its % comment
- * lines, which the notebook's renderer does not take. */
+/*
+ * A trace in LaTeX (net:trace{format = "latex"}) as the notebook's MathJax
+ * takes it: the trace names its equations in % comment lines ("% BP1, layer
+ * 2", "% BP3, BP4") before the lines they label; each name becomes the \tag
+ * of the line after it, and the comments go (MathJax does not take them).
+ */
 static json_t *trace_latex(const char *s)
 {
     size_t len = strlen(s), n = 0;
-    char *out = malloc(len + 1);
+    char *out = malloc(6 * len + 64);  /* each 3-byte "BPn" of a comment gives at most a 10-byte tag */
     if (!out)
         return NULL;
+    char tags[4][8];
+    int ntags = 0, next = 0;
     while (*s) {
         const char *eol = strchr(s, '\n');
-        size_t l = eol ? (size_t)(eol - s + 1) : strlen(s);
-        if (s[0] != '%') {
-            memcpy(out + n, s, l);
-            n += l;
+        size_t l = eol ? (size_t)(eol - s) : strlen(s);
+        if (s[0] == '%') {
+            ntags = next = 0;
+            for (const char *p = s; (p = strstr(p, "BP")) && p < s + l && ntags < 4; p += 2)
+                if (p[2] >= '1' && p[2] <= '4')
+                    snprintf(tags[ntags++], sizeof tags[0], "BP%c", p[2]);
+        } else {
+            size_t body = l;
+            if (body >= 3 && memcmp(s + body - 3, " \\\\", 3) == 0)
+                body -= 3;  /* the tag goes before the line break */
+            memcpy(out + n, s, body);
+            n += body;
+            if (next < ntags)
+                n += (size_t)sprintf(out + n, " \\tag{%s}", tags[next++]);
+            memcpy(out + n, s + body, l - body);
+            n += l - body;
+            out[n++] = '\n';
         }
-        s += l;
+        s += l + (eol != NULL);
     }
     json_t *j = jstr(out, n);
     free(out);

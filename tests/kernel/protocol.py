@@ -89,6 +89,8 @@ def main():
         latex = res[0].get("text/latex", "") if res else ""
         t.check("\\begin{align*}" in latex and "\\end{align*}" in latex and "%" not in latex.split("\n")[0],
                 "net:trace latex gives text/latex", res)
+        t.check(all(("\\tag{BP%d}" % i) in latex for i in (1, 2, 3, 4)) and latex.count("\\tag{BP1}") == 1
+                and latex.count("\\tag{BP3}") == 2, "the latex trace numbers BP1 to BP4 (BP2-BP4 per layer)", latex)
 
         _, outs = run(kc, "plot.lines{loss = {3, 2, 1.5, 1.2}, title = 'loss'}; tmpfiles = nil")
         imgs = data_of(outs, "display_data")

@@ -137,6 +137,30 @@ static char *take_output(kernel *k, int i, size_t *n)
     return buf;
 }
 
+/*
+ * What a terminal would leave on screen of text written with carriage
+ * returns: of each line, what follows its last '\r', without the
+ * erase-line escape (ESC [ K) the progress bar writes after each '\r'. So
+ * a training's bar, redrawn at every batch, leaves the epoch lines only,
+ * not a copy of the bar per batch. In place; returns the new length.
+ */
+static size_t as_on_screen(char *t, size_t n)
+{
+    size_t out = 0, line = 0;  /* line: where the current output line starts */
+    for (size_t i = 0; i < n; i++) {
+        if (t[i] == '\r') {
+            out = line;
+        } else if (t[i] == '\033' && i + 2 < n && t[i + 1] == '[' && t[i + 2] == 'K') {
+            i += 2;
+        } else {
+            t[out++] = t[i];
+            if (t[i] == '\n')
+                line = out;
+        }
+    }
+    return out;
+}
+
 /* Publish what the cell wrote so far as stream messages. */
 static void flush_streams(kernel *k)
 {
@@ -144,6 +168,8 @@ static void flush_streams(kernel *k)
     for (int i = 0; i < 2; i++) {
         size_t n;
         char *text = take_output(k, i, &n);
+        if (text)
+            n = as_on_screen(text, n);
         if (text && n > 0)
             publish(k, "stream", json_pack("{s:s, s:o}", "name", names[i], "text", jstr(text, n)));
         free(text);

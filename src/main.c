@@ -13,8 +13,12 @@
  * completion, or a plain getline reader when built with -DDL_NO_READLINE or
  * when stdin is not a terminal (then there are no prompts either).
  *
+ * The compiling, the protected call with Ctrl-C and the printing of results
+ * are in repl.c, shared with the notebook kernel (kernel.c).
+ *
  * Command line: deltalab [options] [script [args]], as lua5.4 reads it, plus
- * -h/--help and --version. See doc/repl.md and doc/deltalab.1.
+ * -h/--help, --version and --kernel FILE (doc/notebook.md). See doc/repl.md
+ * and doc/deltalab.1.
  */
 #define _GNU_SOURCE  /* readlink, sigaction */
 #include <lua.h>
@@ -32,6 +36,8 @@
 #include "deltalab.h"
 #include "core/dl.h"
 #include "core/kern.h"
+#include "repl.h"
+#include "kernel.h"
 
 #ifndef DL_LUADIR
 #define DL_LUADIR "/usr/local/share/lua/5.4"
@@ -42,24 +48,7 @@
 #define PROMPT2 ">> "
 #define HISTORY_MAX 1000      /* lines kept in ~/.deltalab_history */
 
-/*
- * The one value outside any struct, because the two pieces of code that need
- * it take no context argument: the SIGINT handler must reach the Lua state to
- * set a hook on it, and readline's completion callback must reach it to ask
- * Lua for candidates. Set once in pmain, before either can run. (The interrupt flag
- * itself lives in the core: dl_interrupted().)
- */
-static lua_State *repl_L;
-
 /* ---------------------------------------------------------------- messages */
-
-static void message(const char *prog, const char *msg)
-{
-    if (prog)
-        fprintf(stderr, "%s: ", prog);
-    fprintf(stderr, "%s\n", msg);
-    fflush(stderr);
-}
 
 /* Print the error on top of the stack (if any) and pop it. At the prompt
  * there is no program-name prefix, as in lua.c. */
@@ -67,73 +56,10 @@ static int report(lua_State *L, int status, const char *prog)
 {
     if (status != LUA_OK) {
         const char *msg = lua_tostring(L, -1);
-        message(prog, msg ? msg : "(error object is not a string)");
+        repl_message(prog, msg ? msg : "(error object is not a string)");
         lua_pop(L, 1);
     }
     return status;
-}
-
-/* The message handler of every protected call: the error plus a traceback.
- * A non-string error with __tostring is shown through it. */
-static int msghandler(lua_State *L)
-{
-    const char *msg = lua_tostring(L, 1);
-    if (msg == NULL) {
-        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
-            return 1;
-        msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
-    }
-    luaL_traceback(L, L, msg, 1);
-    return 1;
-}
-
-/* ---------------------------------------------------------------- Ctrl-C */
-
-/* Install handler for SIGINT; the one it replaces goes to *old unless NULL. */
-static void set_sigint(void (*handler)(int), struct sigaction *old)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = handler;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0;  /* no SA_RESTART: a read at the prompt must fail with EINTR */
-    sigaction(SIGINT, &sa, old);
-}
-
-static void on_sigint_running(int sig);
-
-/*
- * The hook the Ctrl-C handler sets; it runs at the next Lua instruction, in
- * normal (not signal) context, where raising an error is allowed. If a C loop
- * of the core already saw the flag, stopped and reported it (and cleared it),
- * there is nothing left to do.
- */
-static void interrupt_hook(lua_State *L, lua_Debug *ar)
-{
-    (void)ar;
-    lua_sethook(L, NULL, 0, 0);
-    set_sigint(on_sigint_running, NULL);  /* re-arm: the handler put back the default */
-    if (!dl_interrupted())
-        return;
-    dl_interrupt_set(0);
-    lua_pushliteral(L, "interrupted");
-    lua_error(L);
-}
-
-/*
- * Ctrl-C while Lua runs. A handler may only do async-signal-safe things, so it
- * sets the flag (C loops in the core poll it between batches) and a hook (Lua
- * code stops at its next instruction; lua_sethook is safe to call here). A
- * second Ctrl-C before either happened gets the default action: a C call that
- * never polls can still be killed.
- */
-static void on_sigint_running(int sig)
-{
-    (void)sig;
-    signal(SIGINT, SIG_DFL);
-    dl_interrupt_set(1);
-    lua_sethook(repl_L, interrupt_hook,
-                LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT, 1);
 }
 
 /* Ctrl-C at the prompt: only the flag; the line reader sees it and drops the line. */
@@ -141,25 +67,6 @@ static void on_sigint_prompt(int sig)
 {
     (void)sig;
     dl_interrupt_set(1);
-}
-
-/* lua_pcall with the traceback handler and Ctrl-C armed; the SIGINT handler
- * of before (the prompt's, or the default in a script) is put back after. */
-static int docall(lua_State *L, int narg, int nres)
-{
-    int base = lua_gettop(L) - narg;
-    lua_pushcfunction(L, msghandler);
-    lua_insert(L, base);
-    struct sigaction idle;
-    set_sigint(on_sigint_running, &idle);
-    if (dl_interrupted())  /* Ctrl-C between reading the line and now */
-        on_sigint_running(SIGINT);
-    int status = lua_pcall(L, narg, nres, base);
-    sigaction(SIGINT, &idle, NULL);
-    lua_sethook(L, NULL, 0, 0);  /* a Ctrl-C consumed by C code leaves the hook set */
-    dl_interrupt_set(0);         /* reported by now (or arrived as the call ended) */
-    lua_remove(L, base);
-    return status;
 }
 
 /* ---------------------------------------------------------------- line editing */
@@ -245,18 +152,12 @@ static int getc_interruptible(FILE *f)
 static char **complete(const char *text, int start, int end)
 {
     (void)start; (void)end;
-    lua_State *L = repl_L;
+    lua_State *L = repl_state();
     rl_attempted_completion_over = 1;  /* never fall back to file names */
     rl_completion_append_character = '\0';
     int top = lua_gettop(L);
     char **matches = NULL;
-    lua_getglobal(L, "require");
-    lua_pushliteral(L, "deltalab.complete");
-    if (lua_pcall(L, 1, 1, 0) != LUA_OK || !lua_istable(L, -1))
-        goto done;
-    lua_getfield(L, -1, "candidates");
-    lua_pushstring(L, text);
-    if (lua_pcall(L, 1, 1, 0) != LUA_OK || !lua_istable(L, -1))
+    if (!repl_candidates(L, text))
         goto done;
     lua_Integer n = luaL_len(L, -1);
     if (n <= 0 || n > 100000)
@@ -306,8 +207,7 @@ static void dl_initreadline(lua_State *L)
     rl_catch_signals = 0;         /* SIGINT is ours, see getc_interruptible */
     rl_getc_function = getc_interruptible;
     rl_attempted_completion_function = complete;
-    /* not [ ] " ': a word may index, as in net.layers[2]:de or d["train"]. */
-    rl_completer_word_break_characters = " \t\n\\`@$><=;|&{}(),+-*/%^~#";
+    rl_completer_word_break_characters = REPL_WORD_BREAK;
     char buf[PATH_MAX];
     const char *path = history_path(buf, sizeof buf);
     stifle_history(history_max());
@@ -375,11 +275,6 @@ static void dl_freeline(lua_State *L, char *line)
 #define STATUS_CANCELLED (-1)   /* loadline: nothing to run */
 #define STATUS_EOF (-2)
 
-typedef struct repl {
-    int tty;    /* stdin is a terminal: prompts, line editing, history */
-    int quiet;  /* the line ended in ';': do not print the results */
-} repl;
-
 /* Push the prompt and return it: _PROMPT (_PROMPT2 for a continuation line)
  * through tostring, as lua.c does, or the default when it is nil. */
 static const char *get_prompt(lua_State *L, int first)
@@ -415,51 +310,6 @@ static int pushline(lua_State *L, repl *r, int first)
     return READ_LINE;
 }
 
-/* A syntax error that ends at <eof>: the text may go on. Pops the message if so. */
-static int incomplete(lua_State *L, int status)
-{
-    if (status == LUA_ERRSYNTAX) {
-        size_t len;
-        const char *msg = lua_tolstring(L, -1, &len);
-        const char eof[] = "<eof>";
-        size_t n = sizeof eof - 1;
-        if (len >= n && strcmp(msg + len - n, eof) == 0) {
-            lua_pop(L, 1);
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* Try the text on top of the stack as `return <text>` (without a final ';',
- * which only sets quiet). On success push the chunk; else push nothing, and set
- * *more when the expression merely stopped early (an error at <eof>). */
-static int addreturn(lua_State *L, repl *r, int *more)
-{
-    size_t len;
-    const char *text = lua_tolstring(L, -1, &len);
-    while (len > 0 && strchr(" \t\r\n", text[len - 1]))
-        len--;
-    int quiet = len > 0 && text[len - 1] == ';';
-    if (quiet)
-        len--;
-    lua_pushliteral(L, "return ");
-    lua_pushlstring(L, text, len);
-    lua_concat(L, 2);
-    size_t rlen;
-    const char *retline = lua_tolstring(L, -1, &rlen);
-    int status = luaL_loadbuffer(L, retline, rlen, "=stdin");
-    lua_remove(L, -2);  /* the "return ..." text */
-    if (status == LUA_OK) {
-        r->quiet = quiet;
-    } else {
-        *more = incomplete(L, status);
-        if (!*more)
-            lua_pop(L, 1);
-    }
-    return status;
-}
-
 /*
  * Read and compile one expression or statement, leaving the chunk (or an
  * error message) on the stack: STATUS_EOF at end of input, STATUS_CANCELLED
@@ -476,19 +326,8 @@ static int loadline(lua_State *L, repl *r)
     if (got != READ_LINE)
         return got == READ_EOF ? STATUS_EOF : STATUS_CANCELLED;
     for (;;) {
-        int more = 0;
-        int status = addreturn(L, r, &more);
-        if (status != LUA_OK) {
-            size_t len;
-            const char *text = lua_tolstring(L, 1, &len);
-            status = luaL_loadbuffer(L, text, len, "=stdin");
-            if (incomplete(L, status))
-                more = 1;
-            else if (more && status != LUA_OK)
-                lua_pop(L, 1);  /* a statement error, but the expression may go on */
-            else
-                more = 0;
-        }
+        int more;
+        int status = repl_compile(L, r, "=stdin", &more);
         if (!more) {
             dl_saveline(L, lua_tostring(L, 1), r->tty);
             lua_remove(L, 1);  /* the text */
@@ -513,58 +352,12 @@ static int loadline(lua_State *L, repl *r)
     }
 }
 
-/* Replace each table and NaN among the n results by what deltalab.show
- * makes of it (a table's contents, "nan"), so the prompt never shows
- * `table: 0x...` or C's "-nan". Nothing changes if the module is missing. */
-static void show_values(lua_State *L, int n)
-{
-    int top = lua_gettop(L);
-    lua_getglobal(L, "require");
-    lua_pushliteral(L, "deltalab.show");
-    if (lua_pcall(L, 1, 1, 0) != LUA_OK || !lua_istable(L, -1)) {
-        lua_settop(L, top);
-        return;
-    }
-    lua_getfield(L, -1, "value");
-    int show = lua_gettop(L);
-    for (int i = 1; i <= n; i++) {
-        int t = lua_type(L, i);
-        if (t != LUA_TTABLE && t != LUA_TNUMBER)
-            continue;
-        lua_pushvalue(L, show);
-        lua_pushvalue(L, i);
-        if (docall(L, 1, 1) == LUA_OK)   /* a huge table can be interrupted too */
-            lua_replace(L, i);
-        else
-            lua_pop(L, 1);
-    }
-    lua_settop(L, top);
-}
-
-/* Keep the first result in `_`, then print all of them with the global print. */
-static void print_results(lua_State *L, repl *r)
-{
-    int n = lua_gettop(L);
-    if (n == 0)
-        return;
-    lua_pushvalue(L, 1);
-    lua_setglobal(L, "_");
-    if (r->quiet)
-        return;
-    luaL_checkstack(L, LUA_MINSTACK + 8, "too many results to print");
-    show_values(L, n);
-    lua_getglobal(L, "print");
-    lua_insert(L, 1);
-    if (docall(L, n, 0) != LUA_OK)  /* a huge __tostring can be interrupted too */
-        message(NULL, lua_pushfstring(L, "error calling 'print' (%s)", lua_tostring(L, -1)));
-}
-
 static void doREPL(lua_State *L)
 {
     repl r = { isatty(STDIN_FILENO), 0 };
     dl_initreadline(L);
     struct sigaction before;
-    set_sigint(on_sigint_prompt, &before);
+    repl_set_sigint(on_sigint_prompt, &before);
     for (;;) {
         int status = loadline(L, &r);
         if (status == STATUS_EOF)
@@ -572,9 +365,9 @@ static void doREPL(lua_State *L)
         if (status == STATUS_CANCELLED)
             continue;
         if (status == LUA_OK)
-            status = docall(L, 0, LUA_MULTRET);
+            status = repl_docall(L, 0, LUA_MULTRET);
         if (status == LUA_OK)
-            print_results(L, &r);
+            repl_print_results(L, &r);
         else
             report(L, status, NULL);
     }
@@ -609,6 +402,7 @@ static void print_usage(FILE *out)
         "  -h         show this help\n"
         "  --         stop handling options\n"
         "  -          stop handling options and run the script from stdin\n"
+        "  --kernel F serve as a Jupyter kernel on connection file F (doc/notebook.md)\n"
         "At the prompt, help() explains the rest. See also deltalab(1).\n",
         PROGNAME);
     fflush(out);
@@ -620,6 +414,7 @@ static void print_usage(FILE *out)
 #define HAS_E 8
 #define HAS_NOENV 16
 #define HAS_HELP 32
+#define HAS_KERNEL 64
 
 /* lua.c's collectargs: the option bits; *first = index of the script (or argc),
  * or of the bad option. */
@@ -634,6 +429,12 @@ static int collectargs(char **argv, int *first)
         if (strcmp(a, "--help") == 0) {
             args |= HAS_HELP;
             continue;
+        }
+        if (strcmp(a, "--kernel") == 0) {  /* only as the first option, with its file */
+            if (i != 1 || argv[i + 1] == NULL)
+                return HAS_ERROR;
+            *first = i;
+            return HAS_KERNEL;
         }
         if (strcmp(a, "--version") == 0) {
             args |= HAS_V;
@@ -707,7 +508,7 @@ static void createargtable(lua_State *L, char **argv, int argc, int script)
 static int dochunk(lua_State *L, int status, const char *prog)
 {
     if (status == LUA_OK)
-        status = docall(L, 0, 0);
+        status = repl_docall(L, 0, 0);
     return report(L, status, prog);
 }
 
@@ -727,7 +528,7 @@ static int dolibrary(lua_State *L, char *spec, const char *prog)
     }
     lua_getglobal(L, "require");
     lua_pushstring(L, mod);
-    int status = docall(L, 1, 1);
+    int status = repl_docall(L, 1, 1);
     if (status == LUA_OK)
         lua_setglobal(L, global);
     return report(L, status, prog);
@@ -802,7 +603,7 @@ static int handle_script(lua_State *L, char **argv, const char *prog)
     int status = luaL_loadfile(L, fname);
     if (status == LUA_OK) {
         int n = pushargs(L);
-        status = docall(L, n, 0);
+        status = repl_docall(L, n, 0);
     }
     return report(L, status, prog);
 }
@@ -869,13 +670,15 @@ static int pmain(lua_State *L)
     int args = argv[0] ? collectargs(argv, &script) : 0;
     int optlim = script < argc ? script : argc;
     luaL_checkversion(L);
-    repl_L = L;
+    repl_set_state(L);
     if (args == HAS_ERROR) {
         const char *bad = argv[script];
-        if ((bad[1] == 'e' || bad[1] == 'l') && bad[2] == '\0')
-            message(prog, lua_pushfstring(L, "'%s' needs argument", bad));
+        if (strcmp(bad, "--kernel") == 0)
+            repl_message(prog, "--kernel needs the connection file and comes first");
+        else if ((bad[1] == 'e' || bad[1] == 'l') && bad[2] == '\0')
+            repl_message(prog, lua_pushfstring(L, "'%s' needs argument", bad));
         else
-            message(prog, lua_pushfstring(L, "unrecognized option '%s'", bad));
+            repl_message(prog, lua_pushfstring(L, "unrecognized option '%s'", bad));
         print_usage(stderr);
         return 0;
     }
@@ -892,6 +695,13 @@ static int pmain(lua_State *L)
     }
     luaL_openlibs(L);
     open_deltalab(L);
+    if (args == HAS_KERNEL) {  /* no script, no -e: what the notebook runs is in its cells */
+        createargtable(L, argv, argc, argc);
+        if (handle_init(L, prog) != LUA_OK)
+            return 0;
+        lua_pushboolean(L, dl_kernel_main(L, argv[script + 1], prog) == 0);
+        return 1;
+    }
     createargtable(L, argv, argc, script);
     if (!(args & HAS_NOENV) && handle_init(L, prog) != LUA_OK)
         return 0;
@@ -922,7 +732,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: warning: %s\n", PROGNAME, kern_isa_note());
     lua_State *L = luaL_newstate();
     if (L == NULL) {
-        message(PROGNAME, "cannot create the Lua state: not enough memory");
+        repl_message(PROGNAME, "cannot create the Lua state: not enough memory");
         return EXIT_FAILURE;
     }
     lua_pushcfunction(L, pmain);

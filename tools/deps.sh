@@ -27,6 +27,9 @@ if [ "${1:-}" = bench ]; then
 fi
 PKGS="gcc make pkg-config liblua5.4-dev lua5.4 libreadline-dev zlib1g-dev gnuplot-nox"
 ENGINES="parallel rsync openssh-client openssh-server slurm-wlm munge"
+# The notebook kernel (deltalab --kernel) and the client its tests drive;
+# without them deltalab builds without the kernel and those tests say "skipped".
+NOTEBOOK="libzmq3-dev libjansson-dev libssl-dev python3-jupyter-client python3-nbclient python3-nbformat python3-ipykernel jupyter-nbconvert"
 installed() {
     dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"
 }
@@ -39,15 +42,21 @@ done
 for p in $ENGINES; do
     installed "$p" || engines="$engines $p"
 done
-[ -z "$missing$engines" ] && exit 0
+notebook=""
+for p in $NOTEBOOK; do
+    installed "$p" || notebook="$notebook $p"
+done
+[ -z "$missing$engines$notebook" ] && exit 0
 if ! command -v apt-get >/dev/null 2>&1; then
     [ -n "$engines" ] && echo "deps: for the sweep tests, also:$engines" >&2
+    [ -n "$notebook" ] && echo "deps: for the notebook kernel, also:$notebook" >&2
     [ -z "$missing" ] && exit 0
     echo "deps: missing:$missing — install them with your package manager" >&2
     exit 1
 fi
 if [ "$(id -u)" != 0 ]; then
     [ -n "$engines" ] && echo "deps: for the sweep tests: sudo apt-get install -y$engines" >&2
+    [ -n "$notebook" ] && echo "deps: for the notebook kernel: sudo apt-get install -y$notebook" >&2
     [ -z "$missing" ] && exit 0
     echo "deps: missing:$missing" >&2
     echo "deps: run:  sudo apt-get install -y$missing" >&2
@@ -63,5 +72,10 @@ if [ -n "$engines" ]; then
     echo "deps: installing, for the sweep tests,$engines"
     apt-get install -y -qq --no-install-recommends $engines >/dev/null \
         || echo "deps: could not install$engines: the sweep tests that need them are skipped" >&2
+fi
+if [ -n "$notebook" ]; then
+    echo "deps: installing, for the notebook kernel,$notebook"
+    apt-get install -y -qq --no-install-recommends $notebook >/dev/null \
+        || echo "deps: could not install$notebook: deltalab builds without the notebook kernel" >&2
 fi
 exit 0

@@ -143,7 +143,7 @@ function figure.emit(fig, fname, ctx, o)
     return fig
   end
   if not fig.proc then start(fig, fname) end
-  local dest, kind, fmt = term.destination(fig, o)
+  local dest, kind, fmt, inline = term.destination(fig, o)
   local out
   if ctx.art and (kind == "text" or fmt == "txt") then
     local tw = term.text_size(o)
@@ -151,6 +151,7 @@ function figure.emit(fig, fname, ctx, o)
     if fmt == "txt" then write_file(fname, dest, out); return fig end
   else
     out = draw(fig, fname, ctx, o, dest, kind, fmt)
+    if inline then term.show(dest, fmt) end
     if kind == "text" then
       -- dumb starts each page with a form feed (^L in a log) and pads every
       -- line to the full width (lines that wrap when the window narrows)

@@ -77,6 +77,18 @@ end
 function term.destination(fig, o)
   local dest = o.output or fig.dest
   if dest then return dest, term.classify(dest, fig.name or "plot") end
+  local kernel = package.loaded["deltalab.kernel"]
+  if kernel then
+    -- in a notebook: a picture in a temporary file, shown by term.show and removed
+    local fmt = kernel.plot_format
+    if fmt ~= "png" and fmt ~= "svg" then
+      error(("%s: deltalab.kernel.plot_format must be 'png' or 'svg', got %s"):format(
+        fig.name or "plot", tostring(fmt)), 0)
+    end
+    local base = os.tmpname()  -- a unique name; the picture goes beside it
+    os.remove(base)
+    return base .. "." .. fmt, "file", fmt, true
+  end
   if term.has_display() and term.window_terminal() then return "window", "window" end
   if sixel_terminal() then return "sixel", "sixel" end
   return "text", "text"
@@ -151,6 +163,18 @@ function term.commands(fig, o, kind, fmt, dest, fname)
     cmds[2] = "set output"
   end
   return cmds
+end
+
+--- Show the picture file path in the notebook (deltalab.kernel.display)
+-- and remove it: the notebook keeps the picture, no file is left behind.
+function term.show(path, fmt)
+  local f, err = io.open(path, "rb")
+  if not f then error(("plot: cannot read the picture %s: %s"):format(path, err), 0) end
+  local data = f:read("a")
+  f:close()
+  os.remove(path)
+  if fmt == "svg" then data = data:gsub("^<%?xml.-%?>%s*", "") end  -- HTML takes it inline
+  require("deltalab.kernel").display(fmt == "svg" and "image/svg+xml" or "image/png", data)
 end
 
 -- Images in a text terminal: gnuplot's dumb terminal cannot draw them, so

@@ -93,7 +93,7 @@ $(OBJ)/bench/%: tests/bench/%.c $(CORE_OBJ)
 # deps first, then the build: under make -j the two would otherwise race (the
 # compiler would look for lua.h while apt-get is still installing it).
 test: deps
-	@$(MAKE) --no-print-directory all $(TEST_BIN) $(TOOL_BIN) $(FAULT_BIN)
+	@$(MAKE) --no-print-directory all $(TEST_BIN) $(TOOL_BIN) $(FAULT_BIN) fuzz-replay
 	@DELTALAB=$(B)/deltalab OBJ=$(OBJ) tests/run.sh
 
 asan:
@@ -130,6 +130,49 @@ install: all
 	install -m 644 doc/deltalab.1 $(DESTDIR)$(PREFIX)/share/man/man1/deltalab.1
 
 clean:
-	rm -rf $(OBJ) $(B)/deltalab $(B)/deltalab.so build-asan
+	rm -rf $(OBJ) $(B)/deltalab $(B)/deltalab.so build-asan build-fuzz
 
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
+
+# ------------------------------------------------------------------ fuzzing
+# make fuzz [FUZZ_SECONDS=60]: each harness of tests/fuzz/ built with clang's
+# libFuzzer and sanitizers (in build-fuzz/), run for FUZZ_SECONDS on one core
+# over a copy of its seed corpus and kept regression inputs. An input that
+# crashes is written to tests/fuzz/regress/NAME/, where the replay build (the
+# same harnesses with gcc and -DFUZZ_REPLAY, run by tests/e2e/fuzz_replay.sh
+# in make test and make asan) keeps running it.
+FUZZ_SECONDS ?= 60
+FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_CFLAGS  := -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
+                -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+REPLAY_BIN   := $(FUZZ_NAMES:%=$(OBJ)/fuzz/replay_%)
+FUZZ_BIN     := $(FUZZ_NAMES:%=$(OBJ)/fuzz/fuzz_%)
+
+$(OBJ)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(CORE_OBJ)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  FUZZ  $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -DFUZZ_REPLAY $(LDFLAGS) -o $@ $< $(CORE_OBJ) $(LIBS)
+
+$(OBJ)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(CORE_OBJ)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  FUZZ  $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(CORE_OBJ) $(LIBS)
+
+.PHONY: fuzz fuzz-build fuzz-replay
+fuzz-replay: $(REPLAY_BIN)
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: deps
+	@$(MAKE) --no-print-directory B=build-fuzz CC=clang CFLAGS="$(FUZZ_CFLAGS)" \
+	    LDFLAGS="-fsanitize=address,undefined" fuzz-build
+	@set -e; for n in $(FUZZ_NAMES); do \
+	    c=build-fuzz/corpus/$$n; mkdir -p $$c tests/fuzz/regress/$$n; \
+	    cp tests/fuzz/corpus/$$n/* $$c/ 2>/dev/null || true; \
+	    cp tests/fuzz/regress/$$n/* $$c/ 2>/dev/null || true; \
+	    echo "fuzz $$n: $(FUZZ_SECONDS) s"; \
+	    build-fuzz/build/fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        -rss_limit_mb=1024 -timeout=10 -artifact_prefix=tests/fuzz/regress/$$n/ \
+	        $$c > build-fuzz/$$n.log 2>&1 \
+	    || { tail -n 40 build-fuzz/$$n.log; echo "fuzz $$n: failed (input kept in tests/fuzz/regress/$$n/)"; exit 1; }; \
+	    grep -E 'stat::number_of_executed_units|stat::peak_rss_mb' build-fuzz/$$n.log | sed "s/^/  /"; \
+	done

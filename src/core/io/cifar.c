@@ -11,6 +11,11 @@ dl_status cifar_read_header(const char *path, int *n, char *msg, size_t msglen)
     dl_status st = source_open(&s, path, msg, msglen);
     if (st)
         return st;
+    /* No header: the length is the only description of the content. */
+    if ((st = source_check_regular(&s, msg, msglen)) != DL_OK) {
+        source_close(&s);
+        return st;
+    }
     uint64_t len = s.compressed ? s.isize : s.length;
     if (s.compressed && len > s.length * SOURCE_GZ_MAX_RATIO + 1024)
         st = dl_fail(DL_EFORMAT, msg, msglen, "damaged gzip file (its trailer gives %llu "
@@ -26,7 +31,9 @@ dl_status cifar_read_header(const char *path, int *n, char *msg, size_t msglen)
     else if (len / CIFAR_RECORD > MAT_MAX_DIM)
         st = dl_fail(DL_EFORMAT, msg, msglen, "too many records (%llu)",
                      (unsigned long long)(len / CIFAR_RECORD));
-    else
+    else if (source_gz_suspect(&s, len))
+        st = source_count(&s, len, 0, "CIFAR-10 records", msg, msglen);
+    if (!st)
         *n = (int)(len / CIFAR_RECORD);
     source_close(&s);
     return st;

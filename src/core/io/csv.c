@@ -178,6 +178,17 @@ static int field_flags(const char *line, char sep, unsigned char *flags, int cap
     return n;
 }
 
+/* A separator the line splitter can work with: a NUL would match the end of
+ * every line (no field would ever be the last), a quote or a newline would
+ * change the grammar itself. */
+static dl_status check_sep(char sep, char *msg, size_t msglen)
+{
+    if (sep == '\0' || sep == '"' || sep == '\n' || sep == '\r')
+        return dl_fail(DL_EINVAL, msg, msglen, "the separator cannot be a NUL byte, a quote "
+                       "or a line end (got byte %d)", (unsigned char)sep);
+    return DL_OK;
+}
+
 /*
  * The header is detected from the first two lines: the first is a header
  * when some column holds text there and a number on the next line. Looking
@@ -189,7 +200,9 @@ dl_status csv_scan(const char *path, char sep, int header_mode, int label_col,
                    csv_info *info, char *msg, size_t msglen)
 {
     lines *l;
-    dl_status st = lines_open(&l, path, msg, msglen);
+    dl_status st = check_sep(sep, msg, msglen);
+    if (!st)
+        st = lines_open(&l, path, msg, msglen);
     if (st)
         return st;
     memset(info, 0, sizeof *info);
@@ -199,6 +212,10 @@ dl_status csv_scan(const char *path, char sep, int header_mode, int label_col,
     long rows = 0;
     int r, col = -1, cols = 0;
     while ((r = lines_next(l, &st, msg, msglen)) > 0) {
+        /* The first line is read (and held to the line cap, so /dev/zero
+         * fails on that), the rest only from a file that can be read again. */
+        if (l->lineno == 1 && (st = source_check_regular(&l->src, msg, msglen)) != DL_OK)
+            break;
         if (is_blank(l->line))
             continue;
         if (!flags) {
@@ -334,9 +351,15 @@ dl_status csv_read_data(const char *path, char sep, const csv_info *info, mat M,
     if (names)
         names->n = 0;
     lines *l;
-    dl_status st = lines_open(&l, path, msg, msglen);
+    dl_status st = check_sep(sep, msg, msglen);
+    if (!st)
+        st = lines_open(&l, path, msg, msglen);
     if (st)
         return st;
+    if ((st = source_check_regular(&l->src, msg, msglen)) != DL_OK) {
+        lines_close(l);
+        return st;
+    }
     int row = 0, skip_header = info->header, r;
     while ((r = lines_next(l, &st, msg, msglen)) > 0) {
         if (is_blank(l->line))

@@ -101,7 +101,8 @@ dl_status idx_read_header(const char *path, idx_info *info, char *msg, size_t ms
         char what[128];
         idx_describe(info, what, sizeof what);
         info->gz = s.compressed;
-        st = source_check_length(&s, idx_bytes(info), what, msg, msglen);
+        st = source_check_length(&s, idx_bytes(info), 4 + 4 * (uint64_t)info->ndim, what, msg,
+                                 msglen);
     }
     source_close(&s);
     return st;

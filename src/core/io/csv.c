@@ -285,13 +285,25 @@ dl_status csv_scan(const char *path, char sep, int header_mode, int label_col,
     return st;
 }
 
+/* Up to 40 bytes of a field for a message, printable: other bytes (of a
+ * binary file read as CSV) become '?', and a longer field ends in "...". */
+static const char *quoted(char out[48], const char *f, int long_field)
+{
+    size_t n = 0;
+    for (; f[n] && n < 40; n++)
+        out[n] = f[n] >= 0x20 && f[n] < 0x7f ? f[n] : '?';
+    strcpy(out + n, f[n] || long_field ? "..." : "");
+    return out;
+}
+
 /* The class number of name f, adding it if new (in order of appearance). */
 static int intern(csv_names *names, const char *f, int lf, long lineno, char *msg,
                   size_t msglen)
 {
     if (lf || strlen(f) >= CSV_NAME_MAX) {
-        dl_fail(DL_EFORMAT, msg, msglen, "line %ld: class name '%.40s...' is longer than %d "
-                "characters", lineno, f, CSV_NAME_MAX - 1);
+        char q[48];
+        dl_fail(DL_EFORMAT, msg, msglen, "line %ld: class name '%s' is longer than %d "
+                "characters", lineno, quoted(q, f, 1), CSV_NAME_MAX - 1);
         return -1;
     }
     for (int c = 0; c < names->n; c++)
@@ -390,9 +402,9 @@ dl_status csv_read_data(const char *path, char sep, const csv_info *info, mat M,
                 }
                 v = c;
             } else if (lf || !parse_number(f, &v)) {
-                st = dl_fail(DL_EFORMAT, msg, msglen, "line %ld: column %d: '%.40s%s' is not "
-                             "a number", l->lineno, col + 1, f,
-                             lf || strlen(f) > 40 ? "..." : "");
+                char q[48];
+                st = dl_fail(DL_EFORMAT, msg, msglen, "line %ld: column %d: '%s' is not a "
+                             "number", l->lineno, col + 1, quoted(q, f, lf));
                 break;
             }
             *mat_at(M, row, col++) = (float)v;

@@ -4,10 +4,13 @@
 # Two groups: what building and testing need (missing ones are an error), and
 # the engines the sweep tests drive (GNU parallel with rsync, ssh and sshd,
 # Slurm with munge), which are installed when possible; without them those
-# tests say "skipped".
+# tests say "skipped". Clang with its libFuzzer runtime, for make fuzz, is
+# installed with the engines (make test does not need it).
 set -eu
 PKGS="gcc make pkg-config liblua5.4-dev lua5.4 libreadline-dev zlib1g-dev gnuplot-nox"
 ENGINES="parallel rsync openssh-client openssh-server slurm-wlm munge"
+# make fuzz: clang and libFuzzer (in the compiler-rt package)
+ENGINES="$ENGINES clang libclang-rt-14-dev"
 installed() {
     dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"
 }
@@ -22,13 +25,13 @@ for p in $ENGINES; do
 done
 [ -z "$missing$engines" ] && exit 0
 if ! command -v apt-get >/dev/null 2>&1; then
-    [ -n "$engines" ] && echo "deps: for the sweep tests, also:$engines" >&2
+    [ -n "$engines" ] && echo "deps: for the sweep tests and make fuzz, also:$engines" >&2
     [ -z "$missing" ] && exit 0
     echo "deps: missing:$missing — install them with your package manager" >&2
     exit 1
 fi
 if [ "$(id -u)" != 0 ]; then
-    [ -n "$engines" ] && echo "deps: for the sweep tests: sudo apt-get install -y$engines" >&2
+    [ -n "$engines" ] && echo "deps: for the sweep tests and make fuzz: sudo apt-get install -y$engines" >&2
     [ -z "$missing" ] && exit 0
     echo "deps: missing:$missing" >&2
     echo "deps: run:  sudo apt-get install -y$missing" >&2
@@ -41,8 +44,8 @@ if [ -n "$missing" ]; then
     apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 if [ -n "$engines" ]; then
-    echo "deps: installing, for the sweep tests,$engines"
+    echo "deps: installing, for the sweep tests and make fuzz,$engines"
     apt-get install -y -qq --no-install-recommends $engines >/dev/null \
-        || echo "deps: could not install$engines: the sweep tests that need them are skipped" >&2
+        || echo "deps: could not install$engines: the sweep tests that need them are skipped (make fuzz needs clang)" >&2
 fi
 exit 0

@@ -130,7 +130,7 @@ install: all
 	install -m 644 doc/deltalab.1 $(DESTDIR)$(PREFIX)/share/man/man1/deltalab.1
 
 clean:
-	rm -rf $(OBJ) $(B)/deltalab $(B)/deltalab.so build-asan build-fuzz
+	rm -rf $(OBJ) $(B)/deltalab $(B)/deltalab.so build-asan build-fuzz build-cov
 
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
 
@@ -176,3 +176,24 @@ fuzz: deps
 	    || { tail -n 40 build-fuzz/$$n.log; echo "fuzz $$n: failed (input kept in tests/fuzz/regress/$$n/)"; exit 1; }; \
 	    grep -E 'stat::number_of_executed_units|stat::peak_rss_mb' build-fuzz/$$n.log | sed "s/^/  /"; \
 	done
+
+# make fuzz-coverage: clang's source-based coverage of the readers
+# (src/core/io/) over what the fuzzers found (build-fuzz/corpus/, after make
+# fuzz) and the seeds and regression inputs, through the replay harnesses.
+LLVM_SUFFIX ?= -14
+.PHONY: fuzz-coverage
+fuzz-coverage:
+	@$(MAKE) --no-print-directory B=build-cov CC=clang \
+	    CFLAGS="-O1 -g -fprofile-instr-generate -fcoverage-mapping" \
+	    LDFLAGS="-fprofile-instr-generate" fuzz-replay
+	@rm -f build-cov/*.profraw
+	@for n in $(FUZZ_NAMES); do \
+	    LLVM_PROFILE_FILE=build-cov/$$n.profraw build-cov/build/fuzz/replay_$$n \
+	        tests/fuzz/corpus/$$n $$( [ -d tests/fuzz/regress/$$n ] && echo tests/fuzz/regress/$$n ) \
+	        $$( [ -d build-fuzz/corpus/$$n ] && echo build-fuzz/corpus/$$n ) | sed "s/^/$$n: /"; \
+	done
+	@llvm-profdata$(LLVM_SUFFIX) merge -o build-cov/readers.profdata build-cov/*.profraw
+	@llvm-cov$(LLVM_SUFFIX) report -instr-profile=build-cov/readers.profdata \
+	    build-cov/build/fuzz/replay_$(firstword $(FUZZ_NAMES)) \
+	    $(foreach n,$(wordlist 2,99,$(FUZZ_NAMES)),-object build-cov/build/fuzz/replay_$(n)) \
+	    $(wildcard src/core/io/*.c)

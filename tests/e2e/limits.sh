@@ -59,6 +59,8 @@ feed() {
 expect "network.load /dev/zero" "bad magic" "network.load('/dev/zero')"
 # B2: a CSV line is at most 1 MiB.
 expect "data.csv /dev/zero" "line 1 is longer than 1048576 bytes" "data.csv('/dev/zero')"
+expect "data.csv /dev/zero, label by name" "line 1 is longer than 1048576 bytes" \
+    "data.csv('/dev/zero', {label = 'x'})"
 expect "data.idx /dev/zero" "not an IDX file" "data.idx('/dev/zero')"
 expect "data.cifar /dev/zero" "pipe or a device, not a regular file" "data.cifar('/dev/zero')"
 expect "data.npy /dev/zero" "not an NPY file" "data.npy('/dev/zero')"

@@ -49,14 +49,15 @@ dl_status cifar_read_data(const char *path, int n, mat X, mat y, char *msg, size
     dl_status st = source_open(&s, path, msg, msglen);
     if (st)
         return st;
-    enum { PER = SOURCE_CHUNK / CIFAR_RECORD };
-    unsigned char *buf = malloc((size_t)PER * CIFAR_RECORD);
+    /* records read at a time: a chunk's worth, or all of them when fewer */
+    int per = SOURCE_CHUNK / CIFAR_RECORD < n ? SOURCE_CHUNK / CIFAR_RECORD : n;
+    unsigned char *buf = malloc((size_t)(per ? per : 1) * CIFAR_RECORD);
     if (!buf)
         st = dl_fail(DL_ENOMEM, msg, msglen, "not enough memory");
     float lut[256];
     source_byte_table(lut, 1);
-    for (int i = 0; !st && i < n; i += PER) {
-        int m = n - i < PER ? n - i : PER;
+    for (int i = 0; !st && i < n; i += per) {
+        int m = n - i < per ? n - i : per;
         size_t got = source_read(&s, buf, (size_t)m * CIFAR_RECORD);
         if (got < (size_t)m * CIFAR_RECORD) {
             const char *why = source_error(&s);

@@ -224,7 +224,7 @@ dl_status npy_read_data(const char *path, const npy_info *info, mat m,
 {
     if (m.rows != info->rows || m.cols != info->cols)
         return DL_ESHAPE;
-    size_t total = mat_size(m), chunk = 1 << 16;
+    size_t total = mat_size(m), chunk = total < (1 << 16) ? (total ? total : 1) : 1 << 16;
     unsigned char *buf = malloc(chunk * (size_t)info->itemsize);
     if (!buf)
         return DL_ENOMEM;

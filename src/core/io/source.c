@@ -42,7 +42,12 @@ dl_status source_open(source *s, const char *path, char *msg, size_t msglen)
         close(fd);
         return dl_fail(DL_ENOMEM, msg, msglen, "not enough memory to open it");
     }
-    gzbuffer(s->gz, 1u << 17);
+    /* zlib's buffers (size in, twice that out for gzip) sized from the
+     * file: 128 KB for a large one, less for a small one. */
+    unsigned size = 1u << 17;
+    if (s->regular && s->length < size)
+        size = s->length < 4096 ? 4096 : (unsigned)s->length;
+    gzbuffer(s->gz, size);
     return DL_OK;
 }
 

@@ -9,7 +9,8 @@
 
 typedef struct lines {
     source src;
-    char chunk[SOURCE_CHUNK];
+    char *chunk;         /* read buffer: a 64 KB chunk, or the file's length */
+    size_t size;
     size_t pos, end;     /* unread bytes of chunk */
     int eof;
     char *line;          /* the current line, NUL-terminated, no newline */
@@ -27,6 +28,16 @@ static dl_status lines_open(lines **out, const char *path, char *msg, size_t msg
         free(l);
         return st;
     }
+    /* a plain file needs no more than its length; gzip output, a chunk */
+    l->size = SOURCE_CHUNK;
+    if (l->src.regular && !l->src.compressed && l->src.length < SOURCE_CHUNK)
+        l->size = l->src.length ? (size_t)l->src.length : 1;
+    l->chunk = malloc(l->size);
+    if (!l->chunk) {
+        source_close(&l->src);
+        free(l);
+        return dl_fail(DL_ENOMEM, msg, msglen, "not enough memory");
+    }
     *out = l;
     return DL_OK;
 }
@@ -36,6 +47,7 @@ static void lines_close(lines *l)
     if (!l)
         return;
     source_close(&l->src);
+    free(l->chunk);
     free(l->line);
     free(l);
 }
@@ -49,7 +61,7 @@ static int lines_next(lines *l, dl_status *st, char *msg, size_t msglen)
         if (l->pos == l->end) {
             if (l->eof)
                 break;
-            int r = gzread(l->src.gz, l->chunk, sizeof l->chunk);
+            int r = gzread(l->src.gz, l->chunk, (unsigned)l->size);
             if (r < 0) {
                 *st = dl_fail(DL_EIO, msg, msglen, "line %ld: read error: %s", l->lineno + 1,
                               source_error(&l->src));

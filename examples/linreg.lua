@@ -41,16 +41,16 @@ local set = data.linear{ n = 200, dim = 3, w = { 2, -1, 0.5 }, b = 1, noise = 0.
 local X, Y = set.X, set.Y
 local theta = matrix.lstsq(matrix.hcat(X, matrix.ones(#set, 1)), Y)   -- 4×1: w1 w2 w3 b
 print("E7 part 1: y = X·w + b + noise, 200 samples of 3 features")
-print(("  true         w = (%.4f, %.4f, %.4f), b = %.4f"):format(set.w[1][1], set.w[2][1], set.w[3][1], set.b))
+print(("  true         w = (%.4f, %.4f, %.4f), b = %.4f"):format(set.w[1], set.w[2], set.w[3], set.b))
 print(("  closed form  w = (%.4f, %.4f, %.4f), b = %.4f   (matrix.lstsq)")
-  :format(theta[1][1], theta[2][1], theta[3][1], theta[4][1]))
+  :format(theta[1], theta[2], theta[3], theta[4]))
 
 local net = network{ 3, { 1, "linear" }, cost = "quadratic", init = "zeros" }
 local W, b = net.layers[1].W, net.layers[1].b
 local function distance()
   local s = 0
-  for j = 1, 3 do s = s + (W[1][j] - theta[j][1]) ^ 2 end
-  return math.sqrt(s + (b[1][1] - theta[4][1]) ^ 2)
+  for j = 1, 3 do s = s + (W[j] - theta[j]) ^ 2 end
+  return math.sqrt(s + (b[1] - theta[4]) ^ 2)
 end
 local dist = { distance() }
 print(("\n  gradient descent, lr %g, full batch: distance ‖θ − θ*‖ to the closed form"):format(opt.lr))
@@ -64,7 +64,7 @@ for step = 1, opt.steps do
   if mark[step] or step == opt.steps then print(("  %6d %14.3e"):format(step, dist[step + 1])) end
 end
 print(("  gradient descent   w = (%.4f, %.4f, %.4f), b = %.4f after %d steps")
-  :format(W[1][1], W[1][2], W[1][3], b[1][1], opt.steps))
+  :format(W[1], W[2], W[3], b[1], opt.steps))
 print(("E7 distance after %d steps: %.2e"):format(opt.steps, dist[#dist]))
 
 ------------------------------------------------------------------------------
@@ -112,10 +112,10 @@ local xs, fit, truth = matrix.range(-1, 1, 0.05), {}, {}
 local out = rnet:forward(xs:reshape(xs:rows() * xs:cols(), 1))
 for i = 1, out:rows() do
   local x = -1 + 0.05 * (i - 1)
-  fit[i], truth[i] = { x, out[i][1] }, { x, math.sin(3 * x) }
+  fit[i], truth[i] = { x, out[i] }, { x, math.sin(3 * x) }
 end
 local pts = {}
-for i = 1, #train do pts[i] = { train.X[i][1], train.Y[i][1] } end
+for i = 1, #train do pts[i] = { train.X[i], train.Y[i] } end
 table.sort(pts, function(p, q) return p[1] < q[1] end)
 show("fit", "lines", { net = fit, ["sin(3x)"] = truth, ["training points (joined)"] = pts, points = true,
   title = "the fitted function" })

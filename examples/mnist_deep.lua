@@ -2,7 +2,8 @@
 -- and the trade-off between online learning (batch 1) and mini-batches.
 --
 -- The course's network: 784-3136-1568-10, ReLU hidden layers, softmax output
--- with the log-likelihood cost, He initialisation, lr 0.1, batch 32, 6 epochs:
+-- with the log-likelihood cost, the default init (He on the ReLU layers), lr 0.1,
+-- batch 32, 6 epochs:
 -- about 98 % of the 10000 test images right. Each epoch prints the training
 -- loss, the test accuracy and the time; the loss and accuracy curves are
 -- plotted at the end. With --compare, the same network is trained for
@@ -68,13 +69,13 @@ local function make_net()
   local sizes = { 784 }
   for _, h in ipairs(hidden) do sizes[#sizes + 1] = { h, "relu" } end
   sizes[#sizes + 1] = { 10, "softmax" }
-  sizes.cost, sizes.init, sizes.seed = "log_likelihood", "he", opt.seed
+  sizes.cost, sizes.seed = "log_likelihood", opt.seed   -- the default init: He on ReLU layers
   return network(sizes)
 end
 
 if opt.epochs > 0 then
   local net = make_net()
-  print(("E2: MNIST %s, ReLU + softmax, log-likelihood, He init; %d training and %d test images")
+  print(("E2: MNIST %s, ReLU + softmax, log-likelihood, default init; %d training and %d test images")
     :format(table.concat(net.sizes, "-"), #train, #test))
   print(("lr %g, batch %d, %d epochs, seed %d, %s kernels"):format(opt.lr, opt.batch, opt.epochs,
     opt.seed, deltalab.isa))

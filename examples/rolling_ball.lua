@@ -31,10 +31,10 @@ for _, r in ipairs(rates) do
   local lr, what = r[1], r[2]
   local net = network{ 1, { 1, "linear" }, cost = "quadratic", freeze = "b",
                        init = { { W = { { -2 } }, b = { 0 } } } }
-  local path = { net.layers[1].W[1][1] }
+  local path = { net.layers[1].W[1] }
   for _ = 1, opt.steps do
     net:step({ 1 }, { 1 }, { lr = lr })
-    path[#path + 1] = net.layers[1].W[1][1]
+    path[#path + 1] = net.layers[1].W[1]
   end
   local shown = {}
   for i = 1, math.min(#path, 7) do shown[i] = ("%.3f"):format(path[i]) end

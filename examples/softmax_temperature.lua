@@ -29,13 +29,13 @@ for _, c in ipairs(cs) do
   net:backward(0)
   local dl = net.layers[1].delta
   print(("%8g   (%.4f, %.4f, %.4f, %.4f)   (%.4f, %.4f, %.4f, %.4f)"):format(c,
-    a[1][1], a[1][2], a[1][3], a[1][4], dl[1][1], dl[1][2], dl[1][3], dl[1][4]))
-  for j = 1, 4 do series[j][#series[j] + 1] = { math.log(c, 10), a[1][j] } end
+    a[1], a[2], a[3], a[4], dl[1], dl[2], dl[3], dl[4]))
+  for j = 1, 4 do series[j][#series[j] + 1] = { math.log(c, 10), a[j] } end
 end
 net.layers[1]:set_activation("softmax", 1000)
 local a = net:forward(x)
 print(("E9 at c = 1000: a = (%.4f, %.4f, %.4f, %.4f), argmax is position %d")
-  :format(a[1][1], a[1][2], a[1][3], a[1][4], a:argmax()))
+  :format(a[1], a[2], a[3], a[4], a:argmax()))
 
 local show = cli.plots(opt, "softmax_temperature")
 show("outputs", "lines", { ["a1 (z 0.2)"] = series[1], ["a2 (z 0.5)"] = series[2],

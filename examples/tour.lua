@@ -81,7 +81,7 @@ for _, line in ipairs{
   "set",
   "net = network{2, {50, \"relu\"}, {3, \"softmax\"}, cost = \"log_likelihood\", init = \"he\", seed = 1}",
   "net",
-  "x, y = set.X:row(60), set.y[60][1]",   -- point 60 and its label
+  "x, y = set.X:row(60), set.y[60]",   -- point 60 and its label
   "x, y",
 } do
   prompt(line)

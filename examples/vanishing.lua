@@ -81,7 +81,7 @@ for _, case in ipairs{ { "sigmoid", "scaled" }, { "relu", "he" } } do
   ratios[case[1]] = r
   print(("  first hidden layer / last hidden layer, first 50 batches: %.3f"):format(r))
   local series = { title = ("‖δˡ‖ per batch, %s hidden layers"):format(case[1]), logscale = "y",
-                   xlabel = "batch", legend = "bottom right", order = {} }
+                   xlabel = "batch", order = {} }
   for l = 1, net.L do
     local name = l == net.L and "output layer" or ("layer " .. l)
     series[name] = speed[l]

@@ -26,6 +26,14 @@ int luaopen_deltalab_sys(lua_State *L);
  * for bindings that train or evaluate a network (ltrainer.c). */
 struct net;
 struct net *dl_checknet(lua_State *L, int i);
+/* Tell the network at index i that a trainer is about to run it (change its
+ * parameters, fill its workspace with other batches), so net:snapshot says it
+ * cannot show the W, b of the last forward instead of showing other ones. */
+void dl_net_changed(lua_State *L, int i);
+/* Push a new network userdata that takes *n over (a trainer's checkpoint
+ * brings its network back this way): *n is set to NULL once the userdata
+ * owns it, so that on an error raised here exactly one of them frees it. */
+void dl_pushnet(lua_State *L, struct net **n);
 
 /* The entry point of deltalab.so for require "deltalab". */
 int luaopen_deltalab(lua_State *L);
@@ -49,5 +57,20 @@ mat *dl_newmatrix(lua_State *L, int rows, int cols);
 /* Push a matrix that views memory owned by the value at stack index owner,
  * which it keeps alive for as long as the view lives. */
 mat *dl_pushview(lua_State *L, mat view, int owner);
+
+/* How a following view finds its matrix again: get returns the owner's
+ * current matrix number `key` (data NULL once the owner is closed); name
+ * pushes what it is called in messages ("layer 2's δ") and then how to read
+ * it again ("net.layers[2].delta"). */
+typedef struct dl_follow {
+    mat (*get)(lua_State *L, int owner, int key);
+    void (*name)(lua_State *L, int key);
+} dl_follow;
+
+/* Push a view of the owner's matrix `key` that re-reads it at every use, so
+ * it follows the owner when that matrix moves or changes shape (a network's
+ * workspace when the batch size changes). Views made from it (rows, slices,
+ * reshapes) point into it and raise, naming it, once its shape has changed. */
+mat *dl_pushfollowing(lua_State *L, const dl_follow *f, int key, int owner);
 
 #endif

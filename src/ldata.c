@@ -378,16 +378,26 @@ static int d_standardize(lua_State *L)
     return 0;
 }
 
-/* xor(n, noise, seed) -> X, y */
-static int d_xor(lua_State *L)
+/* A set of n points in the plane made by gen(X, y, noise, seed): the
+ * arguments (n, noise, seed) of xor and moons. */
+typedef dl_status (*plane_set_fn)(mat X, mat y, float noise, uint64_t seed, char *msg,
+                                  size_t msglen);
+
+static int plane_set(lua_State *L, plane_set_fn gen)
 {
     int n = checkint(L, 1, 1, MAT_MAX_DIM);
     float noise = (float)luaL_checknumber(L, 2);
     luaL_argcheck(L, noise >= 0, 2, "noise must be >= 0");
     mat *X = dl_newmatrix(L, n, 2);
     mat *y = dl_newmatrix(L, n, 1);
-    toy_xor(*X, *y, noise, checkseed(L, 3), NULL, 0);
+    gen(*X, *y, noise, checkseed(L, 3), NULL, 0);
     return 2;
+}
+
+/* xor(n, noise, seed) -> X, y */
+static int d_xor(lua_State *L)
+{
+    return plane_set(L, toy_xor);
 }
 
 /* spirals(n, classes, noise, seed) -> X, y */
@@ -406,13 +416,7 @@ static int d_spirals(lua_State *L)
 /* moons(n, noise, seed) -> X, y */
 static int d_moons(lua_State *L)
 {
-    int n = checkint(L, 1, 1, MAT_MAX_DIM);
-    float noise = (float)luaL_checknumber(L, 2);
-    luaL_argcheck(L, noise >= 0, 2, "noise must be >= 0");
-    mat *X = dl_newmatrix(L, n, 2);
-    mat *y = dl_newmatrix(L, n, 1);
-    toy_moons(*X, *y, noise, checkseed(L, 3), NULL, 0);
-    return 2;
+    return plane_set(L, toy_moons);
 }
 
 /* blobs(n, k, dim, spread, box, seed [, centers k×dim]) -> X, y, centers */

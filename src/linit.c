@@ -42,6 +42,7 @@ static const char *const lua_modules[] = {
     "deltalab.plot",
     "deltalab.cli",
     "deltalab.complete",
+    "deltalab.show",
     "deltalab.help",
 };
 
@@ -179,11 +180,11 @@ static void add_extensions(lua_State *L, const char *modname)
     lua_pop(L, 1);
 }
 
-/* deltalab.use(isa): make "scalar" or "avx2" the active compute kernels and
+/* deltalab.use(isa): make "scalar", "avx2" or "avx512" the active compute kernels and
  * return the name now in use; deltalab.isa (upvalue 1's field) follows. */
 static int dl_use(lua_State *L)
 {
-    static const char *const isas[] = { "scalar", "avx2", NULL };
+    static const char *const isas[] = { "scalar", "avx2", "avx512", NULL };
     int i = luaL_checkoption(L, 1, NULL, isas);
     if (kern_use(isas[i]) != 0)
         return luaL_error(L, "isa '%s' is not available on this machine (kernels in use: %s)",

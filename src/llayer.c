@@ -4,9 +4,8 @@
  *
  * A layer userdata holds only its index; its user value is the network, so a
  * layer (and every matrix view it hands out: W, b, dW, db, z, a, delta) keeps
- * the network alive. The core never moves parameters and retires rather than
- * frees an outgrown workspace, so a view never points into freed memory; a
- * z/a/delta view shows the batch of the forward before it was taken.
+ * the network alive. Those views follow the network (see view_get below):
+ * z/a/delta always show the latest batch, whatever its size.
  *
  * layer.delta is the B×n view (one row per sample); layer:delta_of(i) is
  * sample i's δ as the book's n×1 column — two names for two things.
@@ -185,30 +184,65 @@ static int l_tostring(lua_State *L)
     return 1;
 }
 
+/* ---------------------------------------------------- the following views */
+
+/* layer.W, b, dW, db, z, a, delta are following views (dl_pushfollowing):
+ * each use re-reads the layer's matrix, so z, a and δ always show the latest
+ * batch, whatever its size, and a view taken before the first forward fills
+ * in once there is one. Key = 7·l + field. After the network is closed they
+ * read as freed matrices instead of pointing into freed memory. */
+static const char *const view_fields[] = { "W", "b", "dW", "db", "z", "a", "delta", NULL };
+static const char *const view_names[] = { "W", "b", "dW", "db", "z", "a", "δ" };
+
+static mat view_get(lua_State *L, int owner, int key)
+{
+    lnet *ln = luaL_testudata(L, owner, DL_NETWORK);
+    if (!ln || !ln->n || key / 7 >= ln->n->L)
+        return (mat){ 0 };
+    layer *ly = &ln->n->layers[key / 7];
+    mat views[] = { ly->W, ly->b, ly->dW, ly->db, ly->z, ly->a, ly->delta };
+    return views[key % 7];
+}
+
+static void view_name(lua_State *L, int key)
+{
+    lua_pushfstring(L, "layer %d's %s", key / 7 + 1, view_names[key % 7]);
+    lua_pushfstring(L, "net.layers[%d].%s", key / 7 + 1, view_fields[key % 7]);
+}
+
+static const dl_follow layer_views = { view_get, view_name };
+
+void llayer_push_view(lua_State *L, int netidx, int l, const char *field)
+{
+    for (int k = 0; view_fields[k]; k++)
+        if (strcmp(view_fields[k], field) == 0)
+            dl_pushfollowing(L, &layer_views, 7 * l + k, netidx);
+}
+
+static const char *const layer_fields[] = {
+    "W", "b", "dW", "db", "z", "a", "delta",    /* following matrix views */
+    "n_in", "n_out", "activation", "c", "index", "frozen", NULL
+};
+
 /* __index is a function, not the methods table, because a layer's fields are
- * computed on each read: the views must show the workspace of the latest
- * forward (its batch size can change), and n_in, activation, frozen... are
- * read from the core layer, which set_activation and freeze change. Fields
- * come first, then the methods (upvalue 1). */
+ * computed on each read: n_in, activation, frozen... are read from the core
+ * layer, which set_activation and freeze change. Fields come first, then the
+ * methods (upvalue 1). */
 static int l_index(lua_State *L)
 {
     net *n;
     int l;
     layer *ly = checklayer(L, 1, &n, &l);
-    static const char *const fields[] = {
-        "W", "b", "dW", "db", "z", "a", "delta",    /* live matrix views */
-        "n_in", "n_out", "activation", "c", "index", "frozen", NULL
-    };
+    const char *const *fields = layer_fields;
     int f = -1;
     if (lua_type(L, 2) == LUA_TSTRING)
         for (int k = 0; fields[k] && f < 0; k++)
             if (strcmp(lua_tostring(L, 2), fields[k]) == 0)
                 f = k;
-    mat views[] = { ly->W, ly->b, ly->dW, ly->db, ly->z, ly->a, ly->delta };
     switch (f) {
     case 0: case 1: case 2: case 3: case 4: case 5: case 6:
         lua_getiuservalue(L, 1, 1);          /* the view keeps the network alive */
-        dl_pushview(L, views[f], -1);
+        dl_pushfollowing(L, &layer_views, 7 * l + f, -1);
         return 1;
     case 7: lua_pushinteger(L, ly->n_in); return 1;
     case 8: lua_pushinteger(L, ly->n_out); return 1;
@@ -234,6 +268,13 @@ static int l_newindex(lua_State *L)
 {
     layer *ly = checklayer(L, 1, NULL, NULL);
     const char *k = luaL_checkstring(L, 2);
+    if (strcmp(k, "W") == 0 || strcmp(k, "b") == 0) {
+        lua_getiuservalue(L, 1, 1);
+        lnet *ln = lnet_checkud(L, -1);
+        lnet_keep_before(L, ln, "layer");
+        ln->updated = 1;
+        lua_pop(L, 1);
+    }
     if (strcmp(k, "W") == 0)
         lnet_copy_into(L, 3, ly->W, "layer", "W");
     else if (strcmp(k, "b") == 0)
@@ -259,4 +300,5 @@ static const luaL_Reg layer_meth[] = {
 void llayer_open(lua_State *L)
 {
     lnet_createmeta(L, DL_LAYER, layer_meth, l_index, l_newindex, l_tostring, NULL);
+    lnet_setfields(L, DL_LAYER, layer_fields);
 }

@@ -15,17 +15,49 @@
  * (creation, access, views, files); lmatrix_ops.c its maths.
  */
 #include "lmatrix.h"
+#include "core/io/csv.h"
+#include "core/io/csv_write.h"
 #include "core/io/npy.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 
 /* ---- The C API shared with the other bindings (deltalab.h) ---- */
 
+/* Bring the following view lm (at index i) up to date: re-read its source
+ * from the owner; a view made from the source moves with it while the source
+ * keeps the shape it had, and raises once that has changed. */
+static void refresh(lua_State *L, int i, lmatrix *lm)
+{
+    i = lua_absindex(L, i);
+    lua_getiuservalue(L, i, 1);
+    mat src = lm->follow->get(L, lua_gettop(L), lm->key);
+    lua_pop(L, 1);
+    if (!src.data) {                   /* the owner was closed */
+        lm->m.data = NULL;
+        return;
+    }
+    if (!lm->derived) {
+        lm->m = src;
+        return;
+    }
+    if (src.rows != lm->rows0 || src.cols != lm->cols0) {
+        lm->follow->name(L, lm->key);  /* what, where */
+        luaL_error(L, "this view into %s is out of date: %s changed from %dx%d to %dx%d; "
+                   "take it again from %s", lua_tostring(L, -2), lua_tostring(L, -2),
+                   lm->rows0, lm->cols0, src.rows, src.cols, lua_tostring(L, -1));
+    }
+    lm->m.data = src.data + lm->offset;
+}
+
 lmatrix *lmatrix_test(lua_State *L, int i)
 {
-    return luaL_testudata(L, i, DL_MATRIX);
+    lmatrix *lm = luaL_testudata(L, i, DL_MATRIX);
+    if (lm && lm->follow && lm->m.data)
+        refresh(L, i, lm);
+    return lm;
 }
 
 mat *dl_testmatrix(lua_State *L, int i)
@@ -37,6 +69,8 @@ mat *dl_testmatrix(lua_State *L, int i)
 mat *dl_checkmatrix(lua_State *L, int i)
 {
     lmatrix *lm = luaL_checkudata(L, i, DL_MATRIX);
+    if (lm->follow && lm->m.data)
+        refresh(L, i, lm);
     if (!lm->m.data)  /* which argument: add_(m) with m freed must say so */
         luaL_argerror(L, i, "attempt to use a freed matrix");
     return &lm->m;
@@ -52,6 +86,86 @@ mat *dl_checkmatrix(lua_State *L, int i)
  * __close still marks a matrix freed (m:close(), or a <close> variable).
  */
 
+/* The key under which table t (at index t) holds the function at the top,
+ * pushed, or NULL. */
+static const char *keyof(lua_State *L, int t)
+{
+    t = lua_absindex(L, t);
+    int f = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        if (lua_rawequal(L, -1, f) && lua_type(L, -2) == LUA_TSTRING) {
+            lua_pop(L, 1);
+            return lua_tostring(L, -1);
+        }
+        lua_pop(L, 1);
+    }
+    return NULL;
+}
+
+/* The name of the running C function as a message starts with it:
+ * "matrix.zeros", "matrix:copy", "matrix *", else what Lua calls it. Found by
+ * identity in the module and method tables, so it works under pcall too. */
+static const char *callername(lua_State *L)
+{
+    static const char *const ops[][2] = { { "add", "+" }, { "sub", "-" }, { "mul", "*" },
+                                          { "div", "/" }, { "unm", "-" } };
+    lua_Debug ar;
+    if (!lua_getstack(L, 0, &ar) || !lua_getinfo(L, "nf", &ar))
+        return "matrix";
+    const char *k;
+    int f = lua_gettop(L);
+    lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    if (lua_getfield(L, -1, "deltalab.matrix") == LUA_TTABLE) {
+        lua_pushvalue(L, f);
+        if ((k = keyof(L, -2)) != NULL)
+            return lua_pushfstring(L, "matrix.%s", k);
+    }
+    luaL_getmetatable(L, DL_MATRIX);
+    if (lua_getfield(L, -1, "__methods") == LUA_TTABLE) {
+        lua_pushvalue(L, f);
+        if ((k = keyof(L, -2)) != NULL)
+            return lua_pushfstring(L, "matrix:%s", k);
+    }
+    if (ar.name && strcmp(ar.namewhat, "metamethod") == 0)
+        for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+            if (strcmp(ar.name, ops[i][0]) == 0)
+                return lua_pushfstring(L, "matrix %s", ops[i][1]);
+    return ar.name ? ar.name : "matrix";
+}
+
+/* The block of a new matrix userdata, allocated under a protected call when
+ * it is big, so that running out of memory says which operation and what
+ * size instead of Lua's bare "not enough memory". */
+static int alloc_block(lua_State *L)
+{
+    lua_newuserdatauv(L, *(size_t *)lua_touserdata(L, 1), 1);
+    return 1;
+}
+
+#define PROTECT_BYTES (1 << 20)   /* below this, running out is not this matrix's doing */
+
+static lmatrix *newblock(lua_State *L, int rows, int cols, size_t bytes)
+{
+    size_t size = sizeof(lmatrix) + 64 + bytes;
+    if (bytes < PROTECT_BYTES)
+        return lua_newuserdatauv(L, size, 1);
+    lua_pushcfunction(L, alloc_block);
+    lua_pushlightuserdata(L, &size);
+    int st = lua_pcall(L, 1, 1, 0);
+    if (st == LUA_ERRMEM) {
+        lua_pop(L, 1);
+        char size_text[32];
+        snprintf(size_text, sizeof size_text, "%.1f %s", bytes >= 1e9 ? bytes / 1e9 : bytes / 1e6,
+                 bytes >= 1e9 ? "GB" : "MB");
+        luaL_error(L, "%s: not enough memory for a %dx%d matrix (%s)", callername(L), rows, cols,
+                   size_text);
+    }
+    if (st != LUA_OK)
+        lua_error(L);
+    return lua_touserdata(L, -1);
+}
+
 /* A new owning matrix; zero = 0 leaves the elements unset, for callers that
  * write every one of them before anyone can see the matrix (matrix.load). */
 static mat *newmatrix(lua_State *L, int rows, int cols, int zero)
@@ -59,11 +173,10 @@ static mat *newmatrix(lua_State *L, int rows, int cols, int zero)
     size_t bytes = 0;
     char msg[160];
     if (mat_alloc_bytes(rows, cols, &bytes, msg, sizeof msg) != DL_OK)
-        luaL_error(L, "%s", msg);
-    lmatrix *lm = lua_newuserdatauv(L, sizeof(lmatrix) + 64 + bytes, 1);
+        luaL_error(L, "%s: %s", callername(L), msg);
+    lmatrix *lm = newblock(L, rows, cols, bytes);
     uintptr_t p = ((uintptr_t)(lm + 1) + 63) & ~(uintptr_t)63;
-    lm->m = (mat){ (float *)p, rows, cols, cols };
-    lm->rowref = 0;
+    *lm = (lmatrix){ .m = { (float *)p, rows, cols, cols } };
     mat_advise_huge(lm->m.data, bytes);
     if (zero)
         memset(lm->m.data, 0, bytes);
@@ -76,12 +189,35 @@ mat *dl_newmatrix(lua_State *L, int rows, int cols)
     return newmatrix(L, rows, cols, 1);
 }
 
+/* A view of a following view follows the same source (see refresh); its
+ * user value is the source's owner, which keeps the memory alive. */
 mat *dl_pushview(lua_State *L, mat view, int owner)
 {
     owner = lua_absindex(L, owner);
+    lmatrix *src = luaL_testudata(L, owner, DL_MATRIX);
     lmatrix *lm = lua_newuserdatauv(L, sizeof(lmatrix), 1);
-    lm->m = view;
-    lm->rowref = 0;
+    *lm = (lmatrix){ .m = view };
+    luaL_setmetatable(L, DL_MATRIX);
+    if (src && src->follow) {
+        lm->follow = src->follow;
+        lm->key = src->key;
+        lm->derived = 1;
+        lm->rows0 = src->derived ? src->rows0 : src->m.rows;
+        lm->cols0 = src->derived ? src->cols0 : src->m.cols;
+        lm->offset = (view.data - src->m.data) + (src->derived ? src->offset : 0);
+        lua_getiuservalue(L, owner, 1);
+    } else {
+        lua_pushvalue(L, owner);
+    }
+    lua_setiuservalue(L, -2, 1);
+    return &lm->m;
+}
+
+mat *dl_pushfollowing(lua_State *L, const dl_follow *f, int key, int owner)
+{
+    owner = lua_absindex(L, owner);
+    lmatrix *lm = lua_newuserdatauv(L, sizeof(lmatrix), 1);
+    *lm = (lmatrix){ .m = f->get(L, owner, key), .follow = f, .key = key };
     luaL_setmetatable(L, DL_MATRIX);
     lua_pushvalue(L, owner);
     lua_setiuservalue(L, -2, 1);
@@ -98,6 +234,16 @@ const char *dl_checkpath(lua_State *L, int i)
 }
 
 /* ---- Argument helpers ---- */
+
+/* An element as a Lua value: a whole number as an integer, so a label reads
+ * 5, not 5.0 (the bound keeps products of two such integers exact). */
+static void pushelement(lua_State *L, float x)
+{
+    if (x == floorf(x) && fabsf(x) < 2147483648.0f)
+        lua_pushinteger(L, (lua_Integer)x);
+    else
+        lua_pushnumber(L, x);
+}
 
 mat *lmatrix_newlike(lua_State *L, mat m)
 {
@@ -177,8 +323,8 @@ void lmatrix_check_status(lua_State *L, dl_status s, const char *fname)
 {
     if (s == DL_OK)
         return;
-    if (s == DL_ENOMEM)
-        luaL_error(L, "%s: not enough memory", fname);
+    if (s == DL_ENOMEM)   /* a temporary of the core's (a copy of an operand) */
+        luaL_error(L, "%s: not enough memory for a temporary copy of an operand", fname);
     luaL_error(L, "%s: %s", fname, dl_strerror(s));
 }
 
@@ -467,7 +613,7 @@ static int m_get(lua_State *L)
 {
     mat *m = checkm(L, 1);
     int i = checkindex(L, 2, m->rows, "rows"), j = checkindex(L, 3, m->cols, "cols");
-    lua_pushnumber(L, *mat_at(*m, i, j));
+    pushelement(L, *mat_at(*m, i, j));
     return 1;
 }
 
@@ -484,7 +630,6 @@ static int m_set(lua_State *L)
 static int pushrow(lua_State *L, int self, mat m, int i)
 {
     dl_pushview(L, mat_sub(m, i, 0, 1, m.cols), self);
-    ((lmatrix *)lua_touserdata(L, -1))->rowref = 1;
     return 1;
 }
 
@@ -557,56 +702,75 @@ static int m_T(lua_State *L)
     return 1;
 }
 
+/* A vector is 1×n or n×1, however it was made: v[i] is its element i and
+ * #v its length n. Any other matrix is a sequence of rows: m[i] is row i. */
+static int isvector(mat m)
+{
+    return m.rows == 1 || m.cols == 1;
+}
+
 static int m_len(lua_State *L)
 {
-    lua_pushinteger(L, checkm(L, 1)->rows);
+    mat *m = checkm(L, 1);
+    lua_pushinteger(L, isvector(*m) ? (lua_Integer)mat_size(*m) : m->rows);
     return 1;
 }
 
-/* The 0-based position of m[k] (k at index 2): a row of m, or an element
- * when m is itself a row made by m[i]; raises for a bad k. */
-static int subscript(lua_State *L, lmatrix *lm)
+/* Element k (0-based) of the vector m. */
+static float *vector_at(mat m, int k)
 {
-    int k = 0;
-    const char *msg = badindex(L, 2, lm->rowref ? lm->m.cols : lm->m.rows,
-                               lm->rowref ? "cols" : "rows", &k);
-    if (msg)
+    return m.rows == 1 ? mat_at(m, 0, k) : mat_at(m, k, 0);
+}
+
+/* The 0-based position of m[k] (k at index 2): an element of a vector, else a
+ * row; raises for a bad k. *end is set when k is one past the last position:
+ * m[n + 1] is nil, as at the end of a Lua sequence, so ipairs(m) stops there. */
+static int subscript(lua_State *L, mat m, int *end)
+{
+    int vec = isvector(m), n = vec ? (int)mat_size(m) : m.rows, k = 0;
+    const char *msg = badindex(L, 2, n, vec ? "elements" : "rows", &k);
+    *end = msg && lua_isinteger(L, 2) && lua_tointeger(L, 2) == (lua_Integer)n + 1;
+    if (msg && !*end)
         luaL_error(L, "%s", msg);
     return k;
 }
 
-/* __index: m[i] is row i as a view (an element when m is itself such a row);
- * names are methods. */
+/* __index: v[i] is element i of a vector, m[i] row i (a view) of any other
+ * matrix; names are methods. */
 static int m_index(lua_State *L)
 {
     if (lua_type(L, 2) == LUA_TNUMBER) {
-        lmatrix *lm = luaL_checkudata(L, 1, DL_MATRIX);
         mat *m = checkm(L, 1);
-        int k = subscript(L, lm);
-        if (lm->rowref) {
-            lua_pushnumber(L, m->data[k]);
-            return 1;
-        }
-        return pushrow(L, 1, *m, k);
+        int end, k = subscript(L, *m, &end);
+        if (end)
+            lua_pushnil(L);
+        else if (isvector(*m))
+            pushelement(L, *vector_at(*m, k));
+        else
+            pushrow(L, 1, *m, k);
+        return 1;
     }
     lua_pushvalue(L, 2);
     lua_rawget(L, lua_upvalueindex(1));
     return 1;
 }
 
-/* __newindex: m[i][j] = v; m[i] = number | table | vector fills row i. */
+/* __newindex: v[i] = x sets an element of a vector; m[i] = number | table |
+ * vector fills row i of any other matrix. */
 static int m_newindex(lua_State *L)
 {
-    lmatrix *lm = luaL_checkudata(L, 1, DL_MATRIX);
     if (lua_type(L, 2) != LUA_TNUMBER)
         return luaL_error(L, "cannot set field '%s' of a matrix", luaL_tolstring(L, 2, NULL));
     mat *m = checkm(L, 1);
-    int k = subscript(L, lm);
-    if (lm->rowref) {
+    int end, k = subscript(L, *m, &end);
+    if (end)  /* no nil to give here: one past the end is out of range */
+        return luaL_error(L, "%s", badindex(L, 2, isvector(*m) ? (int)mat_size(*m) : m->rows,
+                                            isvector(*m) ? "elements" : "rows", &k));
+    if (isvector(*m)) {
         if (lua_type(L, 3) != LUA_TNUMBER)
             return luaL_error(L, "cannot store a %s in a matrix (number expected)",
                               luaL_typename(L, 3));
-        m->data[k] = (float)lua_tonumber(L, 3);
+        *vector_at(*m, k) = (float)lua_tonumber(L, 3);
         return 0;
     }
     mat row = mat_sub(*m, k, 0, 1, m->cols);
@@ -644,7 +808,7 @@ static int m_totable(lua_State *L)
     for (int i = 0; i < m->rows; i++) {
         lua_createtable(L, m->cols, 0);
         for (int j = 0; j < m->cols; j++) {
-            lua_pushnumber(L, *mat_at(*m, i, j));
+            pushelement(L, *mat_at(*m, i, j));
             lua_rawseti(L, -2, j + 1);
         }
         lua_rawseti(L, -2, i + 1);
@@ -654,7 +818,8 @@ static int m_totable(lua_State *L)
 
 static int m_tostring(lua_State *L)
 {
-    lmatrix *lm = luaL_checkudata(L, 1, DL_MATRIX);
+    luaL_checkudata(L, 1, DL_MATRIX);
+    lmatrix *lm = lmatrix_test(L, 1);
     if (!lm->m.data) {
         lua_pushliteral(L, "[matrix, freed]");
         return 1;
@@ -667,9 +832,26 @@ static int m_tostring(lua_State *L)
     return 1;
 }
 
-static int m_load(lua_State *L)
+/* The formats matrix.load and m:save know, by file name extension. A name
+ * without one (a device, os.tmpname()) is NPY, as it always was. */
+enum { FILE_NPY, FILE_CSV };
+
+static int file_format(lua_State *L, const char *path, const char *fname)
 {
-    const char *path = dl_checkpath(L, 1);
+    const char *base = strrchr(path, '/');
+    const char *dot = strrchr(base ? base + 1 : path, '.');
+    if (!dot || dot == (base ? base + 1 : path))   /* no extension, or a dot file */
+        return FILE_NPY;
+    if (strcmp(dot, ".npy") == 0)
+        return FILE_NPY;
+    if (strcmp(dot, ".csv") == 0)
+        return FILE_CSV;
+    return luaL_error(L, "%s: unknown file extension '%s' in '%s' (known: .npy, .csv)", fname,
+                      dot, path);
+}
+
+static int load_npy(lua_State *L, const char *path)
+{
     npy_info info;
     char msg[160];
     dl_status s = npy_read_header(path, &info, msg, sizeof msg);
@@ -686,17 +868,44 @@ static int m_load(lua_State *L)
     return 1;
 }
 
+/* A CSV file of numbers, as m:save writes it (a header line is skipped). */
+static int load_csv(lua_State *L, const char *path)
+{
+    csv_info info;
+    char msg[256];
+    if (csv_scan(path, ',', -1, CSV_NO_LABEL, &info, msg, sizeof msg) != DL_OK)
+        return luaL_error(L, "matrix.load: '%s': %s", path, msg);
+    mat *m = newmatrix(L, info.rows, info.cols, 0);
+    csv_names none = { NULL, 0, 0 };
+    if (csv_read_data(path, ',', &info, *m, &none, msg, sizeof msg) != DL_OK)
+        return luaL_error(L, "matrix.load: cannot read '%s': %s", path, msg);
+    return 1;
+}
+
+static int m_load(lua_State *L)
+{
+    const char *path = dl_checkpath(L, 1);
+    return file_format(L, path, "matrix.load") == FILE_CSV ? load_csv(L, path)
+                                                            : load_npy(L, path);
+}
+
+/* m:save(path [, dtype]): NPY (dtype float32 or float64) or CSV, by extension. */
 static int m_save(lua_State *L)
 {
     static const char *const dtypes[] = { "float32", "float64", NULL };
     mat *m = checkm(L, 1);
     const char *path = dl_checkpath(L, 2);
+    int format = file_format(L, path, "save");
     int fp64 = lua_isnoneornil(L, 3) ? 0
              : (luaL_checkstring(L, 3), dl_checkchoice(L, 3, "matrix:save", "dtype", dtypes));
+    if (format == FILE_CSV && !lua_isnoneornil(L, 3))
+        return luaL_error(L, "save: a dtype is for .npy files; '%s' is CSV, written as text "
+                          "with 9 significant digits (exact for float32)", path);
     char msg[160];
-    dl_status s = npy_write(path, *m, fp64, msg, sizeof msg);
-    if (s == DL_EIO)
-        return luaL_error(L, "save: cannot write '%s': %s", path, msg);
+    dl_status s = format == FILE_CSV ? csv_write(path, *m, msg, sizeof msg)
+                                     : npy_write(path, *m, fp64, msg, sizeof msg);
+    if (s == DL_EIO || s == DL_ENOMEM)
+        return luaL_error(L, "save: cannot write %s", msg);   /* msg: "path: reason" */
     lmatrix_check_status(L, s, "save");
     lua_settop(L, 1);
     return 1;
@@ -707,6 +916,7 @@ static int m_close(lua_State *L)
 {
     lmatrix *lm = luaL_checkudata(L, 1, DL_MATRIX);
     lm->m.data = NULL;
+    lm->follow = NULL;
     lua_pushnil(L);
     lua_setiuservalue(L, 1, 1);
     return 0;

@@ -13,14 +13,24 @@
 #include "deltalab.h"
 #include "largs.h"
 
+#include <stddef.h>
+
 typedef struct lmatrix {
     mat m;       /* m.data is NULL once the matrix has been closed */
-    int rowref;  /* made by m[i] or m:row(i): an integer index gives an element */
+    /* A following view (dl_pushfollowing): m is re-read through follow from
+     * the owner (the user value) at every use. A view made from one inherits
+     * follow and records where it lies in the source (offset, a sub-matrix of
+     * a rows0×cols0 source): it is valid while the source keeps that shape. */
+    const dl_follow *follow;
+    int key;
+    int derived, rows0, cols0;
+    ptrdiff_t offset;
 } lmatrix;
 
 #define checkm dl_checkmatrix
 
-/* The matrix userdata at i, live or closed, or NULL if it is not one. */
+/* The matrix userdata at i, live or closed, or NULL if it is not one; a
+ * following view is brought up to date first (raising if it is out of date). */
 lmatrix *lmatrix_test(lua_State *L, int i);
 /* Push a new owning matrix of m's shape (zeroed). */
 mat *lmatrix_newlike(lua_State *L, mat m);

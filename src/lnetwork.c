@@ -12,6 +12,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,6 +23,61 @@ net *lnet_check(lua_State *L, int i)
     if (!ln->n)
         luaL_error(L, "attempt to use a closed network");
     return ln->n;
+}
+
+lnet *lnet_checkud(lua_State *L, int i)
+{
+    lnet_check(L, i);
+    return lua_touserdata(L, i);
+}
+
+/* A forward ran: z, a now come from the current W, b; no cost yet. */
+static void forwarded(lnet *ln)
+{
+    ln->updated = 0;
+    ln->foreign = 0;
+    ln->unkept = 0;
+    ln->have_cost = 0;
+}
+
+void dl_net_changed(lua_State *L, int i)
+{
+    lnet *ln = lnet_checkud(L, i);
+    ln->foreign = 1;
+    ln->updated = 0;
+    ln->have_cost = 0;
+}
+
+static void costed(lnet *ln, double c)
+{
+    ln->cost = c;
+    ln->have_cost = 1;
+}
+
+/* Networks this small keep W, b before every update; larger ones only once
+ * net:snapshot has been called on them, since the copy would cost a
+ * 784-30-10 step from Lua about half its time. */
+#define KEEP_ALWAYS_PARAMS 4096
+
+/* Before an update: keep W, b as the last forward used them (once per
+ * forward), so a snapshot shows the parameters beside the z, a, δ they made.
+ * One copy of the parameters per step: about 0.3 µs per 10⁴ parameters. */
+void lnet_keep_before(lua_State *L, lnet *ln, const char *fn)
+{
+    if (ln->updated || ln->foreign || ln->unkept)   /* kept already, or not known any more */
+        return;
+    net *n = ln->n;
+    if (n->n_params > KEEP_ALWAYS_PARAMS && !ln->snapshots) {
+        ln->unkept = 1;
+        return;
+    }
+    if (!ln->before) {
+        ln->before = malloc(n->n_params * sizeof *ln->before);
+        if (!ln->before)
+            luaL_error(L, "%s: not enough memory for a copy of the %zu parameters", fn,
+                       n->n_params);
+    }
+    memcpy(ln->before, n->params, n->n_params * sizeof *ln->before);
 }
 
 /* For other bindings (ltrainer.c): the core net of the network at index i. */
@@ -151,7 +207,7 @@ static void copy_init_values(lua_State *L, int idx, net *n)
 static lnet *push_empty(lua_State *L)
 {
     lnet *ln = lua_newuserdatauv(L, sizeof *ln, 1);
-    ln->n = NULL;
+    *ln = (lnet){ 0 };
     luaL_setmetatable(L, DL_NETWORK);
     return ln;
 }
@@ -176,8 +232,10 @@ static int net_construct(lua_State *L)
     if (net_create(&n, &spec, msg, sizeof msg) != DL_OK)
         return luaL_error(L, "network: %s", msg);
     adopt(L, ln, n);
-    if (explicit_init)
+    if (explicit_init) {
         copy_init_values(L, 1, n);
+        n->init = DL_INIT_COUNT;   /* the user's own values */
+    }
     return 1;
 }
 
@@ -198,6 +256,14 @@ static int n_load(lua_State *L)
         return luaL_error(L, "network.load: %s: %s", path, msg);
     adopt(L, ln, n);
     return 1;
+}
+
+void dl_pushnet(lua_State *L, net **n)
+{
+    lnet *ln = push_empty(L);
+    net *owned = *n;
+    *n = NULL;
+    adopt(L, ln, owned);
 }
 
 /* ---------------------------------------------------------------- methods */
@@ -227,13 +293,15 @@ static int n_gc(lua_State *L)
 {
     lnet *ln = luaL_checkudata(L, 1, DL_NETWORK);
     net_free(ln->n);
-    ln->n = NULL;
+    free(ln->before);
+    *ln = (lnet){ 0 };
     return 0;
 }
 
+/* The output aᴸ, as the following view net.layers[L].a. */
 static void push_output(lua_State *L, net *n, int netidx)
 {
-    dl_pushview(L, net_output(n), netidx);
+    llayer_push_view(L, netidx, n->L - 1, "a");
 }
 
 static int n_forward(lua_State *L)
@@ -242,6 +310,7 @@ static int n_forward(lua_State *L)
     luaL_checkany(L, 2);
     lnet_set_input(L, n, 2, "network:forward");
     for (int l = 0; l < n->L; l++) net_forward_layer(n, l);
+    forwarded(lnet_checkud(L, 1));
     push_output(L, n, 1);
     return 1;
 }
@@ -263,6 +332,7 @@ static int n_backward(lua_State *L)
         return lnet_status_error(L, fn, s);
     double c;
     net_cost(n, T, &c);
+    costed(lnet_checkud(L, 1), c);
     lua_pushnumber(L, c);
     return 1;
 }
@@ -274,9 +344,11 @@ static int n_cost(lua_State *L)
     luaL_checkany(L, 3);
     lnet_set_input(L, n, 2, "network:cost");
     for (int l = 0; l < n->L; l++) net_forward_layer(n, l);
+    forwarded(lnet_checkud(L, 1));
     mat T = lnet_get_target(L, n, 3, "network:cost");
     double c;
     net_cost(n, T, &c);
+    costed(lnet_checkud(L, 1), c);
     lua_pushnumber(L, c);
     return 1;
 }
@@ -285,9 +357,12 @@ static int n_update(lua_State *L)
 {
     net *n = lnet_check(L, 1);
     net_hyper h = get_hyper(L, 2, "network:update");
+    lnet *ln = lnet_checkud(L, 1);
+    lnet_keep_before(L, ln, "network:update");
     dl_status s = net_update(n, &h);
     if (s != DL_OK)
         return lnet_status_error(L, "network:update", s);
+    ln->updated = 1;
     lua_settop(L, 1);
     return 1;
 }
@@ -300,10 +375,22 @@ static int n_step(lua_State *L)
     net_hyper h = get_hyper(L, 4, "network:step");
     lnet_set_input(L, n, 2, "network:step");
     mat T = lnet_get_target(L, n, 3, "network:step");  /* needs the batch size set_input set */
+    lnet *ln = lnet_checkud(L, 1);
+    forwarded(ln);        /* this step's forward uses the W, b kept now */
+    lnet_keep_before(L, ln, "network:step");
     double c;
     dl_status s = net_step(n, n->x, T, &h, &c);  /* the input is in place: no copy */
     if (s != DL_OK)
         return lnet_status_error(L, "network:step", s);
+    costed(ln, c);
+    ln->updated = 1;
+    if (!isfinite(c) && !ln->warned_nan) {   /* once: a student may want to watch it happen */
+        ln->warned_nan = 1;
+        fprintf(stderr, "warning: network:step: the cost is %s, so the network has diverged "
+                "and its parameters are no longer numbers; lower lr%s\n",
+                isnan(c) ? "NaN" : "infinite",
+                n->init == DL_INIT_NIELSEN ? " or build it with init = \"auto\"" : "");
+    }
     lua_pushnumber(L, c);
     return 1;
 }
@@ -321,6 +408,7 @@ static int n_predict(lua_State *L)
     luaL_checkany(L, 2);
     lnet_set_input(L, n, 2, "network:predict");
     for (int l = 0; l < n->L; l++) net_forward_layer(n, l);
+    forwarded(lnet_checkud(L, 1));
     if (n->B == 1) {
         float p;
         net_predict(n, mat_wrap(&p, 1, 1));
@@ -339,23 +427,66 @@ static void push_copy(lua_State *L, mat m)
     mat_copy(*c, m);
 }
 
+/* One step as one moment: the cost of the last batch (a number; its name in
+ * cost_name), and per layer W, b as the forward used them beside the z, a, δ
+ * they produced and the gradients dW, db; after net:step or net:update also
+ * W_updated, b_updated, the parameters that update left. All copies. */
 static int n_snapshot(lua_State *L)
 {
     net *n = lnet_check(L, 1);
-    lua_createtable(L, 0, 3);
-    lua_pushstring(L, dl_cost_names[n->cost]);
+    lnet *ln = lnet_checkud(L, 1);
+    lua_createtable(L, 0, 4);
+    if (ln->have_cost)
+        lua_pushnumber(L, ln->cost);
+    else
+        lua_pushnil(L);
     lua_setfield(L, -2, "cost");
+    lua_pushstring(L, dl_cost_names[n->cost]);
+    lua_setfield(L, -2, "cost_name");
     lua_pushinteger(L, n->B);
     lua_setfield(L, -2, "batch");
+    ln->snapshots = 1;   /* from now on every update keeps W, b for the next snapshot */
+    int known = !ln->foreign && !ln->unkept;   /* the W, b of the last forward */
+    lua_pushboolean(L, ln->updated || !known);
+    lua_setfield(L, -2, "updated");
+    if (ln->unkept) {
+        lua_pushliteral(L, "this network has more than 4096 parameters, so W and b are kept "
+                        "before each update only once net:snapshot has been called on it: "
+                        "this snapshot has W_updated and b_updated, the next ones also W, b");
+        lua_setfield(L, -2, "note");
+    } else if (ln->foreign) {
+        lua_pushliteral(L, "a trainer ran the network after its last forward from Lua, so the "
+                        "W and b that produced z, a and delta are not known; W_updated and "
+                        "b_updated are the current ones (net:forward or net:step first for a "
+                        "full snapshot)");
+        lua_setfield(L, -2, "note");
+    }
     lua_createtable(L, n->L, 0);
     for (int l = 0; l < n->L; l++) {
         layer *ly = &n->layers[l];
-        lua_createtable(L, 0, 7);
-        const char *names[] = { "W", "b", "dW", "db", "z", "a", "delta" };
-        mat ms[] = { ly->W, ly->b, ly->dW, ly->db, ly->z, ly->a, ly->delta };
-        for (int k = 0; k < 7; k++) {
+        lua_createtable(L, 0, 9);
+        const char *names[] = { "dW", "db", "z", "a", "delta" };
+        mat ms[] = { ly->dW, ly->db, ly->z, ly->a, ly->delta };
+        for (int k = 0; k < 5; k++) {
             push_copy(L, ms[k]);
             lua_setfield(L, -2, names[k]);
+        }
+        mat W = ly->W, b = ly->b;
+        if (ln->updated || !known) {
+            if (known) {   /* before has the layout of params: the same offsets */
+                W.data = ln->before + (ly->W.data - n->params);
+                b.data = ln->before + (ly->b.data - n->params);
+            }
+            push_copy(L, ly->W);
+            lua_setfield(L, -2, "W_updated");
+            push_copy(L, ly->b);
+            lua_setfield(L, -2, "b_updated");
+        }
+        if (known) {
+            push_copy(L, W);
+            lua_setfield(L, -2, "W");
+            push_copy(L, b);
+            lua_setfield(L, -2, "b");
         }
         lua_rawseti(L, -2, l + 1);
     }
@@ -371,10 +502,22 @@ static void print_line(lua_State *L, const char *line)
     lua_call(L, 1, 0);
 }
 
+/* A relative error for the table: "nan" and "inf" spelt so on every libc
+ * (glibc prints a negative NaN as "-nan"). */
+static void fmt_error(char *out, size_t len, double e)
+{
+    if (isnan(e))
+        snprintf(out, len, "%17s", "nan");
+    else if (isinf(e))
+        snprintf(out, len, "%17s", "inf");
+    else
+        snprintf(out, len, "%17.3e", e);
+}
+
 /* gradcheck's table, from the per-layer results r at the stack top. */
 static void print_gradcheck(lua_State *L, const net *n, double eps)
 {
-    char line[160];
+    char line[512];
     snprintf(line, sizeof line,
              "gradient check: backprop vs central differences in double (eps = %g)", eps);
     print_line(L, line);
@@ -390,19 +533,53 @@ static void print_gradcheck(lua_State *L, const net *n, double eps)
             v[k] = lua_tonumber(L, -1);
             lua_pop(L, 1);
         }
-        lua_pop(L, 1);
+        lua_getfield(L, -1, "ok");
+        int ok = lua_toboolean(L, -1);
+        lua_getfield(L, -2, "problem");
+        char problem[160] = "";
+        if (lua_isstring(L, -1))
+            snprintf(problem, sizeof problem, ": %s", lua_tostring(L, -1));
+        lua_pop(L, 3);
         char note[96] = "";
         if (v[2] < v[3] || v[4] < v[5]) {
             snprintf(note, sizeof note, "   (%.0f of %.0f weights, %.0f of %.0f biases)", v[2],
                      v[3], v[4], v[5]);
             some = 1;
         }
-        snprintf(line, sizeof line, "  %5d   %17.3e   %17.3e   %s%s", l + 1, v[0], v[1],
-                 v[0] < 1e-4 && v[1] < 1e-4 ? "ok" : "MISMATCH", note);
+        char eW[32], eb[32];
+        fmt_error(eW, sizeof eW, v[0]);
+        fmt_error(eb, sizeof eb, v[1]);
+        snprintf(line, sizeof line, "  %5d   %s   %s   %s%s%s", l + 1, eW, eb,
+                 ok ? "ok" : problem[0] ? "FAILED" : "MISMATCH", problem, note);
         print_line(L, line);
     }
     if (some)
         print_line(L, "  (evenly spaced entries; {all = true} checks every one)");
+}
+
+/* Push why layer l's check cannot pass though its errors may look small — a
+ * NaN or ∞ in its W or b, in the cost, in backprop's gradient or in the
+ * finite difference (the core reports that one as a NaN error) — or nil.
+ * Returns whether there is such a reason. */
+static int push_gradcheck_problem(lua_State *L, net *n, int l, double cost, double eW,
+                                  double eb)
+{
+    layer *ly = &n->layers[l];
+    size_t k;
+    if ((k = mat_count_nonfinite(ly->W)) > 0)
+        lua_pushfstring(L, "W has %d NaN or infinite weight%s", (int)k, k > 1 ? "s" : "");
+    else if ((k = mat_count_nonfinite(ly->b)) > 0)
+        lua_pushfstring(L, "b has %d NaN or infinite bias%s", (int)k, k > 1 ? "es" : "");
+    else if (!isfinite(cost))
+        lua_pushfstring(L, "the cost is %s", isnan(cost) ? "NaN" : "infinite");
+    else if ((k = mat_count_nonfinite(ly->dW) + mat_count_nonfinite(ly->db)) > 0)
+        lua_pushfstring(L, "backprop's gradient has %d NaN or infinite entr%s", (int)k,
+                        k > 1 ? "ies" : "y");
+    else if (!isfinite(eW) || !isfinite(eb))
+        lua_pushliteral(L, "a finite difference is NaN or infinite");
+    else
+        lua_pushnil(L);
+    return !lua_isnil(L, -1);
 }
 
 static int n_gradcheck(lua_State *L)
@@ -426,16 +603,25 @@ static int n_gradcheck(lua_State *L)
     int print = dl_optboolean(L, 4, fn, "print", 1);
     lnet_set_input(L, n, 2, fn);
     for (int l = 0; l < n->L; l++) net_forward_layer(n, l);
+    forwarded(lnet_checkud(L, 1));
     mat T = lnet_get_target(L, n, 3, fn);
     double eW[NET_MAX_LAYERS], eb[NET_MAX_LAYERS];
     dl_status s = net_gradcheck_some(n, n->x, T, eps, (long)max, eW, eb);
     if (s != DL_OK)
         return lnet_status_error(L, fn, s);
+    double cost;
+    net_cost(n, T, &cost);     /* of the forward the gradients came from */
+    costed(lnet_checkud(L, 1), cost);
     lua_createtable(L, n->L, 0);
     for (int l = 0; l < n->L; l++) {
         layer *ly = &n->layers[l];
         lua_Integer nW = (lua_Integer)mat_size(ly->W), nb = ly->n_out;
-        lua_createtable(L, 0, 6);
+        int bad = push_gradcheck_problem(L, n, l, cost, eW[l], eb[l]);
+        lua_createtable(L, 0, 8);
+        lua_insert(L, -2);
+        lua_setfield(L, -2, "problem");
+        lua_pushboolean(L, !bad && eW[l] < 1e-4 && eb[l] < 1e-4);
+        lua_setfield(L, -2, "ok");
         lua_pushnumber(L, eW[l]);
         lua_setfield(L, -2, "W");
         lua_pushnumber(L, eb[l]);
@@ -461,7 +647,7 @@ static int n_save(lua_State *L)
     const char *path = dl_checkpath(L, 2);
     char msg[256];
     if (net_save(n, path, msg, sizeof msg) != DL_OK)
-        return luaL_error(L, "network:save: cannot write %s: %s", path, msg);
+        return luaL_error(L, "network:save: cannot write %s", msg);   /* msg: "path: reason" */
     lua_settop(L, 1);
     return 1;
 }
@@ -514,6 +700,7 @@ static int n_stage(lua_State *L)
     case 0:
         luaL_checkany(L, 3);
         lnet_set_input(L, n, 3, fn);
+        forwarded(lnet_checkud(L, 1));
         break;
     case 1: case 4: {
         lua_Integer l = luaL_checkinteger(L, 3);
@@ -529,6 +716,7 @@ static int n_stage(lua_State *L)
         mat T = lnet_get_target(L, n, 3, fn);
         double c;
         net_cost(n, T, &c);
+        costed(lnet_checkud(L, 1), c);
         lua_pushnumber(L, c);
         return 1;
     }
@@ -585,6 +773,9 @@ static int n_tostring(lua_State *L)
 }
 
 
+static const char *const net_fields[] = { "layers", "cost_name", "sizes", "L", "batch",
+                                          "nparams", NULL };
+
 /* __index is a function, not the methods table, because a network's fields
  * are computed on each read (layers is the user value; sizes, batch, nparams
  * come from the core net, which a forward changes). Fields come first, then
@@ -592,8 +783,7 @@ static int n_tostring(lua_State *L)
 static int n_index(lua_State *L)
 {
     net *n = lnet_check(L, 1);
-    static const char *const fields[] = { "layers", "cost_name", "sizes", "L", "batch",
-                                          "nparams", NULL };
+    const char *const *fields = net_fields;
     int f = -1;
     if (lua_type(L, 2) == LUA_TSTRING)
         for (int k = 0; fields[k] && f < 0; k++)
@@ -671,6 +861,18 @@ void lnet_createmeta(lua_State *L, const char *name, const luaL_Reg *meth,
     lua_pop(L, 1);
 }
 
+void lnet_setfields(lua_State *L, const char *name, const char *const *fields)
+{
+    luaL_getmetatable(L, name);
+    lua_newtable(L);
+    for (int k = 0; fields[k]; k++) {
+        lua_pushstring(L, fields[k]);
+        lua_rawseti(L, -2, k + 1);
+    }
+    lua_setfield(L, -2, "__fields");
+    lua_pop(L, 1);
+}
+
 static const luaL_Reg funcs[] = {
     { "load", n_load },
     { NULL, NULL }
@@ -681,6 +883,7 @@ int luaopen_deltalab_network(lua_State *L)
     luaL_requiref(L, "deltalab.matrix", luaopen_deltalab_matrix, 0);  /* its metatable */
     lua_pop(L, 1);
     lnet_createmeta(L, DL_NETWORK, net_meth, n_index, NULL, n_tostring, n_gc);
+    lnet_setfields(L, DL_NETWORK, net_fields);
     llayer_open(L);
     luaL_newlib(L, funcs);
     luaL_getmetatable(L, DL_NETWORK);

@@ -19,13 +19,29 @@
 #define DL_LAYER "layer"
 
 /* A network userdata; its user value is the table of its layers. */
+/* A network userdata; its user value is the table of its layers. Besides the
+ * core net it keeps what net:snapshot() needs to show one step as one moment:
+ * the parameters the last forward used, when an update came after it. */
 typedef struct lnet {
-    net *n;  /* NULL until built, and after close */
+    net *n;          /* NULL until built, and after close */
+    float *before;   /* (n_params) W¹ b¹ … as the last forward used them; NULL until needed */
+    int updated;     /* net:step/net:update changed W, b since the last forward */
+    int foreign;     /* a trainer changed W, b since the last forward: before unknown */
+    int have_cost;   /* cost is the cost of the last forward's batch */
+    double cost;
+    int warned_nan;  /* net:step has said once that the cost is not finite */
+    int snapshots;   /* net:snapshot has been called: keep W, b before every update */
+    int unkept;      /* an update since the last forward did not keep W, b (see lnet_keep_before) */
 } lnet;
 
 /* The core net of the network at index i (raises for another value or a
  * closed network). */
 net *lnet_check(lua_State *L, int i);
+/* The same, with the userdata (for the snapshot bookkeeping). */
+lnet *lnet_checkud(lua_State *L, int i);
+/* Before W or b change after a forward (an update, layer.W = ...): keep them
+ * as that forward used them for net:snapshot, and mark the network updated. */
+void lnet_keep_before(lua_State *L, lnet *ln, const char *fn);
 
 /* Raise "fn: <what status s means>" for a failed core call. */
 int lnet_status_error(lua_State *L, const char *fn, dl_status s);
@@ -36,6 +52,9 @@ int lnet_status_error(lua_State *L, const char *fn, dl_status s);
 void lnet_createmeta(lua_State *L, const char *name, const luaL_Reg *meth,
                      lua_CFunction index, lua_CFunction newindex, lua_CFunction tostr,
                      lua_CFunction gc);
+/* Give the metatable name a "__fields" list of the computed field names
+ * (NULL-terminated), for Tab completion. */
+void lnet_setfields(lua_State *L, const char *name, const char *const *fields);
 
 /* ---- lnetconv.c */
 
@@ -57,5 +76,8 @@ void lnet_push_column(lua_State *L, mat m, int i);
 void llayer_open(lua_State *L);
 /* Give the network userdata at netidx its table of count layers. */
 void llayer_push_all(lua_State *L, int netidx, int count);
+/* Push the following view field ("W", ..., "a", "delta") of layer l (0-based)
+ * of the network at netidx. */
+void llayer_push_view(lua_State *L, int netidx, int l, const char *field);
 
 #endif

@@ -7,10 +7,12 @@
  *     > sys.isatty(io.stdout), sys.display()
  *     true    false
  */
-#define _GNU_SOURCE  /* dup3, mkostemp, O_CLOEXEC */
+#define _GNU_SOURCE  /* F_DUPFD_CLOEXEC, O_CLOEXEC, gethostname */
 #include "deltalab.h"
+#include "largs.h"
 #include "core/dl.h"
 #include "core/kern.h"
+#include "core/save.h"
 #include "core/threads.h"
 
 #include <stdio.h>
@@ -148,58 +150,60 @@ static int sys_hush_stdout(lua_State *L)
     return 1;
 }
 
-static int write_all(int fd, const char *s, size_t n)
+/* Copy what path holds now into the save (for an append); 0, or -1 with
+ * errno set. A file that is not there yet holds nothing. */
+static int copy_current(dl_save *sv, const char *path)
 {
-    while (n > 0) {
-        ssize_t w = write(fd, s, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -1;
-        s += w;
-        n -= (size_t)w;
-    }
-    return 0;
+    FILE *in = fopen(path, "rb");
+    if (!in)
+        return errno == ENOENT ? 0 : -1;
+    char buf[1 << 14];
+    size_t got;
+    int bad = 0;
+    while (!bad && (got = fread(buf, 1, sizeof buf, in)) > 0)
+        bad = dl_save_write(sv, buf, got) != 0;
+    int e = bad ? sv->err : ferror(in) ? (errno ? errno : EIO) : 0;
+    fclose(in);
+    errno = e;
+    return e ? -1 : 0;
 }
 
-/* sys.write_atomic(path, text) → true, or nil and a message. The text goes to
- * a temporary file in path's directory, is synced to disk, and is renamed
- * over path: a reader sees the old file or the whole new one, never a part,
- * even when the writer is killed. */
+/* sys.write_atomic(path, text [, {append = true}]) → true, or nil and a
+ * message naming the path. The text goes through a save (src/core/save.h):
+ * a reader sees the old file or the whole new one, never a part, even when
+ * the writer is killed, and no temporary is left behind. With append, the
+ * new file is the old contents followed by text, read under the save's lock,
+ * so concurrent appends to one file each keep their text. */
 static int sys_write_atomic(lua_State *L)
 {
+    static const char *const opts[] = { "append", NULL };
     size_t n;
     const char *path = luaL_checkstring(L, 1);
     const char *text = luaL_checklstring(L, 2, &n);
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    luaL_addstring(&b, path);
-    luaL_addstring(&b, ".tmp-XXXXXX");
-    luaL_pushresult(&b);
-    char *tmp = (char *)lua_newuserdatauv(L, lua_rawlen(L, -1) + 1, 0);
-    memcpy(tmp, lua_tostring(L, -2), lua_rawlen(L, -2) + 1);
-    int fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0)
-        return luaL_fileresult(L, 0, path);
-    int bad = write_all(fd, text, n) != 0 || fsync(fd) != 0;
-    int e = errno;
-    bad = close(fd) != 0 || bad;
-    if (!bad && rename(tmp, path) != 0) {
-        bad = 1;
-        e = errno;
+    int append = 0;
+    if (dl_isopts(L, 3, "sys.write_atomic")) {
+        dl_checkoptions(L, 3, "sys.write_atomic", opts, 0);
+        append = dl_optboolean(L, 3, "sys.write_atomic", "append", 0);
     }
-    if (bad) {
-        unlink(tmp);
-        errno = e;
-        return luaL_fileresult(L, 0, path);
+    char msg[512];
+    dl_save sv;
+    if (dl_save_begin(&sv, path, msg, sizeof msg) != DL_OK) {
+        luaL_pushfail(L);
+        lua_pushstring(L, msg);
+        return 2;
     }
-    /* The rename itself is durable once the directory is synced. */
-    const char *slash = strrchr(path, '/');
-    lua_pushlstring(L, slash ? path : ".", slash ? (size_t)(slash - path) + 1 : 1);
-    int dfd = open(lua_tostring(L, -1), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
+    if (append && sv.tmp && copy_current(&sv, sv.target) != 0 && !sv.err) {
+        int e = errno;
+        dl_save_cancel(&sv);
+        luaL_pushfail(L);
+        lua_pushfstring(L, "%s: %s", path, strerror(e));
+        return 2;
+    }
+    dl_save_write(&sv, text, n);
+    if (dl_save_commit(&sv, msg, sizeof msg) != DL_OK) {
+        luaL_pushfail(L);
+        lua_pushstring(L, msg);
+        return 2;
     }
     lua_pushboolean(L, 1);
     return 1;

@@ -15,12 +15,18 @@
  * of that under lua_pcall, stops the loop when it fails, and the error is
  * raised again once the core has returned, network and trainer consistent.
  * Ctrl-C is the core's too: it returns DL_INTERRUPTED and t:run() raises
- * "interrupted after epoch E, batch K".
+ * "interrupted after batch K of epoch E".
+ *
+ * Checkpoints are the core's format (src/core/io/trainio.h): t:save(path),
+ * trainer.load(path, {train = ..., ...}), and trainer{checkpoint = path,
+ * every = k}, which saves from the hook after every k-th epoch (before
+ * on_epoch), at the end of t:run() and before reporting a Ctrl-C.
  */
 #include "deltalab.h"
 #include "largs.h"
 #include "core/threads.h"
 #include "core/train.h"
+#include "core/io/trainio.h"
 
 #include <limits.h>
 #include <math.h>
@@ -37,6 +43,9 @@ typedef struct ltrainer {
     int progress;             /* draw the progress bar */
     int has_schedule_fn;      /* a Lua function gives η per epoch */
     int has_on_step;
+    int every;                /* save the checkpoint every this many epochs (0: no checkpoint) */
+    int saved_epoch;          /* epochs done at the last checkpoint saved, -1: none */
+    int saved_pos;            /* and rows of the epoch then */
 } ltrainer;
 
 /* ------------------------------------------------------------------------ */
@@ -97,6 +106,7 @@ static void refresh(lua_State *L, trainer *t, int uv)
     lua_getfield(L, uv, "net");
     if (dl_checknet(L, -1) != t->net)
         luaL_error(L, "trainer: its network is gone");
+    dl_net_changed(L, -1);   /* for net:snapshot: W is about to move under z, a, δ */
     lua_getfield(L, uv, "train");
     train_data d;
     read_dataset(L, -1, &d, "train");
@@ -149,7 +159,18 @@ static int state_gc(lua_State *L)
 static const char *const options[] = {
     "net", "train", "validation", "batch", "lr", "epochs", "lambda", "momentum", "shuffle",
     "seed", "patience", "restore_best", "monitor", "schedule", "rule", "on_step", "on_epoch",
-    "record_steps", "progress", "eval_batch", NULL
+    "record_steps", "progress", "eval_batch", "on_nan", "checkpoint", "every", NULL
+};
+
+/* The options trainer.load(path, {...}) takes: the data and what a file cannot hold. */
+static const char *const load_options[] = {
+    "train", "validation", "schedule", "on_step", "on_epoch", "progress", "checkpoint",
+    "every", NULL
+};
+
+/* What the state's user value keeps alive (from the options, net included). */
+static const char *const kept[] = {
+    "net", "train", "validation", "on_step", "on_epoch", "schedule", "checkpoint"
 };
 
 /* schedule = "step" | {"step", every=, gamma=} | {"inv_t", decay=} | function */
@@ -170,8 +191,8 @@ static void read_schedule(lua_State *L, train_config *c, ltrainer *lt)
         lua_pop(L, 1);
         const char *fn = "trainer schedule";
         c->step_every = (int)dl_optinteger(L, top, fn, "every", c->step_every, 1, INT_MAX);
-        c->step_gamma = (float)dl_optnumber(L, top, fn, "gamma", c->step_gamma);
-        c->inv_decay = (float)dl_optnumber(L, top, fn, "decay", c->inv_decay);
+        c->step_gamma = dl_optnumber(L, top, fn, "gamma", c->step_gamma);
+        c->inv_decay = dl_optnumber(L, top, fn, "decay", c->inv_decay);
     } else if (ty != LUA_TNIL) {
         luaL_error(L, "trainer: option 'schedule' must be a name, a table or a function, got %s",
                    luaL_typename(L, top));
@@ -213,6 +234,7 @@ static void push_settings(lua_State *L, const train_config *c)
     lua_pushinteger(L, c->patience); lua_setfield(L, -2, "patience");
     lua_pushstring(L, train_monitor_names[c->monitor]); lua_setfield(L, -2, "monitor");
     lua_pushboolean(L, c->restore_best); lua_setfield(L, -2, "restore_best");
+    lua_pushstring(L, train_on_nan_names[c->on_nan]); lua_setfield(L, -2, "on_nan");
 }
 
 /* The empty history table: lists filled as epochs end. */
@@ -232,6 +254,50 @@ static void push_history(lua_State *L, int steps)
     }
     lua_pushinteger(L, 0);
     lua_setfield(L, -2, "epochs");
+}
+
+/* The options of a run both trainer{} and trainer.load take, from the
+ * options table at index 1: callbacks, progress, checkpoint and every. */
+static void read_run_options(lua_State *L, ltrainer *lt, const char *fn)
+{
+    lt->has_on_step = optional_function(L, "on_step");
+    optional_function(L, "on_epoch");  /* checked here, looked up at each epoch end */
+    lt->progress = dl_optboolean(L, 1, fn, "progress", isatty(STDOUT_FILENO));
+    const char *ckpt = dl_optstring(L, 1, fn, "checkpoint", NULL);
+    lt->every = (int)dl_optinteger(L, 1, fn, "every", ckpt ? 1 : 0, 1, INT_MAX);
+    if (!ckpt && lt->every)
+        luaL_error(L, "%s: option 'every' needs option 'checkpoint' (the file to save to)", fn);
+    if (ckpt && !*ckpt)
+        luaL_error(L, "%s: option 'checkpoint' must name a file, got an empty string", fn);
+    lt->saved_epoch = -1;
+}
+
+/* The trainer table users hold, for the built state at st, from the options
+ * at opts (net, data, callbacks, checkpoint); the state's user value keeps
+ * those alive. Leaves the table on top. */
+static void push_trainer(lua_State *L, int opts, int st)
+{
+    ltrainer *lt = check_state(L, st);
+    lua_createtable(L, 0, 8);
+    for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++) {
+        lua_getfield(L, opts, kept[i]);
+        lua_setfield(L, -2, kept[i]);
+    }
+    lua_setiuservalue(L, st, 1);
+
+    lua_createtable(L, 0, 8);
+    lua_pushvalue(L, st);
+    lua_setfield(L, -2, "_state");
+    static const char *const shown[] = { "net", "train", "validation" };
+    for (size_t i = 0; i < sizeof shown / sizeof shown[0]; i++) {
+        lua_getfield(L, opts, shown[i]);
+        lua_setfield(L, -2, shown[i]);
+    }
+    push_settings(L, &lt->t->cfg);
+    lua_setfield(L, -2, "settings");
+    push_history(L, lt->t->cfg.record_steps);
+    lua_setfield(L, -2, "history");
+    luaL_setmetatable(L, DL_TRAINER);
 }
 
 /* trainer{net=, train=, ...} */
@@ -269,7 +335,7 @@ static int t_new(lua_State *L)
     train_config c = train_config_default();
     c.batch = (int)dl_optinteger(L, 1, fn, "batch", c.batch, 1, INT_MAX);
     c.epochs = (int)dl_optinteger(L, 1, fn, "epochs", c.epochs, 1, INT_MAX);
-    c.lr = (float)dl_optnumber(L, 1, fn, "lr", c.lr);
+    c.lr = dl_optnumber(L, 1, fn, "lr", c.lr);
     c.lambda = (float)dl_optnumber(L, 1, fn, "lambda", c.lambda);
     c.momentum = (float)dl_optnumber(L, 1, fn, "momentum", c.momentum);
     c.shuffle = dl_optboolean(L, 1, fn, "shuffle", c.shuffle);
@@ -281,41 +347,15 @@ static int t_new(lua_State *L)
     c.rule = dl_optchoice(L, 1, fn, "rule", "rule", train_rule_names, c.rule);
     c.record_steps = dl_optboolean(L, 1, fn, "record_steps", c.record_steps);
     c.eval_batch = (int)dl_optinteger(L, 1, fn, "eval_batch", c.eval_batch, 1, INT_MAX);
+    c.on_nan = dl_optchoice(L, 1, fn, "on_nan", "on_nan", train_on_nan_names, c.on_nan);
     read_schedule(L, &c, lt);
-    lt->has_on_step = optional_function(L, "on_step");
-    optional_function(L, "on_epoch");  /* checked here, looked up at each epoch end */
-    lt->progress = dl_optboolean(L, 1, fn, "progress", isatty(STDOUT_FILENO));
-
-    /* The state's user value keeps what the core points into alive. */
-    lua_createtable(L, 0, 8);
-    static const char *const kept[] = {
-        "net", "train", "validation", "on_step", "on_epoch", "schedule"
-    };
-    for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++) {
-        lua_getfield(L, 1, kept[i]);
-        lua_setfield(L, -2, kept[i]);
-    }
-    lua_setiuservalue(L, 2, 1);
+    read_run_options(L, lt, fn);
 
     char msg[256];
     dl_status s = train_new(&lt->t, n, &c, train, val, msg, sizeof msg);
     if (s != DL_OK)
         return luaL_error(L, "trainer: %s", msg);
-
-    /* The trainer table users hold. */
-    lua_createtable(L, 0, 8);
-    lua_pushvalue(L, 2);
-    lua_setfield(L, -2, "_state");
-    static const char *const shown[] = { "net", "train", "validation" };
-    for (size_t i = 0; i < sizeof shown / sizeof shown[0]; i++) {
-        lua_getfield(L, 1, shown[i]);
-        lua_setfield(L, -2, shown[i]);
-    }
-    push_settings(L, &lt->t->cfg);
-    lua_setfield(L, -2, "settings");
-    push_history(L, c.record_steps);
-    lua_setfield(L, -2, "history");
-    luaL_setmetatable(L, DL_TRAINER);
+    push_trainer(L, 1, 2);
     return 1;
 }
 
@@ -432,7 +472,25 @@ static void schedule_lr(lua_State *L, int uv, trainer *t)
         luaL_error(L, "trainer: schedule(%d) must return a learning rate >= 0, got %s",
                    t->epoch + 1, lua_isnumber(L, -1) ? lua_tostring(L, -1) : luaL_typename(L, -1));
     lua_pop(L, 1);
-    t->lr_custom = (float)lr;
+    t->lr_custom = lr;
+}
+
+/* Save the trainer to its checkpoint file (the user value at uv names it),
+ * unless there is none or it already holds this state: DL_OK, or the
+ * failure with "path: reason" in msg. */
+static dl_status save_checkpoint(lua_State *L, int uv, ltrainer *lt, char *msg, size_t msglen)
+{
+    trainer *t = lt->t;
+    if (!lt->every || (lt->saved_epoch == t->epoch && lt->saved_pos == t->pos))
+        return DL_OK;
+    lua_getfield(L, uv, "checkpoint");
+    dl_status s = train_save(t, lua_tostring(L, -1), msg, msglen);
+    lua_pop(L, 1);
+    if (s == DL_OK) {
+        lt->saved_epoch = t->epoch;
+        lt->saved_pos = t->pos;
+    }
+    return s;
 }
 
 /* The Lua side of one event, called protected by on_event with the trainer
@@ -459,6 +517,13 @@ static int event_body(lua_State *L)
         go_on = call_back(L, 2, "on_step", 3);
         break;
     case TRAIN_EPOCH_END:
+        /* Saved before on_epoch runs, so that the file holds the trainer as
+         * the loop left it, whatever the callback does. */
+        if (r->lt->every && t->epoch % r->lt->every == 0) {
+            char msg[400];
+            if (save_checkpoint(L, 2, r->lt, msg, sizeof msg) != DL_OK)
+                luaL_error(L, "trainer: cannot save the checkpoint %s", msg);
+        }
         lua_pushinteger(L, ev->epoch);
         go_on = call_back(L, 2, "on_epoch", 1);
         break;
@@ -488,6 +553,7 @@ static int on_event(void *ctx, const train_event *ev)
         train_progress_hook(&r->bar, ev);
     if (!needs_lua(r->lt, ev))
         return 0;
+    net_sync_grads(ev->t->net);   /* a callback may read layer.dW (net_backward_update) */
     r->ev = ev;
     lua_pushcfunction(L, event_body);
     lua_pushvalue(L, 1);
@@ -502,14 +568,52 @@ static int on_event(void *ctx, const train_event *ev)
     return !go_on;
 }
 
-/* Raise "interrupted after epoch E, batch K" and leave t.stopped saying so. */
-static int interrupted(lua_State *L, const trainer *t)
+/* Raise "interrupted after batch K of epoch E" (that epoch is still under
+ * way) or "interrupted after the last batch of epoch E", and leave t.stopped
+ * saying so. A trainer with a checkpoint file saves itself first, and says so. */
+static int interrupted(lua_State *L, ltrainer *lt, int uv)
 {
+    const trainer *t = lt->t;
     int e, b;
     last_batch(t, &e, &b);
     lua_pushliteral(L, "interrupted");
     lua_setfield(L, 1, "stopped");
-    return luaL_error(L, "interrupted after epoch %d, batch %d", e, b);
+    char where[64];
+    if (t->pos == 0 && t->epoch > 0)
+        snprintf(where, sizeof where, "the last batch of epoch %d", e);
+    else
+        snprintf(where, sizeof where, "batch %d of epoch %d", b, e);
+    if (!lt->every)
+        return luaL_error(L, "interrupted after %s", where);
+    char msg[400];
+    if (save_checkpoint(L, uv, lt, msg, sizeof msg) != DL_OK)
+        return luaL_error(L, "interrupted after %s (the checkpoint could not be saved: %s)",
+                          where, msg);
+    lua_getfield(L, uv, "checkpoint");
+    return luaL_error(L, "interrupted after %s (saved to %s)", where, lua_tostring(L, -1));
+}
+
+/* The batch whose loss was NaN or infinite: where, what overflowed, and what
+ * to change. The network is as it was before that batch's update. */
+static int diverged(lua_State *L, const trainer *t)
+{
+    const net *n = t->net;
+    char where[64] = "";
+    int l = net_first_nonfinite(n);
+    if (l >= 0 && l < n->L - 1)
+        snprintf(where, sizeof where, " (layer %d's activations overflowed)", l + 2);
+    else if (l == n->L - 1)
+        snprintf(where, sizeof where, " (the output layer overflowed)");
+    char hint[96];
+    int big_init = n->init == DL_INIT_NIELSEN || n->init == DL_INIT_COUNT;
+    snprintf(hint, sizeof hint, "lower lr (%g)%s", (double)t->lr_now,
+             big_init ? " or use init = \"auto\" (He for ReLU layers)" : "");
+    lua_pushliteral(L, "diverged");
+    lua_setfield(L, 1, "stopped");
+    return luaL_error(L, "trainer: training diverged at epoch %d, batch %d: the loss is %s%s; %s "
+                      "(on_nan = \"continue\" trains on regardless)", t->epoch + 1,
+                      t->batch_in_epoch + 1, isnan(t->last_loss) ? "NaN" : "infinite", where,
+                      hint);
 }
 
 enum { DRIVE_STEP, DRIVE_EPOCH, DRIVE_RUN };
@@ -520,6 +624,7 @@ static int drive(lua_State *L, int mode, int goal)
 {
     ltrainer *lt = check_trainer(L);
     trainer *t = lt->t;
+    lt->saved_epoch = -1;   /* the state may have changed since the last save */
     lrun r = { L, lt, lua_gettop(L), { 0 }, NULL, 0 };
     train_progress_start(&r.bar, stdout, mode == DRIVE_RUN ? goal : t->epoch + 1,
                          mode != DRIVE_STEP);   /* t:step() draws no bar: the prompt prints its cost */
@@ -534,18 +639,23 @@ static int drive(lua_State *L, int mode, int goal)
         /* Ctrl-C while Lua ran: the REPL's hook raised its bare "interrupted"
          * inside the callback; say where training stopped instead. */
         if (lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "interrupted") == 0)
-            return interrupted(L, t);
+            return interrupted(L, lt, r.uv);
         return lua_error(L);
     }
     sync_history(L, t);
     sync_fields(L, t);
     if (s == DL_INTERRUPTED) {
         dl_interrupt_set(0);   /* reported here: see dl.h */
-        return interrupted(L, t);
+        return interrupted(L, lt, r.uv);
     }
+    if (s == DL_DIVERGED)
+        return diverged(L, t);
     if (s != DL_OK)   /* the batch that failed is not counted */
         return luaL_error(L, "trainer: training failed at epoch %d, batch %d: %s",
                           t->epoch + 1, t->batch_in_epoch + 1, dl_strerror(s));
+    char msg[400];
+    if (mode == DRIVE_RUN && save_checkpoint(L, r.uv, lt, msg, sizeof msg) != DL_OK)
+        return luaL_error(L, "trainer: cannot save the checkpoint %s", msg);
     lua_pushvalue(L, 1);
     return 1;
 }
@@ -628,6 +738,7 @@ static net *check_net_and_set(lua_State *L, train_data *d, const char *fname)
     if (d->X.cols != n->sizes[0])
         luaL_error(L, "%s: set.X has %d columns but the network takes %d inputs", fname,
                    d->X.cols, n->sizes[0]);
+    dl_net_changed(L, 1);   /* for net:snapshot: its workspace is about to hold other batches */
     if (d->X.rows < 1)
         luaL_error(L, "%s: the set has no rows", fname);
     char msg[200];
@@ -697,6 +808,107 @@ static int t_confident_errors(lua_State *L)
     return 3;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Checkpoints                                                                */
+
+/* t:save(path): the whole trainer, to go on later with trainer.load. */
+static int t_save(lua_State *L)
+{
+    ltrainer *lt = check_trainer(L);
+    const char *path = dl_checkpath(L, 2);
+    char msg[400];
+    if (train_save(lt->t, path, msg, sizeof msg) != DL_OK)
+        return luaL_error(L, "trainer:save: cannot write %s", msg);   /* msg: "path: reason" */
+    lua_settop(L, 1);
+    return 1;
+}
+
+#define DL_TRAINER_CKPT "deltalab.trainer.checkpoint"
+
+/* A checkpoint being read, freed by the GC if trainer.load raises. */
+typedef struct lckpt {
+    train_ckpt *c;
+} lckpt;
+
+static int ckpt_gc(lua_State *L)
+{
+    lckpt *k = luaL_checkudata(L, 1, DL_TRAINER_CKPT);
+    train_ckpt_free(k->c);
+    k->c = NULL;
+    return 0;
+}
+
+/* The schedule option of trainer.load: a function exactly when the
+ * checkpoint's schedule was one (a file cannot hold a Lua function). */
+static void load_schedule(lua_State *L, const train_config *c, ltrainer *lt)
+{
+    int ty = lua_getfield(L, 1, "schedule");
+    lua_pop(L, 1);
+    if (c->schedule == TRAIN_CUSTOM && ty != LUA_TFUNCTION)
+        luaL_error(L, "trainer.load: the checkpoint's schedule is a Lua function, which a "
+                   "file cannot hold: give it again (schedule = function(epoch) ... end)");
+    if (c->schedule != TRAIN_CUSTOM && ty != LUA_TNIL)
+        luaL_error(L, "trainer.load: option 'schedule' is only for a checkpoint whose "
+                   "schedule is a function (this one's is '%s', kept in the file)",
+                   train_schedule_names[c->schedule]);
+    lt->has_schedule_fn = c->schedule == TRAIN_CUSTOM;
+}
+
+/* trainer.load(path, {train = set [, validation = set, ...]}) → the trainer
+ * saved in path, going on where it stopped. */
+static int t_load(lua_State *L)
+{
+    const char *fn = "trainer.load";
+    const char *path = dl_checkpath(L, 1);
+    if (lua_type(L, 2) != LUA_TTABLE)
+        return luaL_typeerror(L, 2, "table of options (train = the training set, ...)");
+    lua_settop(L, 2);
+    lua_insert(L, 1);   /* the options at 1, as the helpers read them; the path at 2 */
+    dl_checkoptions(L, 1, fn, load_options, 0);
+    train_data train, val;
+    memset(&val, 0, sizeof val);
+    lua_getfield(L, 1, "train");
+    if (lua_isnil(L, -1))
+        luaL_error(L, "trainer.load: option 'train' is required (the training set the "
+                   "checkpoint was made with)");
+    read_dataset(L, -1, &train, "trainer.load: train");
+    lua_pop(L, 1);
+    lua_getfield(L, 1, "validation");
+    if (!lua_isnil(L, -1))
+        read_dataset(L, -1, &val, "trainer.load: validation");
+    lua_pop(L, 1);
+
+    lckpt *k = lua_newuserdatauv(L, sizeof *k, 0);   /* index 3 */
+    k->c = NULL;
+    luaL_setmetatable(L, DL_TRAINER_CKPT);
+    char msg[400];
+    if (train_ckpt_read(&k->c, path, msg, sizeof msg) != DL_OK)
+        return luaL_error(L, "%s: %s: %s", fn, path, msg);
+
+    ltrainer *lt = lua_newuserdatauv(L, sizeof *lt, 1);   /* index 4 */
+    memset(lt, 0, sizeof *lt);
+    luaL_setmetatable(L, DL_TRAINER_STATE);
+    load_schedule(L, &k->c->cfg, lt);
+    read_run_options(L, lt, fn);
+    if (train_resume(&lt->t, k->c, train, val, msg, sizeof msg) != DL_OK)
+        return luaL_error(L, "%s: %s: %s", fn, path, msg);
+    dl_pushnet(L, &k->c->net);   /* index 5: the network is Lua's now */
+
+    lua_createtable(L, 0, 8);     /* index 6: the options, with the network */
+    for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++) {
+        lua_getfield(L, 1, kept[i]);
+        lua_setfield(L, -2, kept[i]);
+    }
+    lua_pushvalue(L, 5);
+    lua_setfield(L, -2, "net");
+    push_trainer(L, 6, 4);
+    lua_replace(L, 1);   /* the trainer table at 1, where sync_history looks */
+    sync_history(L, lt->t);
+    sync_fields(L, lt->t);
+    lua_settop(L, 1);
+    return 1;
+}
+
 static const luaL_Reg meth[] = {
     { "run", t_run },
     { "epoch", t_epoch },
@@ -704,11 +916,13 @@ static const luaL_Reg meth[] = {
     { "position", t_position },
     { "lr", t_lr },
     { "restore_best", t_restore_best },
+    { "save", t_save },
     { NULL, NULL }
 };
 
 static const luaL_Reg funcs[] = {
     { "new", t_new },
+    { "load", t_load },
     { "evaluate", t_evaluate },
     { "most_confident_errors", t_confident_errors },
     { NULL, NULL }
@@ -729,8 +943,8 @@ static int t_tostring(lua_State *L)
         return 1;
     }
     trainer *t = lt->t;
-    char lr[32];  /* %g: lr is a float, whose 0.1 reads 0.10000000149012 in full */
-    snprintf(lr, sizeof lr, "%g", (double)t->cfg.lr);
+    char lr[32];  /* %g: short, as typed */
+    snprintf(lr, sizeof lr, "%g", t->cfg.lr);
     lua_pushfstring(L, "trainer: %d samples, batch %d, lr %s, epoch %d of %d%s",
                     t->N, t->cfg.batch, lr, t->epoch, t->cfg.epochs,
                     t->stop == TRAIN_EARLY ? " (stopped early)" : "");
@@ -741,6 +955,10 @@ int luaopen_deltalab_trainer(lua_State *L)
 {
     luaL_newmetatable(L, DL_TRAINER_STATE);
     lua_pushcfunction(L, state_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1);
+    luaL_newmetatable(L, DL_TRAINER_CKPT);
+    lua_pushcfunction(L, ckpt_gc);
     lua_setfield(L, -2, "__gc");
     lua_pop(L, 1);
 

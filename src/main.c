@@ -306,7 +306,8 @@ static void dl_initreadline(lua_State *L)
     rl_catch_signals = 0;         /* SIGINT is ours, see getc_interruptible */
     rl_getc_function = getc_interruptible;
     rl_attempted_completion_function = complete;
-    rl_completer_word_break_characters = " \t\n\"\\'`@$><=;|&{}()[],+-*/%^~#";
+    /* not [ ] " ': a word may index, as in net.layers[2]:de or d["train"]. */
+    rl_completer_word_break_characters = " \t\n\\`@$><=;|&{}(),+-*/%^~#";
     char buf[PATH_MAX];
     const char *path = history_path(buf, sizeof buf);
     stifle_history(history_max());
@@ -512,6 +513,34 @@ static int loadline(lua_State *L, repl *r)
     }
 }
 
+/* Replace each table and NaN among the n results by what deltalab.show
+ * makes of it (a table's contents, "nan"), so the prompt never shows
+ * `table: 0x...` or C's "-nan". Nothing changes if the module is missing. */
+static void show_values(lua_State *L, int n)
+{
+    int top = lua_gettop(L);
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "deltalab.show");
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK || !lua_istable(L, -1)) {
+        lua_settop(L, top);
+        return;
+    }
+    lua_getfield(L, -1, "value");
+    int show = lua_gettop(L);
+    for (int i = 1; i <= n; i++) {
+        int t = lua_type(L, i);
+        if (t != LUA_TTABLE && t != LUA_TNUMBER)
+            continue;
+        lua_pushvalue(L, show);
+        lua_pushvalue(L, i);
+        if (docall(L, 1, 1) == LUA_OK)   /* a huge table can be interrupted too */
+            lua_replace(L, i);
+        else
+            lua_pop(L, 1);
+    }
+    lua_settop(L, top);
+}
+
 /* Keep the first result in `_`, then print all of them with the global print. */
 static void print_results(lua_State *L, repl *r)
 {
@@ -522,7 +551,8 @@ static void print_results(lua_State *L, repl *r)
     lua_setglobal(L, "_");
     if (r->quiet)
         return;
-    luaL_checkstack(L, LUA_MINSTACK, "too many results to print");
+    luaL_checkstack(L, LUA_MINSTACK + 8, "too many results to print");
+    show_values(L, n);
     lua_getglobal(L, "print");
     lua_insert(L, 1);
     if (docall(L, n, 0) != LUA_OK)  /* a huge __tostring can be interrupted too */
@@ -888,6 +918,8 @@ static int pmain(lua_State *L)
 
 int main(int argc, char **argv)
 {
+    if (kern_isa_note())   /* DELTALAB_ISA asked for kernels we cannot use: say so */
+        fprintf(stderr, "%s: warning: %s\n", PROGNAME, kern_isa_note());
     lua_State *L = luaL_newstate();
     if (L == NULL) {
         message(PROGNAME, "cannot create the Lua state: not enough memory");

@@ -42,10 +42,21 @@ run_suite() {
     fi
 }
 
+# The core tests run with the default kernels, the scalar reference, and each
+# other kernel set this CPU can run (deltalab -v names the set in use).
+isa_of() { DELTALAB_ISA=$1 "$DELTALAB" -v 2>/dev/null | sed -n 's/.*kernels: \([a-z0-9]*\).*/\1/p'; }
+default_isa=$(isa_of "")
+other_isas=""
+for isa in avx2 avx512; do
+    [ "$isa" != "$default_isa" ] && [ "$(isa_of $isa)" = "$isa" ] && other_isas="$other_isas $isa"
+done
 for t in "$OBJ"/tests/test_*; do
     [ -x "$t" ] || continue
     run_suite "core/$(basename "$t")" "$t"
     run_suite "core/$(basename "$t") (scalar)" env DELTALAB_ISA=scalar "$t"
+    for isa in $other_isas; do
+        run_suite "core/$(basename "$t") ($isa)" env DELTALAB_ISA=$isa "$t"
+    done
 done
 for t in tests/lua/*.lua; do
     case $t in */check.lua) continue ;; esac

@@ -7,6 +7,25 @@
 # tests say "skipped". Clang with its libFuzzer runtime, for make fuzz, is
 # installed with the engines (make test does not need it).
 set -eu
+# `tools/deps.sh bench` (make bench): the peers the benchmarks compare with,
+# PyTorch, NumPy and OpenBLAS as Debian ships them; never needed by make test.
+if [ "${1:-}" = bench ]; then
+    BENCH_PKGS="python3-torch python3-numpy libopenblas-dev"
+    need=""
+    for p in $BENCH_PKGS; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || need="$need $p"
+    done
+    [ -z "$need" ] && exit 0
+    if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+        echo "deps: the benchmarks compare with:$need (not installed: those peers are skipped)" >&2
+        exit 0
+    fi
+    echo "deps: installing, for the benchmarks' peers,$need"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need >/dev/null \
+        || echo "deps: could not install$need: those peers are skipped" >&2
+    exit 0
+fi
 PKGS="gcc make pkg-config liblua5.4-dev lua5.4 libreadline-dev zlib1g-dev gnuplot-nox"
 ENGINES="parallel rsync openssh-client openssh-server slurm-wlm munge"
 # make fuzz: clang and libFuzzer (in the compiler-rt package)

@@ -43,8 +43,8 @@ local net = network{ 784, { 30, "relu" }, { 10, "softmax" }, cost = "log_likelih
 local t = trainer{ net = net, train = d.train, validation = d.test, batch = 32, lr = 0.05,
                    epochs = 8, seed = 1, progress = false }
 t:run()
-plot.lines(with({ train = t.history.train_loss, val = t.history.val_loss, title = "loss, 784-30-10 on 2000 digits",
-                  xlabel = "epoch", ylabel = "cross-entropy", points = true }, out("lines")))
+plot.lines(t.history, with({ title = "loss, 784-30-10 on 2000 digits", ylabel = "cross-entropy", points = true },
+                            out("lines")))
 
 -- plot.grid: the 4x5 most confidently misclassified test digits
 -- (the generated stand-ins may have no mistakes: then the first 20 digits
@@ -66,14 +66,19 @@ plot.grid(images, with({ cols = 5, rows = 4, shape = { 28, 28 }, titles = titles
                          title = "most confident mistakes" }, out("grid", { 500, 480 })))
 
 -- plot.image: one test digit
-plot.image(d.test.X:row(1), 28, 28, with({ title = "test image 1, label " .. math.floor(d.test.y[1][1]) }, out("image", { 320, 320 })))
+plot.image(d.test.X:row(1), 28, 28, with({ title = "test image 1, label " .. d.test.y[1] }, out("image", { 320, 320 })))
 
 -- plot.weights: the 30 hidden neurons' weights as 28x28 images
 plot.weights(net.layers[1], 28, 28, with({ cols = 6, max = 18, title = "18 of the 30 hidden neurons" }, out("weights", { 480, 300 })))
 
--- plot.heatmap: the output layer's 10x30 weights
+-- plot.heatmap: the output layer's 10x30 weights, a row per digit 0..9
 plot.heatmap(net.layers[2].W, with({ title = "output layer W (10x30)", xlabel = "hidden neuron",
-                                      ylabel = "output (digit + 1)" }, out("heatmap")))
+                                      ylabel = "output (digit)", rowlabels = 0 }, out("heatmap")))
+
+-- plot.confusion: the same network on the test digits
+local _, test_acc = trainer.evaluate(net, d.test)
+plot.confusion(net, d.test, with({ title = ("784-30-10 on %d test digits, %.1f %% right"):format(#d.test, 100 * test_acc) },
+                                 out("confusion", { 520, 460 })))
 
 -- plot.scatter and plot.boundary: spirals, and a 2-32-3 network trained on them
 local sp = data.spirals{ n = 300, classes = 3, noise = 0.2, seed = 0 }
@@ -89,7 +94,7 @@ plot.hist(net.layers[1].W, with({ title = "hidden layer weights", xlabel = "weig
 -- plot.bar: test digits per class
 local counts = {}
 for i = 0, 9 do counts[tostring(i)] = 0 end
-for i = 1, #d.test do local k = tostring(math.floor(d.test.y[i][1])); counts[k] = counts[k] + 1 end
+for i = 1, #d.test do local k = tostring(d.test.y[i]); counts[k] = counts[k] + 1 end
 plot.bar(counts, with({ title = "test digits per class", ylabel = "count" }, out("bar")))
 
 -- plot.landscape: the rolling ball of E8 on a double well, for two rates
@@ -113,9 +118,8 @@ plot.contour(g, { -2, 2 }, { -1, 1 }, with({ title = "x^2 + 10y^2, lr 0.09", pat
 
 -- plot.multiplot: loss and accuracy side by side
 plot.multiplot(with({ cols = 2,
-  { "lines", { train = t.history.train_loss, val = t.history.val_loss, title = "loss", xlabel = "epoch" } },
-  { "lines", { train = t.history.train_acc, val = t.history.val_acc, title = "accuracy", xlabel = "epoch",
-               legend = "bottom right" } } }, out("multiplot", { 600, 300 })))
+  { "lines", t.history, { title = "loss" } },
+  { "lines", t.history, "acc", { title = "accuracy" } } }, out("multiplot", { 600, 300 })))
 
 plot.closeall()
 for _, p in ipairs(written) do print("wrote " .. p) end

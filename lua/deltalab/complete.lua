@@ -5,13 +5,19 @@
 --     > m = matrix.zeros(2, 2)
 --     > m:ha<Tab>            --> m:hadamard
 --     > matrix.z<Tab>        --> matrix.zeros
+--     > net.layers[2]:de<Tab>  --> net.layers[2]:delta_of
 --
--- A word is a dotted path, optionally ending in `:name`. Fields are looked up
--- in tables and through metatables whose `__index` is a table (or, when it is
--- a function, whose `__methods` is), so the methods of userdata (a matrix) and
--- of Lua objects (a figure) complete too. Nothing
--- here calls a function or an `__index` function: Tab never runs user code.
-
+-- A word is a path from a global through `.name`, `[1]`, `["key"]` or
+-- `[name]` (a global holding a number or string), optionally ending in `.name`
+-- or `:name`. Each step is looked up without running user code: in a table,
+-- its raw fields, then its metatable's `__index` when that is a table, and so
+-- on; in a userdata of deltalab's own types (its metatable is the one
+-- registered under its `__name`, with a C `__index`), that `__index` itself,
+-- which only reads (net.layers, x[1] a row view). Candidates come from the
+-- value found: raw fields, `__index` tables, and the `__methods` and
+-- `__fields` lists deltalab's C types keep. A call in the path, a user's
+-- `__index` function or any other userdata stops the completion: Tab never
+-- calls a function the user wrote.
 local complete = {}
 
 local keywords = {
@@ -47,9 +53,15 @@ local function field(v, name)
   end
 end
 
--- Every identifier key reachable from v the way field() looks: name -> value.
+-- Every identifier key reachable from v the way field() looks: name -> value
+-- (for deltalab's C types also the names of their computed fields, which
+-- their metatable lists in __fields).
 local function fields(v)
   local out = {}
+  local mt = getmetatable(v)
+  if type(mt) == "table" and type(rawget(mt, "__fields")) == "table" then
+    for _, k in ipairs(rawget(mt, "__fields")) do out[k] = true end
+  end
   for _ = 1, MAX_DEPTH do
     if type(v) == "table" then
       for k, x in next, v do
@@ -64,8 +76,63 @@ local function fields(v)
   return out
 end
 
+-- Whether v is a userdata of one of deltalab's own types, whose __index
+-- (C code of deltalab's, which only reads) may run: its metatable is the one
+-- the registry holds under its __name, and __index is a C function.
+local function own_userdata(v)
+  if type(v) ~= "userdata" then return nil end
+  local mt = getmetatable(v)
+  if type(mt) ~= "table" then return nil end
+  local name, index = rawget(mt, "__name"), rawget(mt, "__index")
+  if type(name) ~= "string" or type(index) ~= "function" then return nil end
+  if debug.getregistry()[name] ~= mt or debug.getinfo(index, "S").what ~= "C" then return nil end
+  return index
+end
+
+-- v[key] found without running user code (nil when it cannot be).
+local function index(v, key)
+  local own = own_userdata(v)
+  if own then
+    local ok, x = pcall(own, v, key)
+    if ok then return x end
+    return nil
+  end
+  if type(v) == "table" and type(key) ~= "string" then return rawget(v, key) end
+  if type(key) == "string" then return field(v, key) end
+end
+
+-- The steps of a path: "net.layers[2]" -> {"net", "layers", 2}; nil if the
+-- text is not such a path (a call, an operator, an unfinished bracket).
+local function steps_of(path)
+  local name, pos = path:match("^([%a_][%w_]*)()")
+  if not name then return nil end
+  local steps = { name }
+  while pos <= #path do
+    local key, nxt = path:match("^%.([%a_][%w_]*)()", pos)
+    if not key then
+      local num
+      num, nxt = path:match("^%[%s*(%-?%d+)%s*%]()", pos)
+      key = num and math.tointeger(tonumber(num))
+    end
+    if not key then key, nxt = path:match('^%[%s*"([^"\\]*)"%s*%]()', pos) end
+    if not key then key, nxt = path:match("^%[%s*'([^'\\]*)'%s*%]()", pos) end
+    if not key then
+      local var
+      var, nxt = path:match("^%[%s*([%a_][%w_]*)%s*%]()", pos)
+      if var then
+        key = rawget(_G, var)
+        if type(key) ~= "number" and type(key) ~= "string" then return nil end
+      end
+    end
+    if key == nil then return nil end
+    steps[#steps + 1] = key
+    pos = nxt
+  end
+  return steps
+end
+
 --- The completions of word, sorted: full words that start with it.
--- @tparam string word e.g. `"mat"`, `"matrix.ze"`, `"m:had"`
+-- @tparam string word e.g. `"mat"`, `"matrix.ze"`, `"m:had"`, `"net.layers[2]:de"`
 -- @treturn {string,...} the candidates (empty when there are none)
 -- @usage complete.candidates("matrix.ze")  --> {"matrix.zeros"}
 function complete.candidates(word)
@@ -73,12 +140,12 @@ function complete.candidates(word)
     error(("bad argument #1 to 'candidates' (string expected, got %s)"):format(type(word)), 2)
   end
   local out = {}
-  local path, sep, partial = word:match("^([%a_][%w_%.]*)([%.:])([%w_]*)$")
-  if path then
+  local path, sep, partial = word:match("^(.-)([%.:])([%w_]*)$")
+  local steps = path and path ~= "" and steps_of(path)
+  if steps then
     local v = _G
-    for name in path:gmatch("[^.]+") do
-      if not name:match("^[%a_][%w_]*$") then return out end
-      v = field(v, name)
+    for i, key in ipairs(steps) do
+      if i == 1 then v = field(v, key) else v = index(v, key) end
       if v == nil then return out end
     end
     local hidden = partial:sub(1, 2) ~= "__"  -- metamethods only when asked for

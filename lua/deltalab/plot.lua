@@ -7,6 +7,7 @@
 -- between plots; gnuplot's complaints come back as Lua errors.
 --
 --     > plot.lines{train = {0.9, 0.5, 0.3}, val = {1.0, 0.7, 0.6}, title = "loss"}
+--     > plot.lines(t.history, "acc")
 --     > plot.output("digits.png", {size = {600, 500}})
 --     > plot.grid(d.test.X, {cols = 5, rows = 4, titles = t})
 --
@@ -14,7 +15,8 @@
 -- gnuplot.lua (quoting, the text of a plot, the gnuplot process), term.lua
 -- (destinations, terminals, text art), figure.lua (the figure object),
 -- kinds.lua with charts.lua, images.lua, functions.lua (the plot kinds),
--- live.lua (training curves), values.lua and style.lua (arguments, colours).
+-- axes.lua and legend.lua (ticks; where the legend goes), live.lua (training
+-- curves), values.lua and style.lua (arguments, colours).
 -- See doc/plot.md for the reference and a picture of each kind.
 --
 -- @module deltalab.plot

@@ -253,8 +253,10 @@ function records.machine()
   return m
 end
 
---- Append one record to path as a line of JSON, in a single write so that
--- concurrent writers (one per grid cell) do not interleave lines.
+--- Append one record to path as a line of JSON. The file is replaced whole
+-- through an atomic save (sys.write_atomic with append): a kill or a full
+-- disk leaves the old records intact and no partial line, and concurrent
+-- writers (one per grid cell) each add their line under the save's lock.
 -- @tparam string path
 -- @tparam table rec
 -- fname and level (optional) name the user's function in messages and place
@@ -267,13 +269,8 @@ function records.append(path, rec, fname, level)
   if type(rec) ~= "table" then
     error(("bad argument #2 to '%s' (table expected, got %s)"):format(fname, type(rec)), level)
   end
-  local line = records.encode(rec) .. "\n"
-  local f, err = io.open(path, "a")
-  if not f then error(fname .. ": cannot open record file " .. err, level) end
-  f:setvbuf("full", #line + 1)
-  local ok, werr = f:write(line)
-  f:close()
-  if not ok then error(fname .. ": cannot write record file " .. path .. ": " .. tostring(werr), level) end
+  local ok, err = sys.write_atomic(path, records.encode(rec) .. "\n", { append = true })
+  if not ok then error(fname .. ": cannot write record file " .. err, level) end
 end
 
 -- The files a path stands for: itself, or a directory's *.jsonl files in

@@ -281,7 +281,7 @@ local function absolute(path)
 end
 
 -- Whether an error is Ctrl-C's: the interrupt hook raises "interrupted", a
--- trainer "interrupted after epoch E, batch B".
+-- trainer "interrupted after batch B of epoch E".
 local function is_interrupt(err)
   if type(err) ~= "string" then return false end
   err = err:gsub("^[^\n]-:%d+: ", "")

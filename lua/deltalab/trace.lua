@@ -27,6 +27,7 @@ end
 
 local function num(v, digits)
   if v == 0 then return "0" end
+  if v ~= v then return "nan" end  -- %g would write "-nan" for 0/0
   return string.format("%." .. digits .. "g", v)
 end
 
@@ -199,6 +200,29 @@ local function delta_lines(net, f, l, s, gname, out)
   return lines
 end
 
+-- What layer l's neurons compute, for its header: "sigmoid", or with
+-- per-neuron activations "sigmoid, neuron 2 tanh".
+local function activation_text(ly)
+  local odd = {}
+  for j, a in ipairs(ly:activations()) do
+    if a ~= ly.activation then odd[#odd + 1] = ("neuron %d %s"):format(j, a) end
+  end
+  if #odd == 0 then return ly.activation end
+  return ly.activation .. ", " .. table.concat(odd, ", ")
+end
+
+-- BP3 for a batch: the gradient is the mean of the samples' δ, not the δ of
+-- the sample shown, so the line says so and gives that sample's δ beside it.
+local function bp3_text(net, f, l, s)
+  local ly = net.layers[l]
+  local B = net.batch
+  if B <= 1 then
+    return f.dCdb(l) .. " = " .. f.delta(l) .. " = " .. f.vec(ly.db)
+  end
+  return ("%s = mean of %s over the %d samples = %s   (sample %d's own %s = %s)"):format(
+    f.dCdb(l), f.delta(l), B, f.vec(ly.db), s, f.delta(l), f.vec(ly:delta_of(s)))
+end
+
 -- The text of a trace (the network has been run forward and backward).
 local function trace_text(net, x, y, o)
   local f = formatter(o)
@@ -237,7 +261,7 @@ local function trace_text(net, x, y, o)
     local g = ly:grad_a(s)
     if not f.latex then
       put(("Layer %d%s, %d neuron%s, %s"):format(l, l == L and " (output)" or "", ly.n_out,
-          ly.n_out == 1 and "" or "s", ly.activation))
+          ly.n_out == 1 and "" or "s", activation_text(ly)))
     end
     local tag = l == L and "BP1" or "BP2"
     local gname = l == L and f.grad or f.WT(l + 1) .. f.delta(l + 1)
@@ -255,9 +279,10 @@ local function trace_text(net, x, y, o)
       put(f.dCdb(l) .. " &= " .. f.delta(l) .. " = " .. f.vec(ly.db) .. sep)
       put(f.dCdW(l) .. " &= " .. f.delta(l) .. " (" .. prev .. ")^T = " .. f.mat(ly.dW) .. sep)
     else
-      put("  BP3  " .. f.dCdb(l) .. " = " .. f.delta(l) .. " = " .. f.vec(ly.db))
+      put("  BP3  " .. bp3_text(net, f, l, s))
       local lead = "       " .. f.dCdW(l) .. " = "
-      put("  BP4  ∂C/∂wⱼₖ = " .. prev .. "ₖ·" .. f.delta(l) .. "ⱼ:")
+      put("  BP4  ∂C/∂wⱼₖ = " .. prev .. "ₖ·" .. f.delta(l) .. "ⱼ"
+          .. (B > 1 and (", the mean over the %d samples:"):format(B) or ":"))
       put(lead .. f.mat(ly.dW, string.rep(" ", utf8.len(lead))))
       put("")
     end
@@ -342,7 +367,7 @@ function trace.walk(net, x, y, opts)
       net:stage("backward", l)
       local ly = net.layers[l]
       local prev = l == 1 and "x" or f.a(l - 1)
-      say(("BP3, BP4, layer %d: ∂C/∂b%s = δ%s = %s"):format(l, up(l), up(l), f.vec(ly.db)))
+      say(("BP3, BP4, layer %d: %s"):format(l, bp3_text(net, f, l, 1)))
       local lead = ("   ∂C/∂W%s = δ%s·(%s)ᵀ = "):format(up(l), up(l), prev)
       say(lead .. f.mat(ly.dW, string.rep(" ", utf8.len(lead))))
       if l > 1 then

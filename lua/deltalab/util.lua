@@ -62,6 +62,35 @@ function util.opt(opts, key, want, def, fn, level)
   return v
 end
 
+-- Bounded option readers share one wording:
+-- "fn: option 'n' must be an integer >= 1, got 0".
+local function bounded(opts, key, def, lo, fn, level, want)
+  local v = opts and opts[key]
+  if v == nil then return def end
+  local isint = math.type(v) == "integer" or (math.type(v) == "float" and v == math.floor(v)
+                                              and v > -2^63 and v < 2^63)
+  local ok = want == "integer" and isint or (want ~= "integer" and type(v) == "number")
+  local bound = lo and lo > math.mininteger and (" >= %s"):format(lo) or ""
+  local article = want == "integer" and "an" or "a"
+  if not ok or (lo and not (v >= lo)) then
+    local got = type(v) == "number" and tostring(v) or type(v)
+    raise(("%s: option '%s' must be %s %s%s, got %s"):format(fn, key, article, want, bound, got),
+          (level or 2) + 2)
+  end
+  return want == "integer" and math.tointeger(v) or v
+end
+
+--- opts[key] as an integer (a float with an integer value is accepted),
+-- at least lo when lo is given; def when absent.
+function util.optint(opts, key, def, lo, fn, level)
+  return bounded(opts, key, def, lo, fn, level, "integer")
+end
+
+--- opts[key] as a number, at least lo when lo is given; def when absent.
+function util.optnum(opts, key, def, lo, fn, level)
+  return bounded(opts, key, def, lo, fn, level, "number")
+end
+
 --- The near name in names for a typo s, or nil.
 function util.closest(s, names)
   return args.closest(s, names)

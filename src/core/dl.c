@@ -22,6 +22,7 @@ const char *dl_strerror(dl_status s)
     case DL_EFORMAT:     return "bad file format";
     case DL_ESINGULAR:   return "matrix is singular";
     case DL_INTERRUPTED: return "interrupted";
+    case DL_DIVERGED:    return "the loss is not finite";
     }
     return "unknown error";
 }

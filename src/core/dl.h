@@ -21,7 +21,8 @@ typedef enum dl_status {
     DL_EIO,          /* a read or write failed (errno says more) */
     DL_EFORMAT,      /* a file is not in the expected format */
     DL_ESINGULAR,    /* a linear system has no unique solution */
-    DL_INTERRUPTED   /* the interrupt flag was seen; state is consistent */
+    DL_INTERRUPTED,  /* the interrupt flag was seen; state is consistent */
+    DL_DIVERGED      /* a loss became NaN or infinite; the update was not made */
 } dl_status;
 
 /* A short English phrase for a status, e.g. "out of memory". */

@@ -11,4 +11,9 @@ void gemm_avx2(int tA, int tB, int M, int N, int K, float alpha,
                const float *A, int lda, const float *B, int ldb,
                float beta, float *C, int ldc);
 
+/* The same with AVX-512F (gemm_avx512.c); only call when kern_avx512() is not NULL. */
+void gemm_avx512(int tA, int tB, int M, int N, int K, float alpha,
+                 const float *A, int lda, const float *B, int ldb,
+                 float beta, float *C, int ldc);
+
 #endif

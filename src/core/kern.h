@@ -6,8 +6,12 @@
  * compare against) and an AVX2+FMA version in kern_avx2.c (the only file built
  * with -mavx2 -mfma). The active table starts as a copy of the reference and
  * the AVX2 entries override it once, on first use, when CPUID says AVX2 and FMA
- * are there and XGETBV says the OS saves YMM registers. DELTALAB_ISA=scalar|avx2
- * forces a choice.
+ * are there and XGETBV says the OS saves YMM registers. A third table, the
+ * AVX2 one with AVX-512 entries over it (kern_avx512.c), exists when CPUID has
+ * AVX-512 F/DQ/BW/VL and the OS saves zmm state; it is then the default
+ * (measured faster even on Zen 4, see doc/core.md).
+ * DELTALAB_ISA=scalar|avx2|avx512 forces a choice; a value that is unknown or
+ * cannot run here leaves the default and says so in kern_isa_note().
  *
  * Conventions: vectors are contiguous float arrays of length n; matrices are
  * row-major with a row stride (ld*) in elements; outputs come first. An output
@@ -32,7 +36,7 @@ extern const char *const dl_act_names[DL_ACT_COUNT + 1];
 #define DL_LEAKY_SLOPE 0.01f
 
 typedef struct kern_table {
-    const char *isa;  /* "scalar" or "avx2" */
+    const char *isa;  /* "scalar", "avx2" or "avx512" */
 
     /* C (M×N) = alpha·op(A)·op(B) + beta·C, op(X) = X, or Xᵀ when tX != 0.
      * op(A) is M×K, op(B) is K×N. When beta == 0, C is only written (it may
@@ -91,12 +95,20 @@ const kern_table *kern(void);
 const kern_table *kern_reference(void);
 /* The AVX2 table, or NULL when this CPU or OS cannot run it. */
 const kern_table *kern_avx2(void);
-/* Make "scalar" or "avx2" the active table: 0 on success, -1 if unavailable. */
+/* The AVX-512 table, or NULL when this CPU or OS cannot run it. */
+const kern_table *kern_avx512(void);
+/* Why DELTALAB_ISA was not followed ("DELTALAB_ISA=avx9 is not one of ...;
+ * using avx2"), or NULL when it was (or is unset): for the program to print. */
+const char *kern_isa_note(void);
+/* Make "scalar", "avx2" or "avx512" the active table: 0 on success, -1 if
+ * unknown or unavailable here. */
 int kern_use(const char *isa);
 
 /* Fill t with the reference kernels (kern_ref.c). */
 void kern_ref_fill(kern_table *t);
 /* Override t's entries with AVX2 kernels (kern_avx2.c); only call when supported. */
 void kern_avx2_fill(kern_table *t);
+/* Override t (a filled AVX2 table) with AVX-512 kernels; only call when supported. */
+void kern_avx512_fill(kern_table *t);
 
 #endif

@@ -49,8 +49,8 @@ dl_status mat_alloc_bytes(int rows, int cols, size_t *bytes, char *msg, size_t m
         return dl_fail(DL_EINVAL, msg, msglen, "matrix size %dx%d is invalid", rows, cols);
     size_t n = mat_bytes(rows, cols);
     if ((rows && cols && !n) || n > SIZE_MAX / 2)
-        return dl_fail(DL_ENOMEM, msg, msglen, "matrix %dx%d is too large for memory",
-                       rows, cols);
+        return dl_fail(DL_ENOMEM, msg, msglen, "not enough memory for a %dx%d matrix "
+                       "(too large to address)", rows, cols);
     /* Linux overcommits: without this a huge buffer "succeeds" and the process
      * is killed later while zeroing it. */
     size_t phys = n >= PHYS_CHECK_BYTES ? mat_phys_memory() : 0;
@@ -515,6 +515,15 @@ dl_status mat_reduce_dim(mat r, mat A, mat_reduce op, int dim)
 }
 
 /* ---- Comparison ---- */
+
+size_t mat_count_nonfinite(mat m)
+{
+    size_t k = 0;
+    for (int i = 0; i < m.rows; i++)
+        for (int j = 0; j < m.cols; j++)
+            k += !isfinite(*mat_at(m, i, j));
+    return k;
+}
 
 int mat_allclose(mat a, mat b, double rtol, double atol)
 {

@@ -161,6 +161,8 @@ dl_status mat_reduce_dim(mat r, mat A, mat_reduce op, int dim);
 
 /* 1 when every |a − b| <= atol + rtol·|b| (numpy's rule); NaN is never close. */
 int mat_allclose(mat a, mat b, double rtol, double atol);
+/* How many elements of m are NaN or ±∞. */
+size_t mat_count_nonfinite(mat m);
 /* 1 when shapes and every element are equal (NaN is unequal to everything). */
 int mat_equal(mat a, mat b);
 

@@ -4,6 +4,7 @@
  * notation, the memory layout and the gradient rule.
  */
 #include "net.h"
+#include "threads.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -14,7 +15,7 @@ const char *const dl_cost_names[DL_COST_COUNT + 1] = {
 };
 
 const char *const dl_init_names[DL_INIT_COUNT + 1] = {
-    "nielsen", "scaled", "xavier", "he", "zeros", NULL
+    "nielsen", "scaled", "xavier", "he", "zeros", "auto", NULL
 };
 
 net_hyper net_hyper_default(void)
@@ -44,6 +45,7 @@ dl_status net_new(net **out, int L, const int *sizes, const dl_act *acts, dl_cos
         return DL_ENOMEM;
     n->L = L;
     n->cost = cost;
+    n->init = DL_INIT_COUNT;   /* zeros until net_init, or values from a caller or a file */
     memcpy(n->sizes, sizes, (size_t)(L + 1) * sizeof *sizes);
 
     /* The one size table: layer l holds W (n_out × n_in) then b (n_out). */
@@ -102,7 +104,7 @@ void net_free(net *n)
 
 net_spec net_spec_default(void)
 {
-    net_spec spec = { .L = 0, .cost = DL_QUADRATIC, .init = DL_INIT_NIELSEN };
+    net_spec spec = { .L = 0, .cost = DL_QUADRATIC, .init = DL_INIT_AUTO };
     for (int l = 0; l < NET_MAX_LAYERS; l++) {
         spec.acts[l] = DL_SIGMOID;
         spec.c[l] = 1.0f;
@@ -172,6 +174,20 @@ dl_status net_create(net **out, const net_spec *spec, char *msg, size_t msglen)
     return DL_OK;
 }
 
+/* What "auto" means for weight layer l: the init that keeps the variance of
+ * z about 1 through its activation — He's 2/n_in for the ReLU family, which
+ * zeroes half the signal; 1/n_in (the book's chapter-3 default) for the
+ * saturating ones and for the output layer, whose z feeds the cost. */
+static dl_init auto_init(const net *n, int l)
+{
+    if (l == n->L - 1)
+        return DL_INIT_SCALED;
+    switch (n->layers[l].act) {
+    case DL_RELU: case DL_LEAKY_RELU: case DL_SOFTPLUS: return DL_INIT_HE;
+    default:                                          return DL_INIT_SCALED;
+    }
+}
+
 dl_status net_init(net *n, dl_init how, uint64_t seed)
 {
     if ((unsigned)how >= DL_INIT_COUNT)
@@ -181,7 +197,7 @@ dl_status net_init(net *n, dl_init how, uint64_t seed)
         layer *ly = &n->layers[l];
         double in = ly->n_in, o = ly->n_out;
         double wsd = 0, bsd = 0, limit = 0;
-        switch (how) {
+        switch (how == DL_INIT_AUTO ? auto_init(n, l) : how) {
         case DL_INIT_NIELSEN: wsd = 1; bsd = 1; break;
         case DL_INIT_SCALED:  wsd = 1 / sqrt(in); bsd = 1; break;
         case DL_INIT_XAVIER:  limit = sqrt(6 / (in + o)); break;
@@ -199,7 +215,25 @@ dl_status net_init(net *n, dl_init how, uint64_t seed)
     }
     net_zero_grads(n);
     net_zero_velocity(n);
+    n->init = how;
     return DL_OK;
+}
+
+static int all_finite(mat m)
+{
+    for (int i = 0; i < m.rows; i++)
+        for (int j = 0; j < m.cols; j++)
+            if (!isfinite(*mat_at(m, i, j)))
+                return 0;
+    return 1;
+}
+
+int net_first_nonfinite(const net *n)
+{
+    for (int l = 0; l < n->L; l++)
+        if (!all_finite(n->layers[l].z) || !all_finite(n->layers[l].a))
+            return l;
+    return -1;
 }
 
 /* --------------------------------------------------------------- workspace */
@@ -210,6 +244,14 @@ static int max_width(const net *n)
     for (int l = 0; l <= n->L; l++)
         if (n->sizes[l] > m) m = n->sizes[l];
     return m;
+}
+
+/* Before anything overwrites the workspace or reads the gradients: write
+ * dW, db that a fused step left to be computed from it (net.h). */
+static void settle(net *n)
+{
+    if (n->grads_stale)
+        net_sync_grads(n);
 }
 
 /* Point the workspace views at `work` for batches of B rows, the blocks laid
@@ -245,6 +287,7 @@ dl_status net_reserve(net *n, int B)
         return DL_EINVAL;
     if (B <= n->cap)
         return DL_OK;
+    settle(n);
     if (n->n_retired == (int)(sizeof n->retired / sizeof n->retired[0]))
         return DL_ENOMEM;
     int cap = n->cap * 2 > B ? n->cap * 2 : B;
@@ -273,6 +316,7 @@ dl_status net_reserve(net *n, int B)
 
 mat net_input(net *n, int B)
 {
+    settle(n);  /* the caller fills x, a⁰ of the last batch */
     if (net_reserve(n, B) != DL_OK)
         return (mat){ 0 };
     return mat_wrap(n->x.data, B, n->sizes[0]);
@@ -329,6 +373,58 @@ dl_status net_set_layer_act(net *n, int l, dl_act f, float c)
     return DL_OK;
 }
 
+/* The element-wise passes of a batch, over row ranges on the thread pool:
+ * with one activation for the whole layer, z + b then σ(z) row by row (the
+ * row still in L1 for the second), and σ′(z) then δ ⊙ σ′ likewise. Each row
+ * is a few thousand floats, too short for the kernels to split it, so the
+ * rows are split instead. Nothing here depends on how the rows are cut. */
+typedef struct rows_pass {
+    const layer *ly;
+    mat D, Z, A, S;          /* forward: Z, A (D, S unused); backward: all four */
+    const float *bias;       /* forward: b, or NULL */
+} rows_pass;
+
+static void forward_rows(void *arg, int i, int parts)
+{
+    const rows_pass *p = arg;
+    const kern_table *k = kern();
+    int lo = (int)((long long)p->Z.rows * i / parts), hi = (int)((long long)p->Z.rows * (i + 1) / parts);
+    size_t n = (size_t)p->Z.cols;
+    for (int r = lo; r < hi; r++) {
+        float *z = mat_at(p->Z, r, 0);
+        if (p->bias)
+            k->add(z, z, p->bias, n);
+        k->act(p->ly->act, mat_at(p->A, r, 0), z, n);
+    }
+}
+
+static void backward_rows(void *arg, int i, int parts)
+{
+    const rows_pass *p = arg;
+    const kern_table *k = kern();
+    int lo = (int)((long long)p->D.rows * i / parts), hi = (int)((long long)p->D.rows * (i + 1) / parts);
+    size_t n = (size_t)p->D.cols;
+    for (int r = lo; r < hi; r++) {
+        float *s = mat_at(p->S, r, 0), *d = mat_at(p->D, r, 0);
+        k->act_grad(p->ly->act, s, mat_at(p->Z, r, 0), mat_at(p->A, r, 0), n);
+        k->mul(d, d, s, n);
+    }
+}
+
+/* Elements below which one thread does the whole pass. */
+#define ROWS_GRAIN (1 << 14)
+
+static void run_rows(dl_task *fn, rows_pass *p, mat M)
+{
+    int parts = dl_parts((double)M.rows * M.cols, ROWS_GRAIN);
+    if (parts > M.rows)
+        parts = M.rows;
+    if (parts <= 1)
+        fn(p, 0, 1);
+    else
+        dl_parallel(fn, p, parts);
+}
+
 /* A = σ(Z) for one layer: row-wise softmax, one activation for the whole
  * layer, or neuron by neuron when some neuron has its own. */
 static void activate(const layer *ly, mat A, mat Z)
@@ -360,9 +456,8 @@ static void act_backward(const layer *ly, mat D, mat Z, mat A, mat scratch)
                 g[j] = (float)(ly->c * a[j] * (g[j] - s));
         }
     } else if (!ly->neuron_act) {
-        mat S = mat_wrap(scratch.data, D.rows, D.cols);
-        mat_apply_grad(S, Z, A, ly->act);
-        mat_hadamard(D, D, S);
+        rows_pass p = { ly, D, Z, A, mat_wrap(scratch.data, D.rows, D.cols), NULL };
+        run_rows(backward_rows, &p, D);
     } else {
         const kern_table *k = kern();
         for (int i = 0; i < D.rows; i++)
@@ -389,6 +484,7 @@ dl_status net_set_input(net *n, mat X)
 {
     if (X.cols != n->sizes[0] || X.rows < 1 || !X.data)
         return DL_ESHAPE;
+    settle(n);
     if (X.data != n->x.data) {
         dl_status s = net_reserve(n, X.rows);
         if (s != DL_OK)
@@ -406,6 +502,7 @@ dl_status net_forward_layer(net *n, int l)
 {
     if (n->B < 1 || l < 0 || l >= n->L)
         return DL_EINVAL;
+    settle(n);
     layer *ly = &n->layers[l];
     mat A_prev = l > 0 ? n->layers[l - 1].a : n->x;
     if (n->B == 1) {                                    /* z = W·a + b, one pass */
@@ -413,6 +510,11 @@ dl_status net_forward_layer(net *n, int l)
                               ly->n_in);
     } else {
         mat_gemm(ly->z, 1.0f, A_prev, 0, ly->W, 1, 0.0f);  /* Z = A_prev·Wᵀ */
+        if (ly->act != DL_SOFTMAX && !ly->neuron_act) {    /*   + b, A = σ(Z), row by row */
+            rows_pass p = { ly, { 0 }, ly->z, ly->a, { 0 }, ly->b.data };
+            run_rows(forward_rows, &p, ly->z);
+            return DL_OK;
+        }
         mat_add(ly->z, ly->z, ly->b);                       /*   + b (a row on every row) */
     }
     activate(ly, ly->a, ly->z);                         /* A = σ(Z) */
@@ -591,6 +693,7 @@ dl_status net_output_delta(net *n, mat Y)
         return DL_EINVAL;
     if (Y.rows != n->B || Y.cols != n->sizes[n->L] || !Y.data)
         return DL_ESHAPE;
+    settle(n);
     if (Y.data != n->y.data)
         mat_copy(n->y, Y);
     output_delta(n, n->y);
@@ -598,10 +701,10 @@ dl_status net_output_delta(net *n, mat Y)
     return DL_OK;
 }
 
-dl_status net_backward_layer(net *n, int l)
+/* dW, db of layer l from its δ and the activations below it (BP3, BP4),
+ * overwritten or, with n->accumulate, added to. */
+static void layer_grads(net *n, int l)
 {
-    if (n->B < 1 || l < 0 || l >= n->L)
-        return DL_EINVAL;
     float inv_B = 1.0f / (float)n->B, beta = n->accumulate ? 1.0f : 0.0f;
     layer *ly = &n->layers[l];
     mat A_prev = l > 0 ? n->layers[l - 1].a : n->x;
@@ -617,11 +720,24 @@ dl_status net_backward_layer(net *n, int l)
     } else {
         mat_colsum(ly->db, ly->delta, inv_B);
     }
-    if (l > 0) {                                              /* BP2 */
-        layer *prev = &n->layers[l - 1];
-        mat_gemm(prev->delta, 1.0f, ly->delta, 0, ly->W, 0, 0.0f);      /* δ·W */
-        act_backward(prev, prev->delta, prev->z, prev->a, n->scratch);  /* ⊙ σ′(z) */
-    }
+}
+
+/* δ of layer l−1 from δ of layer l and Wˡ as it is now (BP2). */
+static void delta_below(net *n, int l)
+{
+    layer *ly = &n->layers[l], *prev = &n->layers[l - 1];
+    mat_gemm(prev->delta, 1.0f, ly->delta, 0, ly->W, 0, 0.0f);      /* δ·W */
+    act_backward(prev, prev->delta, prev->z, prev->a, n->scratch);  /* ⊙ σ′(z) */
+}
+
+dl_status net_backward_layer(net *n, int l)
+{
+    if (n->B < 1 || l < 0 || l >= n->L)
+        return DL_EINVAL;
+    settle(n);
+    layer_grads(n, l);
+    if (l > 0)
+        delta_below(n, l);
     return DL_OK;
 }
 
@@ -701,10 +817,16 @@ static void sgd(mat P, mat dP, mat V, const net_hyper *h, float decay)
     }
 }
 
+static int hyper_ok(const net_hyper *h)
+{
+    return h->n > 0 && isfinite(h->lr) && isfinite(h->lambda) && isfinite(h->momentum);
+}
+
 dl_status net_update(net *n, const net_hyper *h)
 {
-    if (!(h->n > 0) || !isfinite(h->lr) || !isfinite(h->lambda) || !isfinite(h->momentum))
+    if (!hyper_ok(h))
         return DL_EINVAL;
+    settle(n);
     float decay = 1.0f - h->lr * h->lambda / h->n;
     for (int l = 0; l < n->L; l++) {
         layer *ly = &n->layers[l];
@@ -749,6 +871,92 @@ static dl_status step_one(net *n, mat Y, const net_hyper *h)
     return DL_OK;
 }
 
+/*
+ * The update fused into the weight-gradient product (batched training):
+ * BP4's GEMM writes into W through its C-update,
+ *
+ *     W ← (1 − ηλ/n)·W − (η/B)·δᵀ·A_prev        (the L2 decay is GEMM's β)
+ *
+ * or, with momentum μ, into the velocity, V ← μ·V − (η/B)·δᵀ·A_prev, and one
+ * pass adds V to W. dW is never written: the separate update read W and dW
+ * and wrote W again, a third of an E2 step's time. Biases take the column
+ * sums of δ as net_update would (they are small). BP2 for the layer below
+ * runs first, with the weights before their update, as the unfused order.
+ * Afterwards dW, db are marked stale and net_sync_grads writes them, exactly
+ * as net_backward would have, from the workspace's δ and activations.
+ */
+static void fused_layer(net *n, int l, const net_hyper *h, float decay)
+{
+    const kern_table *k = kern();
+    layer *ly = &n->layers[l];
+    mat A_prev = l > 0 ? n->layers[l - 1].a : n->x;
+    float inv_B = 1.0f / (float)n->B;
+    if (!ly->frozen_W) {
+        if (h->momentum == 0.0f) {
+            mat_gemm(ly->W, -h->lr * inv_B, ly->delta, 1, A_prev, 0, decay);
+        } else {
+            size_t len = mat_size(ly->W);
+            mat_gemm(ly->vW, -h->lr * inv_B, ly->delta, 1, A_prev, 0, h->momentum);
+            if (decay != 1.0f)
+                k->scale(ly->W.data, ly->W.data, decay, len);
+            k->add(ly->W.data, ly->W.data, ly->vW.data, len);
+        }
+    }
+    if (!ly->frozen_b) {
+        mat row = mat_wrap(n->scratch.data, 1, ly->n_out);  /* db, as net_backward has it */
+        mat_colsum(row, ly->delta, inv_B);
+        size_t len = (size_t)ly->n_out;
+        if (h->momentum == 0.0f) {
+            k->axpy(ly->b.data, -h->lr, row.data, len);
+        } else {
+            k->scale(ly->vb.data, ly->vb.data, h->momentum, len);
+            k->axpy(ly->vb.data, -h->lr, row.data, len);
+            k->add(ly->b.data, ly->b.data, ly->vb.data, len);
+        }
+    }
+}
+
+dl_status net_backward_update(net *n, mat Y, const net_hyper *h)
+{
+    if (!hyper_ok(h))
+        return DL_EINVAL;
+    if (n->accumulate) {   /* the sum of gradients is what is asked for: keep it exact */
+        dl_status s = net_backward(n, Y);
+        return s == DL_OK ? net_update(n, h) : s;
+    }
+    n->grads_stale = 0;    /* this batch's gradients replace the last one's */
+    dl_status s = net_output_delta(n, Y);
+    if (s != DL_OK)
+        return s;
+    float decay = 1.0f - h->lr * h->lambda / h->n;
+    /* Backward walks the layers in exact reverse order: each δ needs the next. */
+    for (int l = n->L - 1; l >= 0; l--) {
+        if (l > 0)
+            delta_below(n, l);
+        fused_layer(n, l, h, decay);
+    }
+    n->have_delta = 1;
+    n->grads_stale = 1;
+    return DL_OK;
+}
+
+void net_sync_grads(net *n)
+{
+    if (!n->grads_stale)
+        return;
+    n->grads_stale = 0;
+    int acc = n->accumulate;
+    n->accumulate = 0;     /* the stale gradients are one batch's, not a sum */
+    for (int l = 0; l < n->L; l++)
+        layer_grads(n, l);
+    n->accumulate = acc;
+}
+
+void net_forget_grads(net *n)
+{
+    n->grads_stale = 0;
+}
+
 dl_status net_step(net *n, mat X, mat Y, const net_hyper *h, double *cost)
 {
     if (Y.rows != X.rows || Y.cols != n->sizes[n->L])
@@ -756,7 +964,7 @@ dl_status net_step(net *n, mat X, mat Y, const net_hyper *h, double *cost)
     /* Y may be the workspace target: make sure growing cannot move it. */
     if (Y.data == n->y.data && X.rows > n->cap)
         return DL_EINVAL;
-    if (!(h->n > 0) || !isfinite(h->lr) || !isfinite(h->lambda) || !isfinite(h->momentum))
+    if (!hyper_ok(h))
         return DL_EINVAL;
     dl_status s = net_forward(n, X);
     if (s == DL_OK && cost)
@@ -773,6 +981,7 @@ dl_status net_step(net *n, mat X, mat Y, const net_hyper *h, double *cost)
 
 void net_zero_grads(net *n)
 {
+    n->grads_stale = 0;
     memset(n->grads, 0, n->n_params * sizeof(float));
 }
 
@@ -931,6 +1140,8 @@ static double block_error(net *n, double *P, mat X, mat Y, double *buf, mat G, d
         double down = cost_d(n, P, X, Y, buf);
         P[p] = keep;
         double fd = (up - down) / (2 * eps), g = n->grads[p];
+        if (!isfinite(fd) || !isfinite(g))
+            return NAN;   /* a failure: NaN would slip through the comparisons below */
         if (fabs(g - fd) > worst) worst = fabs(g - fd);
         if (fabs(g) > scale) scale = fabs(g);
         if (fabs(fd) > scale) scale = fabs(fd);

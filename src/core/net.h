@@ -64,6 +64,8 @@ typedef enum dl_init {
     DL_INIT_XAVIER,     /* W ~ U(±√(6/(n_in + n_out))), b = 0 */
     DL_INIT_HE,         /* W ~ N(0, 2/n_in), b = 0 */
     DL_INIT_ZEROS,      /* W = 0, b = 0 */
+    DL_INIT_AUTO,       /* per layer by its activation: he for the ReLU family,
+                         * scaled for the others and for the output layer */
     DL_INIT_COUNT
 } dl_init;
 
@@ -106,6 +108,8 @@ typedef struct net {
     int B;                    /* rows of the last forward (0 before any) */
     int cap;                  /* rows the workspace holds */
     int have_delta;           /* nonzero when δ, dW, db belong to the last forward */
+    int grads_stale;          /* nonzero: a fused step (net_backward_update) left dW, db
+                                 unwritten; net_sync_grads writes them from δ and a */
     float *work;              /* workspace: x, y, scratch, then z, a, δ per layer */
     float *retired[40];       /* earlier workspaces, freed by net_free (see top) */
     int n_retired;
@@ -114,6 +118,7 @@ typedef struct net {
     mat scratch;              /* (B, max n) σ′ and softmax Jacobian scratch */
 
     rng rng;                  /* for initialisation */
+    dl_init init;             /* the last net_init's way; DL_INIT_COUNT: values set otherwise */
 } net;
 
 /* Options of an update: W ← (1 − ηλ/n)·W − η·dW (with momentum μ:
@@ -149,7 +154,7 @@ typedef struct net_spec {
 } net_spec;
 
 /* A spec with the defaults (L and sizes still to fill): sigmoid everywhere,
- * c = 1, quadratic cost, nielsen init, seed 0, nothing frozen. */
+ * c = 1, quadratic cost, auto init, seed 0, nothing frozen. */
 net_spec net_spec_default(void);
 /* DL_OK when weight layers of sizes[0..L] fit this machine. Otherwise why, in
  * msg: DL_EINVAL "layer 2 has 2^31 weights or more (65536x65536)" (one W is
@@ -164,6 +169,9 @@ dl_status net_create(net **out, const net_spec *spec, char *msg, size_t msglen);
 
 /* Initialise every W and b by `how` with a generator seeded by `seed`. */
 dl_status net_init(net *n, dl_init how, uint64_t seed);
+/* The first weight layer (0-based) whose z or a in the last forward holds a
+ * NaN or an infinity, or -1: where a diverging network overflowed. */
+int net_first_nonfinite(const net *n);
 
 /* Make the workspace hold batches of up to B rows (grows only; see top). */
 dl_status net_reserve(net *n, int B);
@@ -201,6 +209,22 @@ dl_status net_backward(net *n, mat Y);
 dl_status net_labels_to_targets(net *n, mat labels, mat *Y);
 /* Apply the gradients: see net_hyper. Frozen parameters stay. */
 dl_status net_update(net *n, const net_hyper *h);
+/* net_backward then net_update, with the update fused into BP4's product
+ * (W ← decay·W − (η/B)·δᵀA_prev, or into the velocity with momentum) so that
+ * dW, db are not written: they are left stale (grads_stale) and written by
+ * net_sync_grads, exactly as net_backward would have, from the workspace.
+ * Every function here that overwrites the workspace or reads the gradients
+ * (net_set_input, net_input, net_reserve growing, the stages, net_backward,
+ * net_update) syncs first; code that reads dW, db directly (a matrix view
+ * of them) calls net_sync_grads. Weights agree with the unfused path to a few
+ * ulp per step (the product is rounded once, not twice); biases exactly.
+ * With n->accumulate set it is net_backward then net_update, unfused. */
+dl_status net_backward_update(net *n, mat Y, const net_hyper *h);
+/* Write the gradients a fused step left stale (nothing when none are). */
+void net_sync_grads(net *n);
+/* Drop the stale gradients unwritten: the caller is about to step on a new
+ * batch, whose gradients replace them (the trainer, before gathering it). */
+void net_forget_grads(net *n);
 /* forward, cost, backward, update on one batch; *cost (may be NULL) is the
  * mean cost before the update. */
 dl_status net_step(net *n, mat X, mat Y, const net_hyper *h, double *cost);
@@ -239,9 +263,19 @@ dl_status net_gradcheck_some(net *n, mat X, mat Y, double eps, long max, double 
 dl_status net_cost_double(const net *n, mat X, mat Y, double *cost);
 
 /* Checkpoints (netio.c): a data-only binary file, format in doc/formats.md,
- * written to path.tmp and renamed. On failure msg (if not NULL) gets a reason
- * of at most msglen bytes, e.g. "truncated (expected 4096 bytes of parameters)". */
+ * saved through dl_save (save.h). On failure msg (if not NULL) gets a reason
+ * of at most msglen bytes, e.g. "truncated (expected 4096 bytes of parameters)";
+ * a failed save's names the path, "net.dln: No space left on device". */
 dl_status net_save(const net *n, const char *path, char *msg, size_t msglen);
+/* For files that embed a checkpoint (a trainer's, trainio.h): its size in
+ * bytes; writing it into an open save (crc, if not NULL, is a zlib CRC-32
+ * updated with the bytes); reading it back from buf[0..len), checksum
+ * included, with the checks of net_load. */
+struct dl_save;
+uint64_t net_checkpoint_size(const net *n);
+void net_write_embedded(const net *n, struct dl_save *s, unsigned long *crc);
+dl_status net_read_embedded(net **out, const unsigned char *buf, size_t len,
+                            char *msg, size_t msglen);
 dl_status net_load(net **out, const char *path, char *msg, size_t msglen);
 
 #endif

@@ -4,7 +4,7 @@
  *
  *   dl_save s;
  *   if ((st = dl_save_begin(&s, path, msg, msglen)) != DL_OK) return st;
- *   fwrite(..., s.f);                        // any number of writes to s.f
+ *   dl_save_write(&s, buf, n);               // any number of writes (or fwrite to s.f)
  *   return dl_save_commit(&s, msg, msglen);  // or dl_save_cancel(&s)
  *
  * The new contents go to a temporary beside the target whose name is derived
@@ -12,8 +12,15 @@
  * most one such file, which the next save of the same name replaces. Commit
  * flushes and fsyncs the file, renames it over the target and fsyncs the
  * directory (so a power cut keeps either name); any failure removes the
- * temporary and leaves the old file intact. SIGTERM and SIGHUP during a save
- * remove the temporaries of saves in progress before the process dies.
+ * temporary and leaves the old file intact. The rename is the commit point:
+ * once it has happened the save is done, and what fails after it (closing
+ * the flushed and synced file, syncing the directory) is not reported.
+ * SIGTERM and SIGHUP during a save remove the temporaries of saves in
+ * progress before the process dies; so
+ * does a SIGINT that kills the process (the default action, or the program's
+ * own handler choosing it, as deltalab's does at a second Ctrl-C). A SIGINT
+ * the program handles (the first Ctrl-C sets the interrupt flag) does not
+ * stop a save: it completes, and the caller sees the flag afterwards.
  *
  * A target that is a device or a pipe (/dev/stdout, a FIFO) is written in
  * place; a symbolic link is followed, so the file it points to is replaced.
@@ -32,10 +39,15 @@ typedef struct dl_save {
     char *target;     /* the regular file replaced on commit; NULL: written in place */
     char *tmp;        /* the temporary beside target, NULL when written in place */
     int slot;         /* the temporary's entry in the cleanup list, or -1 */
+    int err;          /* errno of the first failed dl_save_write, 0: none */
 } dl_save;
 
 /* Open a save to path. On failure nothing is left open or created. */
 dl_status dl_save_begin(dl_save *s, const char *path, char *msg, size_t msglen);
+
+/* Write n bytes to the save: 0, or -1 when it failed (the first failure's
+ * errno is kept and reported by commit; later writes do nothing). */
+int dl_save_write(dl_save *s, const void *p, size_t n);
 
 /* Finish the save: the target now holds what was written, durably. Also
  * reports a write error that happened earlier on s->f. Frees s either way. */

@@ -12,6 +12,7 @@ const char *const train_schedule_names[TRAIN_SCHEDULE_COUNT + 1] = {
 };
 const char *const train_rule_names[TRAIN_RULE_COUNT + 1] = { "backprop", "perceptron", NULL };
 const char *const train_monitor_names[TRAIN_MONITOR_COUNT + 1] = { "val_loss", "val_acc", NULL };
+const char *const train_on_nan_names[TRAIN_ON_NAN_COUNT + 1] = { "stop", "continue", NULL };
 
 train_config train_config_default(void)
 {
@@ -19,13 +20,13 @@ train_config train_config_default(void)
     memset(&c, 0, sizeof c);
     c.batch = 32;
     c.epochs = 1;
-    c.lr = 0.1f;
+    c.lr = 0.1;
     c.shuffle = 1;
     c.seed = 1;
     c.schedule = TRAIN_CONSTANT;
     c.step_every = 1;
-    c.step_gamma = 0.5f;
-    c.inv_decay = 1.0f;
+    c.step_gamma = 0.5;
+    c.inv_decay = 1.0;
     c.rule = TRAIN_BACKPROP;
     c.monitor = TRAIN_VAL_LOSS;
     c.restore_best = 1;
@@ -108,8 +109,8 @@ dl_status train_check(const net *n, const train_config *c, train_data train,
         return dl_fail(DL_EINVAL, msg, msglen,
                        "momentum %g must be in [0, 1)", (double)c->momentum);
     if ((unsigned)c->schedule >= TRAIN_SCHEDULE_COUNT || (unsigned)c->rule >= TRAIN_RULE_COUNT
-        || (unsigned)c->monitor >= TRAIN_MONITOR_COUNT)
-        return dl_fail(DL_EINVAL, msg, msglen, "unknown schedule, rule or monitor");
+        || (unsigned)c->monitor >= TRAIN_MONITOR_COUNT || (unsigned)c->on_nan >= TRAIN_ON_NAN_COUNT)
+        return dl_fail(DL_EINVAL, msg, msglen, "unknown schedule, rule, monitor or on_nan");
     if (c->schedule == TRAIN_STEP && c->step_every < 1)
         return dl_fail(DL_EINVAL, msg, msglen,
                        "schedule step every %d must be at least 1", c->step_every);
@@ -139,11 +140,11 @@ dl_status train_check(const net *n, const train_config *c, train_data train,
     return s;
 }
 
-float train_schedule_lr(const train_config *c, int e)
+double train_schedule_lr(const train_config *c, int e)
 {
     switch (c->schedule) {
-    case TRAIN_STEP:  return c->lr * powf(c->step_gamma, (float)(e / c->step_every));
-    case TRAIN_INV_T: return c->lr / (1.0f + c->inv_decay * (float)e);
+    case TRAIN_STEP:  return c->lr * pow(c->step_gamma, (double)(e / c->step_every));
+    case TRAIN_INV_T: return c->lr / (1.0 + c->inv_decay * (double)e);
     default:          return c->lr;
     }
 }
@@ -174,6 +175,12 @@ static dl_status history_reserve_steps(train_history *h, int cap)
     h->step_loss = p;
     h->step_cap = cap;
     return DL_OK;
+}
+
+dl_status train_history_fit(trainer *t, int epochs, int steps)
+{
+    dl_status s = history_reserve(&t->history, epochs);
+    return s == DL_OK ? history_reserve_steps(&t->history, steps) : s;
 }
 
 void train_free(trainer *t)
@@ -290,12 +297,7 @@ dl_status train_restore_best(trainer *t)
 /* After an epoch's last batch: validation, history, early stopping. */
 static dl_status end_epoch(trainer *t)
 {
-    train_history *h = &t->history;
-    if (h->n == h->cap) {
-        dl_status s = history_reserve(h, 2 * h->cap);
-        if (s != DL_OK)
-            return s;
-    }
+    train_history *h = &t->history;   /* room made by make_room */
     train_eval ev = { NAN, 0, 0, NAN };
     if (t->val.X.data) {
         dl_status s = train_evaluate(t->net, t->val, t->cfg.eval_batch, &ev, NULL);
@@ -358,16 +360,37 @@ static dl_status gather(trainer *t, int B, mat *Y)
     return DL_OK;
 }
 
+/* Room for what this step will record (its step loss; the epoch's entry when
+ * it ends one), made before anything changes: a failed allocation leaves the
+ * trainer as it was, and the step can be tried again. The history grows by
+ * doubling, only past the planned epochs and steps. */
+static dl_status make_room(trainer *t, int ends_epoch)
+{
+    train_history *h = &t->history;
+    dl_status s = DL_OK;
+    if (ends_epoch && h->n == h->cap)
+        s = h->cap > 0x3fffffff ? DL_ENOMEM : history_reserve(h, h->cap ? 2 * h->cap : 1);
+    if (s == DL_OK && t->cfg.record_steps && h->steps == h->step_cap)
+        s = h->step_cap > 0x3fffffff ? DL_ENOMEM
+          : history_reserve_steps(h, h->step_cap ? 2 * h->step_cap : 1);
+    return s;
+}
+
 dl_status train_step(trainer *t)
 {
     net *n = t->net;
     double t0 = now_seconds();
     t->epoch_ended = 0;
+    int B = t->N - t->pos < t->cfg.batch ? t->N - t->pos : t->cfg.batch;
+    dl_status s = make_room(t, t->pos + B >= t->N);
+    if (s != DL_OK)
+        return s;
     if (t->pos == 0)
         begin_epoch(t);
-    int B = t->N - t->pos < t->cfg.batch ? t->N - t->pos : t->cfg.batch;
+    if (t->cfg.rule == TRAIN_BACKPROP)
+        net_forget_grads(n);   /* this batch's gradients replace the last one's */
     mat Y;
-    dl_status s = gather(t, B, &Y);
+    s = gather(t, B, &Y);
     double cost = 0;
     if (s == DL_OK)
         s = net_forward(n, net_input(n, B));
@@ -375,11 +398,22 @@ dl_status train_step(trainer *t)
         s = net_cost(n, Y, &cost);
     if (s != DL_OK)
         return s;   /* nothing has changed the parameters: still consistent */
+    if (!isfinite(cost) && t->cfg.on_nan == TRAIN_NAN_STOP) {
+        t->last_loss = cost;   /* for the message; the batch is not counted */
+        for (size_t p = 0; p < n->n_params; p++)
+            n->grads[p] = NAN;   /* what backprop of a NaN loss gives; never an older batch's */
+        return DL_DIVERGED;
+    }
     int correct = t->classes ? net_count_correct(n, mat_sub(t->batch_labels, 0, 0, B, 1)) : 0;
-    s = t->cfg.rule == TRAIN_PERCEPTRON ? perceptron_grads(n, Y) : net_backward(n, Y);
-    if (s == DL_OK) {
-        net_hyper h = { t->lr_now, t->cfg.lambda, (float)t->N, t->cfg.momentum };
-        s = net_update(n, &h);
+    /* Backprop fuses the update into the gradient product (net_backward_update):
+     * dW, db are written only when something looks at them. */
+    net_hyper hy = { (float)t->lr_now, t->cfg.lambda, (float)t->N, t->cfg.momentum };
+    if (t->cfg.rule == TRAIN_PERCEPTRON) {
+        s = perceptron_grads(n, Y);
+        if (s == DL_OK)
+            s = net_update(n, &hy);
+    } else {
+        s = net_backward_update(n, Y, &hy);
     }
     if (s != DL_OK)
         return s;
@@ -391,12 +425,8 @@ dl_status train_step(trainer *t)
     t->pos += B;
     t->batch_in_epoch++;
     train_history *h = &t->history;
-    if (t->cfg.record_steps) {
-        if (h->steps == h->step_cap)   /* only past the planned steps: doubling */
-            s = h->step_cap > 0x3fffffff ? DL_ENOMEM : history_reserve_steps(h, 2 * h->step_cap);
-        if (s == DL_OK)
-            h->step_loss[h->steps++] = (float)cost;
-    }
+    if (t->cfg.record_steps)
+        h->step_loss[h->steps++] = (float)cost;   /* room made by make_room */
     if (s == DL_OK && t->pos >= t->N)
         s = end_epoch(t);
     double dt = now_seconds() - t0;
@@ -428,27 +458,37 @@ static int notify(trainer *t, train_hook hook, void *ctx, train_event_kind kind)
 /* How far the loop goes. */
 typedef enum until { UNTIL_BATCH, UNTIL_EPOCH, UNTIL_GOAL } until;
 
+/* The loop returns, not stopped by its hook: the caller may read dW, db,
+ * which a fused step left stale (train_step). After a hook's stop they are
+ * left alone: a hook that lets user code read them writes them first, and
+ * the code it ran may have freed the network. */
+static dl_status leave(trainer *t, dl_status s)
+{
+    net_sync_grads(t->net);
+    return s;
+}
+
 /* The one loop over batches (see train_run). */
 static dl_status loop(trainer *t, until u, int goal, train_hook hook, void *ctx)
 {
     for (;;) {
         if (u == UNTIL_GOAL && (t->epoch >= goal || t->stop != TRAIN_RUNNING))
-            return DL_OK;
+            return leave(t, DL_OK);
         if (t->pos == 0 && notify(t, hook, ctx, TRAIN_EPOCH_BEGIN))
             return DL_OK;
         dl_status s = train_step(t);
         if (s != DL_OK)
-            return s;
+            return leave(t, s);
         /* Before the hook: what it runs (a Lua callback) could notice the
          * flag too and report it less precisely. */
         if (dl_interrupted())
-            return DL_INTERRUPTED;
+            return leave(t, DL_INTERRUPTED);
         if (notify(t, hook, ctx, TRAIN_BATCH_END))
             return DL_OK;
         if (t->epoch_ended && notify(t, hook, ctx, TRAIN_EPOCH_END))
             return DL_OK;
         if (u == UNTIL_BATCH || (u == UNTIL_EPOCH && t->epoch_ended))
-            return DL_OK;
+            return leave(t, DL_OK);
     }
 }
 
@@ -581,6 +621,12 @@ void train_progress_start(train_progress *p, FILE *out, int goal, int bar)
     p->shown = 0;
 }
 
+/* x with a NaN's sign bit cleared: printf spells a negative NaN "-nan". */
+static double nan_plain(double x)
+{
+    return isnan(x) ? fabs(x) : x;
+}
+
 /* m:ss, h:mm:ss, or --:-- when unknown. */
 static void format_duration(char *buf, size_t n, double s)
 {
@@ -608,7 +654,7 @@ static void draw_bar(train_progress *p, const trainer *t, double now)
         bar[i] = i < fill ? '=' : i == fill ? '>' : ' ';
     bar[20] = '\0';
     fprintf(p->out, "\r\033[Kepoch %d/%d [%s] %d/%d  loss %.4f", e, p->goal, bar, b, spe,
-            t->pos ? t->run_loss / t->pos : NAN);
+            t->pos ? nan_plain(t->run_loss / t->pos) : NAN);
     if (t->classes)
         fprintf(p->out, "  acc %.2f%%", t->pos ? 100.0 * t->run_correct / t->pos : 0.0);
     fprintf(p->out, "  %.0f samples/s  ETA %s", rate, eta);
@@ -623,11 +669,11 @@ static void draw_epoch(train_progress *p, const trainer *t)
     const train_history *h = &t->history;
     int e = h->n - 1;
     fprintf(p->out, "\r\033[Kepoch %d/%d  loss %.4f", t->epoch,
-            p->goal > t->epoch ? p->goal : t->epoch, h->train_loss[e]);
+            p->goal > t->epoch ? p->goal : t->epoch, nan_plain(h->train_loss[e]));
     if (t->classes)
         fprintf(p->out, "  acc %.2f%%", 100 * h->train_acc[e]);
     if (t->val.X.data) {
-        fprintf(p->out, "  val_loss %.4f", h->val_loss[e]);
+        fprintf(p->out, "  val_loss %.4f", nan_plain(h->val_loss[e]));
         if (t->val.labels.data)
             fprintf(p->out, "  val_acc %.2f%%", 100 * h->val_acc[e]);
     }

@@ -71,6 +71,16 @@ typedef enum train_monitor {
 /* Names in enum order: "val_loss", "val_acc", NULL. */
 extern const char *const train_monitor_names[TRAIN_MONITOR_COUNT + 1];
 
+/* What a batch whose loss is NaN or infinite does. */
+typedef enum train_on_nan {
+    TRAIN_NAN_STOP,       /* train_step returns DL_DIVERGED before that batch's update */
+    TRAIN_NAN_CONTINUE,   /* it trains on (the parameters become NaN) */
+    TRAIN_ON_NAN_COUNT
+} train_on_nan;
+
+/* Names in enum order: "stop", "continue", NULL. */
+extern const char *const train_on_nan_names[TRAIN_ON_NAN_COUNT + 1];
+
 /* Why training stopped before its planned epochs (0: it did not). */
 typedef enum train_stop {
     TRAIN_RUNNING = 0,
@@ -81,15 +91,15 @@ typedef enum train_stop {
 typedef struct train_config {
     int batch;               /* B, rows per step (1: online; N: full batch) */
     int epochs;              /* planned epochs (sizes the history; train_run's goal) */
-    float lr;                /* η at epoch 0 */
+    double lr;               /* η at epoch 0 (double: the history reads back what was given) */
     float lambda;            /* λ of the L2 term λ/(2n)·Σw², n = training rows */
     float momentum;          /* μ (0: plain SGD) */
     int shuffle;             /* nonzero: a new permutation every epoch */
     uint64_t seed;           /* seeds the permutations */
     train_schedule schedule;
     int step_every;          /* TRAIN_STEP: epochs between decays (>= 1) */
-    float step_gamma;        /* TRAIN_STEP: factor per decay */
-    float inv_decay;         /* TRAIN_INV_T: decay */
+    double step_gamma;       /* TRAIN_STEP: factor per decay */
+    double inv_decay;        /* TRAIN_INV_T: decay */
     train_rule rule;
     int patience;            /* early stopping after this many epochs without
                                 improvement (0: no early stopping; needs validation) */
@@ -98,6 +108,7 @@ typedef struct train_config {
                                 run ends with it on), load the best epoch's parameters */
     int record_steps;        /* nonzero: keep every step's loss in the history */
     int eval_batch;          /* rows per forward when evaluating (0: 256) */
+    train_on_nan on_nan;     /* a non-finite batch loss: stop (default) or go on */
 } train_config;
 
 /* A data set as the trainer sees it. Exactly one of labels / targets is set
@@ -143,8 +154,8 @@ typedef struct trainer {
     int epoch;               /* epochs completed */
     int pos;                 /* rows of the current epoch done (0: at an epoch start) */
     int batch_in_epoch;      /* batches of the current epoch done */
-    float lr_now;            /* η of the current epoch */
-    float lr_custom;         /* η for TRAIN_CUSTOM: set before each epoch starts */
+    double lr_now;           /* η of the current epoch */
+    double lr_custom;        /* η for TRAIN_CUSTOM: set before each epoch starts */
     double run_loss;         /* Σ batch cost · rows over the current epoch */
     double run_correct;      /* Σ correct over the current epoch */
     double last_loss;        /* cost of the last batch */
@@ -181,13 +192,21 @@ dl_status train_new(trainer **out, net *n, const train_config *cfg,
 /* Free a trainer (not its network or data); NULL is fine. */
 void train_free(trainer *t);
 
+/* Room in t's history for `epochs` epochs and `steps` steps (what a trainer
+ * read back from a checkpoint needs before its history is copied in). */
+dl_status train_history_fit(trainer *t, int epochs, int steps);
+
 /* η for epoch e (0-based) under cfg's schedule (TRAIN_CUSTOM: cfg->lr). */
-float train_schedule_lr(const train_config *cfg, int e);
+double train_schedule_lr(const train_config *cfg, int e);
 
 /* One mini-batch: starts an epoch if none is under way (new permutation, η),
  * then gathers, steps, accumulates; when the batch ends the epoch, evaluates
  * the validation set, appends the history, and applies early stopping (which
- * may set t->stop = TRAIN_EARLY and restore the best parameters). */
+ * may set t->stop = TRAIN_EARLY and restore the best parameters). The
+ * update is fused into the gradient product, so dW, db may be left stale:
+ * net_sync_grads writes them (train_run and its shorter forms do when they
+ * return other than by a hook's stop; a hook that lets user code read them
+ * calls it first). */
 dl_status train_step(trainer *t);
 
 /* When the loop calls its hook. */

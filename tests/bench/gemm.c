@@ -62,6 +62,20 @@ __attribute__((target("avx2,fma"))) static float fma_loop(long iters)
     return out[0];
 }
 
+/* The same with 16-wide zmm FMAs (24 chains: enough in flight for two
+ * 512-bit pipes), run only when kern_avx512() said the CPU has AVX-512. */
+__attribute__((target("avx512f"))) static float fma_loop512(long iters)
+{
+    __m512 acc[24], m = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
+    for (int j = 0; j < 24; j++) acc[j] = _mm512_set1_ps((float)j);
+    for (long i = 0; i < iters; i++)
+#pragma GCC unroll 24
+        for (int j = 0; j < 24; j++) acc[j] = _mm512_fmadd_ps(acc[j], m, c);
+    __m512 s = acc[0];
+    for (int j = 1; j < 24; j++) s = _mm512_add_ps(s, acc[j]);
+    return _mm512_reduce_add_ps(s);
+}
+
 __attribute__((target("avx2,fma"))) static float read_loop(const float *p, size_t n)
 {
     __m256 a = _mm256_setzero_ps(), b = a, c = a, d = a;
@@ -79,7 +93,11 @@ __attribute__((target("avx2,fma"))) static float read_loop(const float *p, size_
 static volatile float sink;
 #define PEAK_ITERS 200000L   /* 38 MFLOP: ~0.4 ms, short enough to find quiet moments */
 
-static void peak_task(void *arg, int i, int n) { sink = fma_loop(PEAK_ITERS); }
+static int wide;   /* nonzero: measure the AVX-512 peak */
+static void peak_task(void *arg, int i, int n)
+{
+    sink = wide ? fma_loop512(PEAK_ITERS / 4) : fma_loop(PEAK_ITERS);
+}
 
 /* The FMA peak: on 1 thread per CPU-second (the thread's own CPU time, which
  * does not run while it is descheduled), on 2 threads by wall clock; best of
@@ -97,7 +115,8 @@ static void measure_peak(int threads)
         t = now(clk) - t;
         if (t < best) best = t;
     }
-    peak[threads] = threads * PEAK_ITERS * 12.0 * 8 * 2 / best * 1e-9;
+    /* flops per run: 12 chains × 8 lanes, or 24 × 16 lanes for a quarter of the iterations */
+    peak[threads] = threads * PEAK_ITERS * (wide ? 24.0 * 16 / 4 : 12.0 * 8) * 2 / best * 1e-9;
 }
 
 /* GB/s reading `bytes` (best of reps passes). */
@@ -159,7 +178,7 @@ static void call(int blas, const bcase *c)
         blas_sgemm(101, c->tA ? 112 : 111, c->tB ? 112 : 111, c->M, c->N, c->K, 1.0f,
                    A, lda, B, ldb, 0.0f, C, c->N);
     else
-        gemm_avx2(c->tA, c->tB, c->M, c->N, c->K, 1.0f, A, lda, B, ldb, 0.0f, C, c->N);
+        kern()->gemm(c->tA, c->tB, c->M, c->N, c->K, 1.0f, A, lda, B, ldb, 0.0f, C, c->N);
 }
 
 /* Best of `reps` repetitions, each long enough (≥ min_sec) to time: the
@@ -256,14 +275,28 @@ int main(int argc, char **argv)
         if (fscanf(f, "%lf", &load[0]) != 1) load[0] = -1;
         fclose(f);
     }
+    double peak512[3] = { 0, 0, 0 };
+    if (kern_avx512()) {   /* the other set's peak too, printed for comparison */
+        wide = 1;
+        measure_peak(1);
+        measure_peak(2);
+        peak512[1] = peak[1], peak512[2] = peak[2];
+        wide = 0;
+    }
     measure_peak(1);
     measure_peak(2);
+    double peak256[3] = { 0, peak[1], peak[2] };
+    if (strcmp(kern()->isa, "avx512") == 0)   /* %pk: of the active set's peak */
+        peak[1] = peak512[1], peak[2] = peak512[2];
     double bw_dram = measure_read((size_t)256 << 20, quick ? 2 : 4);
     double bw_llc = measure_read((size_t)16 << 20, quick ? 5 : 20);
     printf("deltalab GEMM benchmark (%s kernels; load average %.2f at start: the machine is shared)\n",
-           kern_avx2()->isa, load[0]);
+           kern()->isa, load[0]);
     printf("AVX2 FMA peak, measured: %.1f GFLOPS on 1 thread (per CPU-second), %.1f on 2 threads (wall)\n",
-           peak[1], peak[2]);
+           peak256[1], peak256[2]);
+    if (kern_avx512())
+        printf("AVX-512 FMA peak, measured: %.1f GFLOPS on 1 thread, %.1f on 2 threads "
+               "(DELTALAB_ISA=avx512|avx2 picks the kernels benchmarked)\n", peak512[1], peak512[2]);
     printf("read bandwidth, 1 thread: %.1f GB/s from DRAM (256 MiB), %.1f GB/s from cache (16 MiB)\n",
            bw_dram, bw_llc);
     if (blas_sgemm)

@@ -1,9 +1,11 @@
 /*
- * test_gemm.c — the AVX2 GEMM (all its paths) against the reference GEMM.
+ * test_gemm.c — the fast GEMM (all its paths) against the reference GEMM:
+ * the AVX2 one, or the AVX-512 one when DELTALAB_ISA=avx512 (tests/run.sh
+ * runs the suite under every ISA the CPU has).
  *
  * Shapes cover 1×1, 1×n, n×1 (the GEMV paths), K = 1 (the rank-1 path), sizes
- * that are not multiples of the 6×16 tile, sizes crossing the MC = 144,
- * KC = 384, KC_NT = 4096 and NC = 3072 block edges, M ≤ 48 (the paths that
+ * that are not multiples of the 6×16 or 14×32 tiles, sizes crossing the
+ * MC = 144 / 112, KC = 384 / 512, KC_NT = 4096 and NC = 3072 block edges, M ≤ 48 (the paths that
  * read B in place), every operand order, strided views, and
  * alpha/beta cases; each with 1, 2 and 3 threads (3 > cores gives uneven
  * stripes).
@@ -27,6 +29,10 @@
 #include <string.h>
 
 static rng R;
+
+/* The GEMM under test (main picks it). */
+static void (*fast_gemm)(int, int, int, int, int, float, const float *, int, const float *, int,
+                         float, float *, int);
 
 static float *random_matrix(size_t n)
 {
@@ -54,7 +60,7 @@ static int gemm_case(int tA, int tB, int M, int N, int K, float alpha, float bet
     if (beta == 0)  /* beta == 0 must not read C: poison it */
         for (size_t i = 0; i < (size_t)M * ldc; i++) Cf[i] = NAN;
     kern_reference()->gemm(tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, Cr, ldc);
-    gemm_avx2(tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, Cf, ldc);
+    fast_gemm(tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, Cf, ldc);
     int bad = 0;
     for (int i = 0; i < M; i++)
         for (int j = 0; j < ldc; j++) {
@@ -88,6 +94,8 @@ static const int shapes[][3] = {
     { 97, 131, 513 }, { 32, 200, 784 }, { 200, 40, 32 },
     { 3, 3100, 5 },                                     /* crosses NC */
     { 5, 20, 4500 },                                    /* crosses KC_NT (small-M A·Bᵀ) */
+    { 14, 32, 8 }, { 15, 33, 257 }, { 170, 70, 300 },   /* the 14×32 tile and its blocks */
+    { 32, 3136, 40 }, { 50, 64, 100 }, { 120, 40, 1030 },
 };
 
 static const float alphabeta[][2] = { { 1, 0 }, { 0.5f, 2 }, { -1, 1 }, { 0, 0.5f }, { 2, 0 } };
@@ -123,13 +131,13 @@ static void test_gemm_random_shapes(void)
 static void test_gemm_degenerate(void)
 {
     float A[4] = { 1, 2, 3, 4 }, B[4] = { 1, 2, 3, 4 }, C[4] = { 1, 2, 3, 4 };
-    gemm_avx2(0, 0, 2, 2, 0, 1, A, 2, B, 2, 3, C, 2);
+    fast_gemm(0, 0, 2, 2, 0, 1, A, 2, B, 2, 3, C, 2);
     CHECK(C[0] == 3 && C[3] == 12);
     for (int i = 0; i < 4; i++) C[i] = NAN;
-    gemm_avx2(0, 0, 2, 2, 2, 0, A, 2, B, 2, 0, C, 2);
+    fast_gemm(0, 0, 2, 2, 2, 0, A, 2, B, 2, 0, C, 2);
     CHECK(C[0] == 0 && C[1] == 0 && C[2] == 0 && C[3] == 0);
     C[0] = 7;
-    gemm_avx2(0, 0, 0, 2, 2, 1, A, 2, B, 2, 0, C, 2);
+    fast_gemm(0, 0, 0, 2, 2, 1, A, 2, B, 2, 0, C, 2);
     CHECK(C[0] == 7);
 }
 
@@ -146,6 +154,12 @@ static void test_gemm_active_table_by_hand(void)
 int main(void)
 {
     rng_seed(&R, 42);
+    const char *isa = getenv("DELTALAB_ISA");
+    fast_gemm = gemm_avx2;
+    if (isa && strcmp(isa, "avx512") == 0 && kern_avx512()) {
+        fast_gemm = gemm_avx512;
+        printf("testing the AVX-512 GEMM\n");
+    }
     if (!kern_avx2()) {
         printf("no AVX2+FMA here: only the reference is tested\n");
         RUN(test_gemm_active_table_by_hand);

@@ -302,12 +302,16 @@ static void test_dispatch(void)
     const char *want = getenv("DELTALAB_ISA");
     if (want && strcmp(want, "scalar") == 0)
         CHECK(strcmp(kern()->isa, "scalar") == 0);
-    else
-        CHECK(strcmp(kern()->isa, FAST ? "avx2" : "scalar") == 0);
+    else if (want && strcmp(want, "avx512") == 0 && kern_avx512())
+        CHECK(kern() == kern_avx512() && strcmp(kern()->isa, "avx512") == 0);
+    else if (!want)
+        CHECK(kern() == kern_avx2() || kern() == kern_avx512() || (!FAST && kern() == REF));
+    CHECK(!want || kern_isa_note() == NULL);   /* run.sh sets only ISAs this CPU has */
     const kern_table *before = kern();
     CHECK(kern_use("scalar") == 0 && kern() == REF);
     CHECK(kern_use("nonsense") == -1);
-    if (FAST) CHECK(kern_use("avx2") == 0 && kern() == FAST);
+    CHECK(kern_use("avx512") == (kern_avx512() ? 0 : -1));
+    if (kern_avx2()) CHECK(kern_use("avx2") == 0 && kern() == kern_avx2());
     kern_use(before->isa);
 }
 
@@ -316,6 +320,11 @@ int main(void)
     rng_seed(&R, 7);
     REF = kern_reference();
     FAST = kern_avx2();
+    const char *isa = getenv("DELTALAB_ISA");
+    if (isa && strcmp(isa, "avx512") == 0 && kern_avx512()) {
+        FAST = kern_avx512();   /* the AVX-512 set against the reference */
+        printf("testing the AVX-512 kernels\n");
+    }
     RUN(test_mat_gemm_by_hand);
     RUN(test_dispatch);
     RUN(test_dense_by_hand);

@@ -419,7 +419,8 @@ static void test_gradcheck_everything(void)
     for (int cost = 0; cost < DL_COST_COUNT; cost++)
         for (int o = 0; outs[cost][o] != DL_ACT_COUNT; o++)
             for (int h = 0; h < DL_ACT_COUNT; h++)
-                for (int init = 0; init < DL_INIT_COUNT; init++)
+                /* auto only picks scaled or he per layer: both are here */
+                for (int init = 0; init < DL_INIT_AUTO; init++)
                     for (int B = 1; B <= 5; B += 4)
                         gradcheck_one((dl_act)h, outs[cost][o], (dl_cost)cost,
                                       (dl_init)init, B, seed++);
@@ -727,10 +728,27 @@ static void test_init_statistics(void)
         mat W = n->layers[0].W;
         double ss = mat_sumsq(W) / (double)mat_size(W), mx = 0;
         for (size_t p = 0; p < mat_size(W); p++) mx = fmax(mx, fabs(W.data[p]));
-        double want[] = { 1, 1.0 / 400, 1.0 / 350, 2.0 / 400, 0 };  /* variances */
+        /* variances; auto on a sigmoid layer is scaled */
+        double want[] = { 1, 1.0 / 400, 1.0 / 350, 2.0 / 400, 0, 1.0 / 400 };
         CHECK_NEAR(ss, want[how], 0.03 * want[how] + 1e-12);
         if (how == DL_INIT_XAVIER) CHECK(mx <= sqrt(6.0 / 700));
     }
+    net_free(n);
+    /* auto by activation: he (2/n_in, b = 0) on ReLU layers, scaled
+     * (1/n_in, b ~ N(0, 1)) on the output layer whatever its activation */
+    dl_act acts[] = { DL_RELU, DL_TANH, DL_RELU };
+    int deep[] = { 400, 300, 200, 10 };
+    net_new(&n, 3, deep, acts, DL_QUADRATIC);
+    net_init(n, DL_INIT_AUTO, 5);
+    const double auto_var[] = { 2.0 / 400, 1.0 / 300, 1.0 / 200 };
+    for (int l = 0; l < 3; l++) {
+        mat W = n->layers[l].W;
+        CHECK_NEAR(mat_sumsq(W) / (double)mat_size(W), auto_var[l], 0.05 * auto_var[l]);
+    }
+    CHECK(mat_sumsq(n->layers[0].b) == 0);
+    CHECK(mat_sumsq(n->layers[2].b) > 0);
+    net_free(n);
+    net_new(&n, 2, sizes, NULL, DL_QUADRATIC);
     /* the same seed gives the same weights */
     net_init(n, DL_INIT_NIELSEN, 42);
     float w = n->layers[1].W.data[7];

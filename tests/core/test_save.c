@@ -3,6 +3,7 @@
 #include "check.h"
 #include "save.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,6 +204,91 @@ static void test_concurrent_saves(void)
     CHECK(!exists(in_dir(".both.txt.deltalab-tmp")));
 }
 
+/* The program's Ctrl-C handler as deltalab's: the first sets the interrupt
+ * flag and makes the next one kill the process. */
+static void like_deltalab(int sig)
+{
+    (void)sig;
+    signal(SIGINT, SIG_DFL);
+    dl_interrupt_set(1);
+}
+
+/* A first Ctrl-C during a save does not stop it: the save completes, the
+ * program sees its flag, and its own choice of action (the default, now)
+ * is in force after the save. */
+static void test_sigint_handled_save_completes(void)
+{
+    const char *p = in_dir("int1.txt");
+    put_file(p, "old");
+    pid_t pid = fork();
+    if (pid == 0) {
+        char msg[256];
+        signal(SIGINT, like_deltalab);
+        dl_save s;
+        if (dl_save_begin(&s, p, msg, sizeof msg) != DL_OK)
+            _exit(3);
+        dl_save_write(&s, "new", 3);
+        raise(SIGINT);
+        if (!dl_interrupted())
+            _exit(4);
+        if (dl_save_commit(&s, msg, sizeof msg) != DL_OK)
+            _exit(5);
+        struct sigaction now;
+        sigaction(SIGINT, NULL, &now);
+        _exit(now.sa_handler == SIG_DFL ? 0 : 6);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(file_is(p, "new"));
+    CHECK(!exists(in_dir(".int1.txt.deltalab-tmp")));
+}
+
+/* A second Ctrl-C during a save kills the process (the program chose so):
+ * the temporary goes with it, the old file stays. Likewise with no handler. */
+static void test_sigint_kill_removes_temporary(void)
+{
+    for (int handled = 0; handled < 2; handled++) {
+        const char *p = in_dir("int2.txt");
+        put_file(p, "old");
+        pid_t pid = fork();
+        if (pid == 0) {
+            char msg[256];
+            signal(SIGINT, handled ? like_deltalab : SIG_DFL);
+            dl_save s;
+            if (dl_save_begin(&s, p, msg, sizeof msg) != DL_OK)
+                _exit(3);
+            dl_save_write(&s, "half", 4);
+            fflush(s.f);
+            raise(SIGINT);
+            raise(SIGINT);
+            _exit(4);
+        }
+        int status = 0;
+        waitpid(pid, &status, 0);
+        CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT);
+        CHECK(file_is(p, "old"));
+        CHECK(!exists(in_dir(".int2.txt.deltalab-tmp")));
+    }
+}
+
+/* A failed dl_save_write is reported by commit with its own errno, and the
+ * old file is kept. */
+static void test_write_error_reported(void)
+{
+    if (access("/dev/full", W_OK) != 0)
+        return;
+    char msg[256] = "";
+    dl_save s;
+    CHECK(dl_save_begin(&s, "/dev/full", msg, sizeof msg) == DL_OK);
+    static char big[1 << 17];
+    int r = dl_save_write(&s, big, sizeof big);   /* more than the buffer: reaches the device */
+    CHECK(r == -1 && s.err == ENOSPC);
+    CHECK(dl_save_write(&s, "x", 1) == -1);       /* later writes do nothing */
+    CHECK(dl_save_commit(&s, msg, sizeof msg) == DL_EIO);
+    CHECK(strstr(msg, "/dev/full: No space left on device") != NULL);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir)) {
@@ -217,6 +303,9 @@ int main(void)
     RUN(test_mode_follows_umask);
     RUN(test_sigterm_removes_temporary);
     RUN(test_concurrent_saves);
+    RUN(test_sigint_handled_save_completes);
+    RUN(test_sigint_kill_removes_temporary);
+    RUN(test_write_error_reported);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)

@@ -118,6 +118,17 @@ static int same_params(const net *a, const net *b)
         && memcmp(a->params, b->params, a->n_params * sizeof(float)) == 0;
 }
 
+/* Largest |a − b| over all parameters, relative to max(1, |b|). */
+static double params_diff(const net *a, const net *b)
+{
+    double worst = 0;
+    for (size_t p = 0; p < a->n_params; p++) {
+        double d = fabs((double)a->params[p] - b->params[p]) / fmax(1.0, fabs(b->params[p]));
+        if (d > worst) worst = d;
+    }
+    return worst;
+}
+
 static int steps_of(const trainer *t)
 {
     return (t->N + t->cfg.batch - 1) / t->cfg.batch;
@@ -133,8 +144,10 @@ static double accuracy_of(net *n, set s)
 
 /* -------------------------------------------------------------- tests */
 
-/* With shuffle off, the trainer must do exactly what net_step does on the
- * batches in order — the last one short — including momentum and L2. */
+/* With shuffle off, the trainer must do what net_step does on the batches
+ * in order — the last one short — including momentum and L2. The trainer's
+ * update is fused into the gradient product (rounded once, not twice), so
+ * the weights agree to a few ulp per step, not bit for bit. */
 static void test_matches_net_step(void)
 {
     set s = blob_set(3, 10, 2.0, 7);   /* 30 rows: batches 8, 8, 8, 6 */
@@ -160,9 +173,10 @@ static void test_matches_net_step(void)
             if (e == 1)
                 sum += cst * B;
         }
-    CHECK(same_params(a, b));
+    CHECK(a->n_params == b->n_params);
+    CHECK_NEAR(params_diff(a, b), 0, 1e-5);
     CHECK(t->history.n == 2);
-    CHECK_NEAR(t->history.train_loss[1], sum / 30, 1e-12);   /* same doubles, same order */
+    CHECK_NEAR(t->history.train_loss[1], sum / 30, 1e-5);
     CHECK(isnan(t->history.val_loss[0]));
     train_free(t);
     net_free(a);

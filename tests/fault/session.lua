@@ -32,14 +32,25 @@ for i = 1, 3 do
     if not ok then net = network.load(dir .. "/before.dln"); error(err, 0) end
   end)
 end
--- A failed save leaves the old file as it was, and says which file and why.
+-- A failed save leaves the old file as it was, and says which file and why
+-- (for an injected write failure: the reason is the one injected).
+-- A broken promise is not a transient fault to retry: the session ends there.
+local io_faults = (tonumber(os.getenv("DELTALAB_FAIL_IO")) or 0) > 0
+local function broken(msg)
+  io.stderr:write("broken: ", msg, "\n")
+  os.exit(3)
+end
 local function save_over(name, path, save, read)
   local old = read(path)
   attempt(name, function()
     local ok, err = pcall(save, path)
     if ok then return end
-    if not tostring(err):find(path, 1, true) then error(name .. ": the error does not name the file: " .. err, 0) end
-    if read(path) ~= old then error(name .. ": the old file changed after a failed save", 0) end
+    err = tostring(err)
+    if not err:find(path, 1, true) then broken(name .. ": the error does not name the file: " .. err) end
+    if io_faults and not (err:find("No space left on device", 1, true) or err:find("Input/output error", 1, true)) then
+      broken(name .. ": the error does not give the reason: " .. err)
+    end
+    if read(path) ~= old then broken(name .. ": the old file changed after a failed save: " .. err) end
     error(err, 0)
   end)
 end
@@ -58,9 +69,39 @@ local t = attempt("trainer", function()
                   lr = 1, shuffle = false, progress = false }
 end)
 attempt("train", function() t:run() end)
+-- Every other writer: sys.write_atomic (plain and appending), records, the
+-- trainer's checkpoint (by t:save and by the run's own every = 1).
+local sys = require "deltalab.sys"
+local function atomic(text, opts) return function(p)
+  local ok, err = sys.write_atomic(p, text, opts)
+  if not ok then error(err, 0) end
+end end
+attempt("write_atomic", function() atomic("first\n")(dir .. "/cell.txt") end)
+save_over("write_atomic over", dir .. "/cell.txt", atomic("second\n"), bytes)
+save_over("write_atomic append", dir .. "/cell.txt", atomic("third\n", { append = true }), bytes)
+attempt("record", function() t:record(dir .. "/runs.jsonl", { note = "first" }) end)
+save_over("record append", dir .. "/runs.jsonl", function(p) t:record(p, { note = "second" }) end, bytes)
+attempt("trainer save", function() t:save(dir .. "/t.ckpt") end)
+save_over("trainer save over", dir .. "/t.ckpt", function(p) t:save(p) end, bytes)
+local back_t = attempt("trainer load", function()
+  return trainer.load(dir .. "/t.ckpt", { train = set, progress = false })
+end)
+attempt("trainer resumed", function() back_t:run(1) end)
+local ct = attempt("checkpointing trainer", function()
+  return trainer{ net = network{ 2, 4, 1, seed = 3 }, train = set, epochs = 2, batch = 2,
+                  lr = 1, momentum = 0.5, progress = false, checkpoint = dir .. "/c.ckpt", every = 1 }
+end)
+-- A failed checkpoint stops the run after its epoch; run() again goes on.
+attempt("checkpointing run", function() ct:run() end)
+local cback = attempt("checkpoint load", function()
+  return trainer.load(dir .. "/c.ckpt", { train = set })
+end)
+local records = attempt("records back", function() return trainer.records(dir .. "/runs.jsonl") end)
 attempt("plot script", function()
   plot.script(dir .. "/p.gp")
   plot.lines{ loss = { 3, 2, 1 }, title = "loss" }
   plot.output(nil)
 end)
-print(("final: cost %.6f  W[1][1] %.6f  epochs %d"):format(cost, W:get(1, 1), #t.history.train_loss))
+print(("final: cost %.6f  W[1][1] %.6f  epochs %d  resumed %d %.6f  checkpoint %d  records %d  cell %s"):format(
+  cost, W:get(1, 1), #t.history.train_loss, back_t.history.epochs, back_t.history.train_loss[3],
+  (cback:position()), #records, bytes(dir .. "/cell.txt"):gsub("\n", "|")))

@@ -60,6 +60,36 @@ T.test("no code runs: __index functions are not called, cycles end", function()
   complete_trap, complete_loop = nil, nil
 end)
 
+T.test("through indexing: layers, rows, table fields, keys in globals", function()
+  complete_net = network{ 2, 3, 2 }
+  T.eq(list(C("complete_net.layers[2]:de")), "complete_net.layers[2]:delta_of")
+  T.eq(list(C("complete_net.lay")), "complete_net.layers", "computed fields complete too")
+  T.eq(list(C("complete_net.layers[1].n_")), "complete_net.layers[1].n_in complete_net.layers[1].n_out")
+  complete_x = matrix{ { 1, 2, 3 }, { 4, 5, 6 } }
+  T.eq(list(C("complete_x[1]:sha")), "complete_x[1]:shape", "a row of a matrix is a matrix")
+  T.eq(list(C("complete_x[1][2]:")), "", "an element is a number: nothing")
+  complete_d = { train = data.blobs{ n = 6, classes = 2, seed = 1 } }
+  T.eq(list(C("complete_d.train:cou")), "complete_d.train:counts")
+  T.eq(list(C('complete_d["train"]:cou')), 'complete_d["train"]:counts')
+  complete_i = 2
+  T.eq(list(C("complete_net.layers[complete_i]:delta_")), "complete_net.layers[complete_i]:delta_of")
+  T.eq(list(C("complete_net.layers[9]:")), "", "an index past the end finds nothing")
+  complete_net, complete_x, complete_d, complete_i = nil, nil, nil, nil
+end)
+
+T.test("indexing never runs a user's __index or a call", function()
+  local ran = 0
+  complete_trap = setmetatable({}, { __index = function() ran = ran + 1; return matrix.zeros(1, 1) end })
+  T.eq(list(C("complete_trap[1]:")), "")
+  T.eq(list(C("complete_trap.x:")), "")
+  T.eq(list(C("complete_trap[complete_trap]:")), "")
+  T.eq(ran, 0, "__index ran")
+  complete_f = function() ran = ran + 1; return { x = 1 } end
+  T.eq(list(C("complete_f().")), "")
+  T.eq(ran, 0, "a call ran")
+  complete_trap, complete_f = nil, nil
+end)
+
 T.test("what cannot be completed gives nothing", function()
   T.eq(list(C("f().x")), "")
   T.eq(list(C("a[1].b")), "")

@@ -344,7 +344,7 @@ T.test("split keeps order without a seed and is reproducible with one", function
   end
   for i = 1, 2 do T.truthy(not seen[q1.X:get(i, 1)], "disjoint") end
   T.checkerror("bad argument #1 to 'split' (fraction in [0, 1] expected, got 2)", s.split, s, 2)
-  T.checkerror("bad argument #2 to 'split' (seed must be an integer, got 1.5)", s.split, s,
+  T.checkerror("dataset:split: option 'seed' must be an integer, got 1.5", s.split, s,
     0.5, { seed = 1.5 })
 end)
 
@@ -452,11 +452,16 @@ T.test("generators are reproducible with a seed and shaped as documented", funct
   T.near(l3.Y:get(2, 1), l3.X:get(2, 1) - l3.X:get(2, 2) + 0.5 * l3.X:get(2, 3), 1e-6)
   local l4a, l4b = data.linear{ dim = 4, seed = 9 }, data.linear{ dim = 4, seed = 9 }
   T.eq(l4a.w:get(4, 1), l4b.w:get(4, 1), "drawn w reproducible")
-  T.checkerror("bad argument #1 to 'spirals' (unknown option 'sead'", data.spirals, { sead = 1 })
-  T.checkerror("n must be >= 1, got 0", data.moons, { n = 0 })
-  T.checkerror("noise must be >= 0, got -1", data.moons, { noise = -1 })
+  T.checkerror("data.spirals: unknown option 'sead' (did you mean 'seed'? expected one of n, classes, noise, seed)",
+    data.spirals, { sead = 1 })
+  T.checkerror("data.moons: option 'n' must be an integer >= 1, got 0", data.moons, { n = 0 })
+  T.checkerror("data.moons: option 'noise' must be a number >= 0, got -1", data.moons, { noise = -1 })
+  T.checkerror("data.moons: option 'n' must be an integer >= 1, got 2.5", data.moons, { n = 2.5 })
+  T.checkerror("data.blobs: option 'spread' must be a number >= 0, got string", data.blobs,
+    { spread = "wide" })
   T.checkerror("w has 2 values but dim is 3", data.linear, { dim = 3, w = { 1, 2 } })
-  T.checkerror("bad argument #1 to 'spirals' (table expected, got number)", data.spirals, 5)
+  T.checkerror("data.spirals: options must be a table like {name = value}, got number",
+    data.spirals, 5)
 end)
 
 T.test("endless inputs fail fast: a CSV line has a length cap", function()

@@ -127,15 +127,20 @@ T.test("m[i][j] read and write, get and set", function()
   m[2] = matrix{ 8, 9 }                      -- a vector of the right length
   same(m, { { 5, 6 }, { 8, 9 } })
   local v = matrix{ 1, 2, 3 }
-  T.eq(v[3][1], 3, "column vector element")
+  T.eq(v[3], 3, "a column vector indexes its elements")
+  v[2] = 20; T.eq(v:get(2, 1), 20, "and sets them")
+  local r = matrix{ { 10, 20, 30 } }
+  T.eq(r[2], 20, "so does a row vector"); T.eq(#r, 3, "#v is its length")
 end)
 
 T.test("index errors", function()
   local m = matrix.zeros(3, 2)
   T.checkerror("index 5 out of range 1..3 (rows)", function() return m[5] end)
   T.checkerror("index 0 out of range 1..3 (rows)", function() return m[0][1] end)
-  T.checkerror("index 3 out of range 1..2 (cols)", function() return m[1][3] end)
-  T.checkerror("index 3 out of range 1..2 (cols)", function() m[1][3] = 1 end)
+  T.checkerror("index 4 out of range 1..2 (elements)", function() return m[1][4] end)
+  T.eq(m[1][3], nil, "one past the end is nil, as in a Lua sequence (ipairs stops there)")
+  T.eq(m[4], nil, "one row past the end is nil too")
+  T.checkerror("index 3 out of range 1..2 (elements)", function() m[1][3] = 1 end)
   T.checkerror("index 1.5 is not an integer", function() return m[1.5] end)
   T.checkerror("index nan is not an integer", function() return m[0 / 0] end)
   T.checkerror("bad argument #1 to 'get' (index 4 out of range 1..3 (rows))", function() return m:get(4, 1) end)
@@ -192,7 +197,7 @@ T.test("a view keeps its parent alive", function()
   collectgarbage()
   same(v, { { 5, 6 } }, "view after the parent went out of scope")
   v[1] = 7
-  T.eq(v[1][1], 7)
+  T.eq(v[1], 7)
 end)
 
 T.test("copy is independent, T copies", function()

@@ -1,6 +1,10 @@
 -- plot: every kind rendered to PNG and SVG in a temporary directory; text
 -- pictures; gnuplot errors as Lua errors; injection strings that run
--- nothing; gnuplot processes that all go away; the missing-gnuplot message.
+-- nothing; gnuplot processes that all go away; the missing-gnuplot message;
+-- and, in the commands each plot sends: whole-number and log ticks, where
+-- the legend goes, heatmap and confusion labels and text colours,
+-- plot.lines(history), grid columns, plot.live's redraw on a simulated
+-- terminal, pictures written under a temporary name and renamed.
 local T = require "check"
 local plotcore = require "deltalab.plotcore"
 
@@ -154,7 +158,7 @@ else
       local p = path(k[1] .. ".png")
       k[2]{ output = p, size = { 320, 240 } }
       T.truthy(exists(p), p .. " exists")
-      T.truthy(not exists(p .. ".part"), "no temporary left")
+      T.truthy(not exists(dir .. "/." .. k[1] .. ".png.deltalab-tmp"), "no temporary left")
       local w, h = png_size(p)
       T.eq(w, 320, "width"); T.eq(h, 240, "height")
       not_blank(p)
@@ -210,7 +214,11 @@ else
     T.truthy(s:find("loss-curve", 1, true), "title")
     T.truthy(s:find("epoch", 1, true), "x label")
     T.truthy(s:find("+---", 1, true), "axis border")
-    T.truthy(s:find("0.9", 1, true) and s:find("1.5", 1, true), "tick labels")
+    T.truthy(s:find("0.9", 1, true), "y tick labels")
+    -- three epochs tick at 1, 2, 3 and nowhere between
+    local xt = s:match("\n(%s*1%s+[^\n]*3)%s*\n")
+    T.truthy(xt and xt:find("2", 1, true), "x ticks 1 2 3")
+    T.truthy(not s:find("1.5", 1, true), "no tick at epoch 1.5")
     T.truthy(s:find("train", 1, true), "legend")
     T.truthy(not s:find(":....", 1, true), "no grid of dots over the curve")
     fig:close()
@@ -247,7 +255,7 @@ else
     T.eq(fig:gnuplot("print 6*7"):match("%d+"), "42", "gnuplot still answers")
     T.checkerror("^lines: gnuplot: cannot open file; output not changed; No such file or directory",
                  KINDS[1][2], { output = "/nonexistent-dir/x.png" })
-    T.truthy(not exists("/nonexistent-dir/x.png.part"), "nothing left behind")
+    T.truthy(not exists("/nonexistent-dir/.x.png.deltalab-tmp"), "nothing left behind")
     fig:close()
   end)
 
@@ -621,11 +629,13 @@ T.test("weights: one huge weight does not wash the pictures out", function()
 end)
 
 T.test("heatmap values = true writes each value in its cell, readable on its colour", function()
-  local s = script_of("heatmap", matrix{ { 1, -2, 3 }, { -4, 5, 0.5 } }, { values = true })
+  local s = script_of("heatmap", matrix{ { 1, -2, 3 }, { -5, 5, 0.5 } }, { values = true })
   local n = select(2, s:gsub("set label ", ""))
   T.eq(n, 6, "one label per cell")
-  -- the scale is ±5: |-4|/5 = 0.8 is dark (white text), 0.5/5 = 0.1 is pale (black)
-  T.truthy(s:find("set label '-4' at 1,2 center front textcolor rgb '#ffffff'", 1, true), "-4 in white at column 1, row 2")
+  -- the scale is ±5: -5 is the palette's dark blue #2166ac and 5 its dark
+  -- red #b2182b (white text), 0.5 nearly white (black text)
+  T.truthy(s:find("set label '-5' at 1,2 center front textcolor rgb '#ffffff'", 1, true), "-5 in white at column 1, row 2")
+  T.truthy(s:find("set label '5' at 2,2 center front textcolor rgb '#ffffff'", 1, true), "5 in white at column 2, row 2")
   T.truthy(s:find("set label '0.5' at 3,2 center front textcolor rgb '#000000'", 1, true), "0.5 in black at column 3, row 2")
   T.checkerror("option values: 21x20 is more than 400 cells", plot.heatmap, matrix.zeros(21, 20), { values = true })
 end)
@@ -639,6 +649,329 @@ T.test("surface sits on its base plane; scatter and boundary leave their points 
   T.truthy(script_of("boundary", stand_in, rings(), { resolution = 10 }):find("set key below", 1, true),
            "the legend below the regions, not over them")
 end)
+
+-- The tick list of an axis ("set ytics (...)"): {label, position, minor}.
+local function tic_list(s, axis)
+  local body = s:match("set " .. axis .. "tics %((.-)%)\n")
+  local tics = {}
+  for entry in (body or ""):gmatch("[^,]+") do
+    local label, pos, minor = entry:match("^%s*'(.-)'%s+(%S+)%s*(%d?)%s*$")
+    tics[#tics + 1] = { label = label, pos = tonumber(pos), minor = minor == "1" }
+  end
+  return tics
+end
+
+T.test("an axis of epochs ticks at whole numbers only", function()
+  local function xtics(n)
+    local v = {}
+    for i = 1, n do v[i] = 1 / i end
+    return script_of("lines", { loss = v, xlabel = "epoch" }):match("set xtics (%S+)\n")
+  end
+  T.eq(xtics(3), "1", "3 epochs: every epoch")
+  T.eq(xtics(8), "1", "8 epochs: every epoch")
+  T.eq(xtics(30), "5", "30 epochs: every 5 (29/2 > 10 intervals)")
+  T.eq(xtics(1000), "100", "1000 batches: every 100")
+  -- one epoch so far (plot.live's first picture): one tick, at 1
+  local one = script_of("lines", { loss = { 0.7 } })
+  T.truthy(one:find("set xrange [0.5:1.5]", 1, true) and one:find("set xtics 1\n", 1, true), "a single epoch")
+  -- x values of one's own that are not whole: gnuplot's ticks
+  T.truthy(not script_of("lines", { f = { { 0.1, 1 }, { 0.35, 2 } } }):find("set xtics", 1, true), "fractional x")
+end)
+
+T.test("a log axis is labelled in plain decimals, one label a decade", function()
+  local v = {}
+  for i = 0, 10 do v[#v + 1] = 0.5 * 10 ^ (-i / 2) end  -- 0.5 down to 5e-6
+  local s = script_of("lines", { d = v, logscale = "y" })
+  local labels = {}
+  for _, t in ipairs(tic_list(s, "y")) do
+    if not t.minor then
+      labels[#labels + 1] = t.label
+      T.near(tonumber(t.label), t.pos, t.pos * 1e-6, "label " .. t.label .. " is its position")
+      T.truthy(not t.label:find("%.%d-0$") and not t.label:find("e", 1, true), "plain, no trailing zeros: " .. t.label)
+    end
+  end
+  T.eq(table.concat(labels, " "), "0.00001 0.0001 0.001 0.01 0.1", "a label per decade")
+  T.truthy(s:find("set yrange [5e-06:0.5]", 1, true), "range from the 1-2-5 number below to the one above")
+  -- less than a decade and a half: 1, 2 and 5 labelled, the rest minor
+  local short = {}
+  for _, t in ipairs(tic_list(script_of("lines", { d = { 12, 11, 10, 9.5, 9 }, logscale = "y" }), "y")) do
+    if not t.minor then short[#short + 1] = t.label end
+  end
+  T.eq(table.concat(short, " "), "5 10 20", "9..12 is labelled 5, 10, 20")
+  -- many decades: at most about 8 labels, still plain
+  local wide = {}
+  for i = 0, 24 do wide[#wide + 1] = 10 ^ (i - 12) end
+  local n = 0
+  for _, t in ipairs(tic_list(script_of("lines", { d = wide, logscale = "y" }), "y")) do
+    if not t.minor then n = n + 1 end
+  end
+  T.truthy(n >= 5 and n <= 9, n .. " labels over 24 decades")
+  -- and on x (the over-fitting curve of examples/linreg.lua)
+  local xt = tic_list(script_of("lines", { e = { { 1, 3 }, { 10, 2 }, { 200, 1 } }, logscale = "xy" }), "x")
+  T.eq(xt[1].label, "1", "x from 1")
+  T.truthy(not script_of("lines", { e = { { 1, 3 }, { 200, 1 } }, logscale = "x" }):find("set xtics %d"), "no whole-number step on a log axis")
+  -- the other kinds keep gnuplot's log ticks, labelled with %g (0.01, 100)
+  local sc = script_of("scatter", { { 1, 0.01 }, { 1000, 100 } }, nil, { logscale = "xy" })
+  T.truthy(sc:find("set format x '%g'", 1, true) and sc:find("set format y '%g'", 1, true), "scatter: %g labels")
+end)
+
+T.test("the legend goes where no line is", function()
+  local rising, falling, full = {}, {}, {}
+  for i = 1, 20 do rising[i] = i; falling[i] = 21 - i; full[i] = i % 2 end
+  local function key(t)
+    local s = script_of("lines", t)
+    local k = s:match("\n(set key [^\n]*)\n")
+    T.truthy(k and s:find(k, 1, true) < s:find("\nplot ", 1, true), "set key before the plot")
+    return k
+  end
+  T.eq(key{ a = rising, b = rising }, "set key top left", "rising curves end in the top right corner")
+  T.eq(key{ a = falling, b = falling }, "set key top right", "falling curves leave it free")
+  T.eq(key{ a = full, b = full }, "set key outside right top", "no free place: outside")
+  T.eq(key{ a = rising, legend = "bottom right" }, "set key bottom right", "a place asked for is kept")
+  local legend = require "deltalab.plot.legend"
+  local xs, ys = {}, {}
+  for i = 1, 20 do xs[i], ys[i] = i, i % 2 end
+  T.eq(legend.choose({ { xs = xs, ys = ys, joined = true } }, 2, 5, { w = 600, h = 400, cw = 7, lh = 15, cols = 2, rows = 1 }, {}),
+       "set key below", "in a multiplot panel: below")
+  -- a box measured on the page: a point at (0.9, 0.9) of its range is
+  -- clear of a 2-entry key on a big page, under it on a small one
+  local pts = { { xs = { 0, 0.9, 1 }, ys = { 0, 0.9, 0 }, joined = false } }
+  T.eq(legend.choose(pts, 2, 5, { w = 1600, h = 1200, cw = 7, lh = 15 }, {}), "set key top right", "big page")
+  T.eq(legend.choose(pts, 2, 5, { w = 80, h = 24, cw = 1, lh = 1 }, {}), "set key top left", "80x24 characters")
+  -- scatter points and the landscape's paths are kept clear of too
+  local sc = { { 0, 0 }, { 1, 1 }, { 0.1, 0.05 }, { 0.95, 0.9 } }
+  local s = script_of("scatter", sc, { 0, 1, 0, 1 }, {})
+  T.truthy(s:find("set key top left", 1, true) or s:find("set key bottom right", 1, true), "scatter: a free corner")
+end)
+
+T.test("heatmap: ticks named by rowlabels and collabels", function()
+  local s = script_of("heatmap", matrix{ { 1, 2, 3 }, { 4, 5, 6 } }, { rowlabels = 0, collabels = { "a", "b", "c" } })
+  T.truthy(s:find("set ytics ('0' 1, '1' 2)", 1, true), "rows 0 and 1")
+  T.truthy(s:find("set xtics ('a' 1, 'b' 2, 'c' 3)", 1, true), "columns a b c")
+  T.truthy(script_of("heatmap", matrix{ { 1, 2 } }, {}):find("set xtics 1\n", 1, true), "numbered from 1 by default")
+  T.checkerror("option rowlabels must be a list of 2 names or the number of the first, got a list of 3",
+               plot.heatmap, matrix.zeros(2, 2), { rowlabels = { 1, 2, 3 } })
+end)
+
+T.test("heatmap: text colour by each cell's colour, in every palette", function()
+  -- viridis runs from #440154 (dark violet) to #fde725 (yellow); blues from
+  -- #f7fbff (white) to #08306b (dark blue); gray from black to white
+  local function inks(palette)
+    local s = script_of("heatmap", matrix{ { 0, 1 } }, { values = true, palette = palette })
+    return s:match("set label '0' at 1,1 center front textcolor rgb '(#%x+)'"),
+           s:match("set label '1' at 2,1 center front textcolor rgb '(#%x+)'")
+  end
+  local lo, hi = inks("viridis")
+  T.eq(lo, "#ffffff", "white on dark violet"); T.eq(hi, "#000000", "black on yellow")
+  lo, hi = inks("blues")
+  T.eq(lo, "#000000", "black on white"); T.eq(hi, "#ffffff", "white on dark blue")
+  lo, hi = inks("gray")
+  T.eq(lo, "#ffffff", "white on black"); T.eq(hi, "#000000", "black on white")
+  local nan = script_of("heatmap", matrix{ { 1, 0 / 0 } }, { values = true })
+  T.truthy(nan:find("set label 'NaN' at 2,1", 1, true), "a NaN cell says NaN")
+end)
+
+T.test("confusion: classes labelled 0..k-1 or by name, counts in the cells", function()
+  local C = matrix{ { 50, 2, 0 }, { 7, 41, 1 }, { 0, 3, 1234 } }
+  local s = script_of("confusion", C, {})
+  T.truthy(s:find("set xtics ('0' 1, '1' 2, '2' 3)", 1, true), "predicted 0 1 2")
+  T.truthy(s:find("set ytics ('0' 1, '1' 2, '2' 3)", 1, true), "true 0 1 2")
+  T.truthy(s:find("set label '1234' at 3,3", 1, true), "a count written in full")
+  T.truthy(s:find("set label '1234' at 3,3 center front textcolor rgb '#ffffff'", 1, true), "white on the darkest cell")
+  T.truthy(s:find("set label '0' at 3,1 center front textcolor rgb '#000000'", 1, true), "black on a cell of 0")
+  T.truthy(s:find("set xlabel 'predicted'", 1, true) and s:find("set ylabel 'true label'", 1, true), "axis labels")
+  local named = script_of("confusion", matrix{ { 5, 1 }, { 2, 4 } }, { names = { "cat", "dog" } })
+  T.truthy(named:find("set ytics ('cat' 1, 'dog' 2)", 1, true), "names given")
+  -- from a network and a set: trainer.evaluate's matrix, the set's names
+  local set = data.blobs{ n = 90, classes = 3, seed = 1 }
+  set.names = { "red", "green", "blue" }
+  local net = network{ 2, { 6, "tanh" }, { 3, "softmax" }, cost = "log_likelihood", seed = 1 }
+  local fromnet = script_of("confusion", net, set, {})
+  T.truthy(fromnet:find("set xtics ('red' 1, 'green' 2, 'blue' 3)", 1, true), "the set's names")
+  local total = 0
+  for n in fromnet:gmatch("set label '(%d+)'") do total = total + tonumber(n) end
+  T.eq(total, 90, "the counts add up to the set's 90 points")
+  T.checkerror("square matrix expected, got 2x3", plot.confusion, matrix.zeros(2, 3))
+  T.checkerror("option names must be a list of 2 class names", plot.confusion, matrix.zeros(2, 2), { names = { "a" } })
+end)
+
+T.test("lines(history): the loss by default, a named series, the trainer itself", function()
+  local set = data.moons{ n = 60, seed = 2 }
+  local net = network{ 2, { 4, "tanh" }, { 2, "softmax" }, cost = "log_likelihood", seed = 1 }
+  local t = trainer{ net = net, train = set, validation = set, epochs = 4, progress = false, record_steps = true }
+  t:run()
+  local h = t.history
+  local function block(s, k)  -- the numbers of datablock k as {x, y}
+    local rows = {}
+    for line in s:match("%$d" .. k .. " << EOD\n(.-)EOD"):gmatch("[^\n]+") do
+      local x, y = line:match("^(%S+) (%S+)$")
+      rows[#rows + 1] = { tonumber(x), tonumber(y) }
+    end
+    return rows
+  end
+  local s = script_of("lines", h, { title = "loss" })
+  T.truthy(s:find("title 'train'", 1, true) and s:find("title 'val'", 1, true), "train and val")
+  T.truthy(s:find("set xlabel 'epoch'", 1, true) and s:find("set ylabel 'loss'", 1, true), "axis labels")
+  for k, key in ipairs{ "train_loss", "val_loss" } do
+    local rows = block(s, k)
+    T.eq(#rows, 4, key .. ": 4 epochs")
+    for e = 1, 4 do
+      T.eq(rows[e][1], e, key .. " x")
+      T.near(rows[e][2], h[key][e], 1e-6 * math.abs(h[key][e]), key .. "[" .. e .. "]")
+    end
+  end
+  T.eq(script_of("lines", t, {}), script_of("lines", h, {}), "the trainer draws its history")
+  local acc = script_of("lines", h, "acc", {})
+  T.truthy(acc:find("set ylabel 'accuracy'", 1, true), "acc")
+  T.near(block(acc, 2)[3][2], h.val_acc[3], 1e-6, "val_acc[3]")
+  local lr = script_of("lines", h, "lr", {})
+  T.truthy(lr:find("title 'lr'", 1, true) and lr:find("set ylabel 'learning rate'", 1, true), "lr")
+  local steps = script_of("lines", h, "step_loss", {})
+  T.truthy(steps:find("set xlabel 'batch'", 1, true), "step_loss per batch")
+  T.eq(#block(steps, 1), #h.step_loss, "one point a batch")
+  T.checkerror("bad argument #2 to 'lines' (history has no series 'los' (it has loss, acc, ", plot.lines, h, "los")
+  T.checkerror("plot.lines: unknown option 'titel'", plot.lines, h, { titel = "x" })
+  local plain = trainer{ net = net, train = set, epochs = 1, progress = false }
+  plain:run()
+  local one = script_of("lines", plain.history, {})
+  T.truthy(one:find("title 'train'", 1, true) and not one:find("title 'val'", 1, true), "no validation set: train only")
+end)
+
+T.test("grid: cols = 6 lays 12 images out 6 to a row, 2 rows", function()
+  -- 6 cells of 28 pixels with 5 gaps of 2 across, 2 rows of 28 and 1 gap down
+  local s = script_of("grid", digits(12), { cols = 6 })
+  T.truthy(s:find("set xrange [-0.5:177.5]", 1, true), "6 columns wide")
+  T.truthy(s:find("set yrange [57.5:-0.5]", 1, true), "2 rows high")
+  T.eq(select(2, s:gsub("set object %d+ rectangle", "")), 12, "a frame per image")
+end)
+
+if GNUPLOT then
+  T.test("grid: cols images to a row in a text terminal, made smaller to fit", function()
+    local titles = {}
+    for i = 1, 12 do titles[i] = "t" .. i end
+    for _, size in ipairs{ { 120, 40 }, { 80, 30 } } do
+      local fig = plot.figure{ output = "text", quiet = true }
+      fig:grid(digits(12), { cols = 6, titles = titles, size = size })
+      local first = fig.text:match("[^\n]*t1[^\n]*")
+      T.eq(select(2, first:gsub("t%d+", "")), 6, size[1] .. " columns: 6 titles in the first row")
+      for line in fig.text:gmatch("[^\n]+") do
+        T.truthy(utf8.len(line) <= size[1], ("a line of %d characters in %d"):format(utf8.len(line), size[1]))
+      end
+      fig:close()
+    end
+  end)
+
+  -- A terminal one row shorter than LINES says (24 by default), as far as
+  -- plot.live's redraw needs one: lines of
+  -- text (those scrolled off the top stay, but the cursor cannot go back
+  -- to them), a cursor, \r \n, cursor up/down, delete lines, clear below;
+  -- colours are dropped.
+  local function screen(s)
+    local rows, r, c, top = { {} }, 1, 0, 1
+    local height = (tonumber(os.getenv("LINES") or "") or 25) - 1
+    local function row(i) for k = #rows + 1, i do rows[k] = {} end return rows[i] end
+    local i = 1
+    while i <= #s do
+      local n, op = s:match("^\27%[([%d;]*)(%a)", i)
+      if op then
+        local k = tonumber(n:match("^%d+") or "1")
+        if op == "A" then r = math.max(top, r - k)
+        elseif op == "B" then r = r + k
+        elseif op == "M" then for _ = 1, k do if rows[r] then table.remove(rows, r) end end
+        elseif op == "J" then for k2 = #rows, r + 1, -1 do rows[k2] = nil end; local l = row(r); for j = c + 1, #l do l[j] = nil end
+        end
+        i = i + #n + 2 + 1
+      else
+        local ch = s:match("^[%z\1-\127\194-\244][\128-\191]*", i)
+        if ch == "\r" then c = 0
+        elseif ch == "\n" then r = r + 1; c = 0; top = math.max(top, r - height + 1)
+        else local l = row(r); for j = #l + 1, c do l[j] = " " end; c = c + 1; l[c] = ch end
+        i = i + #ch
+      end
+    end
+    local out = {}
+    for k = 1, #rows do out[k] = table.concat(rows[k]):gsub("%s+$", "") end
+    while #out > 0 and out[#out] == "" do out[#out] = nil end
+    return out
+  end
+
+  T.test("live in a terminal: each picture replaces the last, epoch lines stay above", function()
+    local live = require "deltalab.plot.live"
+    local sys = require "deltalab.sys"
+    local real_isatty, real_stdout = sys.isatty, io.stdout
+    local function run(tty, opts)
+      local cap = path("live-tty.txt")
+      local f = assert(io.open(cap, "w"))
+      sys.isatty = function(x) return tty and x == f end
+      io.stdout = f
+      local ok, err = pcall(function()
+        local t = { history = { train_loss = {}, val_loss = {} } }
+        local draw = plot.live(opts)
+        for e = 1, 3 do
+          f:write("epoch ", e, "/3\n")  -- what the trainer's progress prints
+          t.history.train_loss[e], t.history.val_loss[e] = 1 / e, 1.2 / e
+          draw(t, e)
+        end
+      end)
+      sys.isatty, io.stdout = real_isatty, real_stdout
+      f:close()
+      plot.closeall()
+      if not ok then error(err, 0) end
+      return slurp(cap)
+    end
+    local s = run(true, { output = "text" })
+    local up = {}
+    for n, m, b in s:gmatch("\27%[(%d+)A\r\27%[(%d+)M\27%[(%d)B\27%[J") do up[#up + 1] = { tonumber(n), tonumber(m), tonumber(b) } end
+    T.eq(#up, 2, "two redraws for three pictures")
+    for _, u in ipairs(up) do
+      T.eq(u[1], u[2] + 1, "up over the picture and one epoch line")
+      T.eq(u[3], 1, "down past the epoch line")
+      T.truthy(u[2] >= 15, u[2] .. " lines: a picture of the terminal's height (at least 15)")
+    end
+    local lines = screen(s)
+    T.eq(lines[1], "epoch 1/3", "epoch 1 on the first line"); T.eq(lines[2], "epoch 2/3", "then 2")
+    T.eq(lines[3], "epoch 3/3", "then 3")
+    local titles = 0
+    for _, l in ipairs(lines) do if l:find("training — loss", 1, true) then titles = titles + 1 end end
+    T.eq(titles, 1, "one picture on the screen")
+    T.truthy(#lines <= 3 + up[2][2], #lines .. " lines on the screen: the epochs and one picture")
+    -- trainer{progress = false}: no epoch line to skip
+    local quiet = run(true, { output = "text", progress = false })
+    T.truthy(quiet:find("\27%[%d+A\r\27%[%d+M\27%[J") and not quiet:find("\27%[%dB"), "no line below to step over")
+    -- not a terminal: every picture, no escape sequence
+    local log = run(false, { output = "text" })
+    T.truthy(not log:find("\27[", 1, true), "a log gets no cursor movement")
+    T.eq(select(2, log:gsub("training — loss", "")), 3, "three pictures in the log")
+  end)
+
+  T.test("a picture is drawn under .name.deltalab-tmp and renamed; a failed one leaves nothing", function()
+    -- a gnuplot that logs what it is sent
+    local log, wrapper = path("sent.log"), path("gnuplot-logged")
+    local w = assert(io.open(wrapper, "w"))
+    w:write("#!/bin/sh\ntee -a '", log, "' | exec gnuplot \"$@\"\n")
+    w:close()
+    assert(os.execute("chmod +x " .. wrapper))
+    local old = plot.defaults.program
+    plot.defaults.program = wrapper
+    local ok, err = pcall(function()
+      local p = path("atomic.png")
+      local fig = plot.figure{ output = p, size = { 200, 150 } }
+      fig:lines{ a = { 1, 2, 3 } }
+      local tmp = path(".atomic.png.deltalab-tmp")
+      T.truthy(slurp(log):find("set output '" .. tmp .. "'", 1, true), "gnuplot writes the temporary")
+      T.truthy(exists(p) and not exists(tmp), "renamed into place")
+      local good = slurp(p)
+      T.checkerror("lines: gnuplot: all points y value undefined", fig.lines, fig, { a = { -1, -2 }, logscale = "y" })
+      T.truthy(not exists(tmp), "no temporary after the error")
+      T.eq(slurp(p), good, "the last good picture is untouched")
+      local names = io.popen("ls -a " .. dir):read("a")
+      T.truthy(not names:find("deltalab-tmp", 1, true), "no stray file in the directory")
+      fig:close()
+    end)
+    plot.defaults.program = old
+    if not ok then error(err, 0) end
+  end)
+end
 
 os.execute("rm -rf " .. dir)
 T.done()

@@ -237,7 +237,7 @@ T.test("an error in a callback stops training, the network stays consistent", fu
   -- it is reported with the place, like the core's own interruption.
   local w = trainer{ net = softmax_net(3), train = set, batch = 4, epochs = 3,
                      on_step = function(tr, e, b) if e == 1 and b == 4 then error("interrupted", 0) end end }
-  T.checkerror("^interrupted after epoch 1, batch 4$", w.run, w)
+  T.checkerror("^interrupted after batch 4 of epoch 1$", w.run, w)
   T.eq(w.stopped, "interrupted")
 end)
 
@@ -247,7 +247,7 @@ T.test("the interrupt flag stops between batches", function()
   local t = trainer{ net = net, train = set, batch = 4, epochs = 3,
                      on_step = function(tr, e, b) if e == 2 and b == 7 then require("deltalab.sys").interrupt() end end }
   -- Raised in the callback after batch 7: batch 8 is the one under way.
-  T.checkerror("^interrupted after epoch 2, batch 8$", t.run, t)
+  T.checkerror("^interrupted after batch 8 of epoch 2$", t.run, t)
   T.eq(t.stopped, "interrupted")
   local e, b = t:position()
   T.eq(e, 1); T.eq(b, 8)
@@ -258,7 +258,7 @@ T.test("the interrupt flag stops between batches", function()
   -- Set before a run: stops after the first batch.
   local v = trainer{ net = softmax_net(3), train = set, batch = 4, epochs = 2 }
   require("deltalab.sys").interrupt()
-  T.checkerror("interrupted after epoch 1, batch 1", v.run, v)
+  T.checkerror("interrupted after batch 1 of epoch 1", v.run, v)
 end)
 
 T.test("history shapes", function()
@@ -364,7 +364,7 @@ T.test("argument errors", function()
   -- A typo names the function, the near name and every valid one.
   local valid = "net, train, validation, batch, lr, epochs, lambda, momentum, shuffle, seed, "
     .. "patience, restore_best, monitor, schedule, rule, on_step, on_epoch, record_steps, "
-    .. "progress, eval_batch"
+    .. "progress, eval_batch, on_nan, checkpoint, every"
   local ok, msg = pcall(trainer, { net = net, train = set, lrr = 1 })
   T.eq(ok, false)
   T.eq(msg, "trainer: unknown option 'lrr' (did you mean 'lr'? expected one of " .. valid .. ")")

@@ -165,7 +165,7 @@ T.test("a trainer's record: settings, seed, history, final figures", function()
   T.eq(math.type(res[1].result.train_acc), "float")
   T.eq(#res[1].history.train_loss, 1)
   T.checkerror("bad argument #1 to 'record' (file name expected, got nil)", t.record, t)
-  T.checkerror("cannot open record file /nonexistent/dir/x.jsonl", t.record, t, "/nonexistent/dir/x.jsonl")
+  T.checkerror("cannot write record file /nonexistent/dir/x.jsonl", t.record, t, "/nonexistent/dir/x.jsonl")
   os.remove(path)
 end)
 

@@ -10,6 +10,8 @@ local util = require "deltalab.util"
 local gnuplot = require "deltalab.plot.gnuplot"
 local style = require "deltalab.plot.style"
 local values = require "deltalab.plot.values"
+local axes = require "deltalab.plot.axes"
+local legend = require "deltalab.plot.legend"
 
 local num = gnuplot.num
 local argerror, typename, vector = values.argerror, values.typename, values.vector
@@ -31,32 +33,81 @@ local LINES_OPTIONS = {}
 for _, k in ipairs(kinds.OPTIONS.lines) do LINES_OPTIONS[k] = true end
 
 -- One series: a list of y (x = 1, 2, ...), an n×2 matrix or list of {x, y}
--- pairs, or an n×1 / 1×n matrix. Returns the datablock text.
-local function series_text(v, name, fname)
+-- pairs, or an n×1 / 1×n matrix. Returns its xs and ys.
+local function series_xy(v, name, fname)
   local r, c = plotcore.shape(v)
-  local out = {}
+  local xs, ys = {}, {}
   if r and c == 2 and r ~= 1 then
-    local xs = plotcore.values(v)
-    for i = 1, r do out[i] = num(xs[2 * i - 1]) .. " " .. num(xs[2 * i]) end
+    local m = plotcore.values(v)
+    for i = 1, r do xs[i], ys[i] = m[2 * i - 1], m[2 * i] end
   elseif type(v) == "table" and type(v[1]) == "table" then
     for i = 1, #v do
       local p = v[i]
       if type(p) ~= "table" or type(p[1]) ~= "number" or type(p[2]) ~= "number" then
         argerror(1, fname, ("series '%s': element %d is not an {x, y} pair"):format(name, i))
       end
-      out[i] = num(p[1]) .. " " .. num(p[2])
+      xs[i], ys[i] = p[1], p[2]
     end
   else
-    local ys = vector(v, 1, fname, ("series '%s': table or matrix"):format(name))
-    for i = 1, #ys do out[i] = i .. " " .. num(ys[i]) end
+    ys = vector(v, 1, fname, ("series '%s': table or matrix"):format(name))
+    for i = 1, #ys do xs[i] = i end
   end
-  return table.concat(out, "\n")
+  return xs, ys
 end
 
-function kinds.lines(ctx, t)
-  if type(t) ~= "table" or plotcore.shape(t) then
-    if plotcore.shape(t) then t = { t } else argerror(1, "lines", "table expected, got " .. typename(t)) end
+-- A trainer's history (t.history, or the trainer): what plot.lines(h [,
+-- name] [, opts]) draws. The series of `name`: "loss" (the default: train
+-- and validation loss), "acc", or any list of the history (lr, seconds,
+-- step_loss, train_acc, ...), against the epoch (the batch for step_loss).
+local function history_of(t)
+  if type(t) ~= "table" or plotcore.shape(t) then return nil end
+  local ok, h = pcall(function() return t.history end)
+  if ok and type(h) == "table" and type(h.epochs) == "number" then return h end
+  if type(t.epochs) == "number" and (type(t.train_loss) == "table" or type(t.lr) == "table") then return t end
+end
+
+local HISTORY_PAIRS = {
+  loss = { "train_loss", "val_loss", "loss" },
+  acc = { "train_acc", "val_acc", "accuracy" },
+}
+HISTORY_PAIRS.accuracy = HISTORY_PAIRS.acc
+local HISTORY_YLABEL = { lr = "learning rate", seconds = "seconds", step_loss = "loss" }
+
+local function history_table(h, name, o, ctx)
+  if type(name) == "table" and o == nil then name, o = nil, name end
+  o = util.options(o, ctx.fn, kinds.OPTIONS.lines, ctx.level + 1)
+  name = name or "loss"
+  if type(name) ~= "string" then argerror(2, "lines", "name of a history series expected, got " .. typename(name)) end
+  local t = { order = {} }
+  local pair = HISTORY_PAIRS[name]
+  if pair then
+    for i, key in ipairs{ pair[1], pair[2] } do
+      if type(h[key]) == "table" and #h[key] > 0 then
+        local label = i == 1 and "train" or "val"
+        t[label] = h[key]
+        t.order[#t.order + 1] = label
+      end
+    end
+    t.ylabel = pair[3]
+  elseif name ~= "epochs" and type(h[name]) == "table" then
+    t[name] = h[name]
+    t.order[1] = name
+    t.ylabel = HISTORY_YLABEL[name] or name
+  else
+    local have = {}
+    for k, v in pairs(h) do if type(v) == "table" then have[#have + 1] = k end end
+    table.sort(have)
+    argerror(2, "lines", ("history has no series '%s' (it has loss, acc, %s)"):format(
+      tostring(name):sub(1, 80), table.concat(have, ", ")))
   end
+  if #t.order == 0 then argerror(1, "lines", ("no data: the history's %s is empty"):format(name)) end
+  t.xlabel = name == "step_loss" and "batch" or "epoch"
+  for k, v in pairs(o) do t[k] = v end
+  return t
+end
+
+-- The series of a lines table: {name, xs, ys} in drawing order.
+local function lines_series(t, ctx)
   -- The table holds series and options side by side: a string key that is
   -- no option and holds no series (a table or matrix) is a misspelt option.
   local bare = type(t[1]) == "number"
@@ -71,58 +122,113 @@ function kinds.lines(ctx, t)
       end
     end
   end
-  if stray then util.check_options(stray, ctx.fn, kinds.OPTIONS.lines, ctx.level) end
-  local series = {}
+  if stray then util.check_options(stray, ctx.fn, kinds.OPTIONS.lines, ctx.level + 1) end  -- one call below the kind
+  local list = {}
   if bare then
-    series[1] = { "", t }
+    list[1] = { "", t }
   else
-    for i = 1, #t do series[#series + 1] = { #t > 1 and tostring(i) or "", t[i] } end
+    for i = 1, #t do list[#list + 1] = { #t > 1 and tostring(i) or "", t[i] } end
     if t.order then names = t.order else table.sort(names) end
     for _, k in ipairs(names) do
       if t[k] == nil then argerror(1, "lines", "order names a missing series '" .. tostring(k) .. "'") end
-      series[#series + 1] = { k, t[k] }
+      list[#list + 1] = { k, t[k] }
     end
   end
+  local series = {}
+  for _, s in ipairs(list) do
+    local xs, ys = series_xy(s[2], s[1], "lines")
+    series[#series + 1] = { name = s[1], xs = xs, ys = ys, joined = true }
+  end
+  return series
+end
+
+-- Ticks that read right: whole numbers on an x axis of whole numbers
+-- (epochs, steps), plain decimals on a log axis (see deltalab.plot.axes).
+local function lines_axes(ctx, t, series)
+  local log = t.logscale == true and "y" or t.logscale or ""
+  local whole, x0, x1, ylo, yhi, xlo = true, math.huge, -math.huge, math.huge, -math.huge, math.huge
+  for _, s in ipairs(series) do
+    for i = 1, #s.xs do
+      local x, y = s.xs[i], s.ys[i]
+      if x ~= math.floor(x) then whole = false end
+      x0, x1 = math.min(x0, x), math.max(x1, x)
+      if x > 0 then xlo = math.min(xlo, x) end
+      if y > 0 and y < math.huge then ylo, yhi = math.min(ylo, y), math.max(yhi, y) end
+    end
+  end
+  if x0 > x1 then return end
+  if log:find("x") then
+    local r = t.xrange
+    for _, c in ipairs(axes.log_tics("x", r and r[1] or xlo, r and r[2] or x1, r ~= nil)) do ctx:add(c) end
+  elseif whole then
+    local r = t.xrange
+    ctx:add(axes.integer_tics("x", r and r[1] or x0, r and r[2] or x1))
+  end
+  if log:find("y") and ylo <= yhi then
+    local r = t.yrange
+    for _, c in ipairs(axes.log_tics("y", r and r[1] or ylo, r and r[2] or yhi, r ~= nil)) do ctx:add(c) end
+  end
+end
+
+function kinds.lines(ctx, t, name, o)
+  local h = history_of(t)
+  if h then
+    t = history_table(h, name, o, ctx)
+  elseif type(t) ~= "table" or plotcore.shape(t) then
+    if plotcore.shape(t) then t = { t } else argerror(1, "lines", "table expected, got " .. typename(t)) end
+  end
+  local series = lines_series(t, ctx)
   ctx:add("set grid")
   ctx:common(t)
-  local parts, texts, longest = {}, {}, 0
-  for i, s in ipairs(series) do
-    texts[i] = series_text(s[2], s[1], "lines")
-    longest = math.max(longest, select(2, texts[i]:gsub("\n", "")) + (texts[i] ~= "" and 1 or 0))
-  end
+  local longest = 0
+  for _, s in ipairs(series) do longest = math.max(longest, #s.xs) end
   if longest == 1 and not t.xrange then ctx:add("set xrange [0.5:1.5]") end  -- one epoch so far
-  for i, s in ipairs(series) do
-    if texts[i] ~= "" then
-      local block = ctx:block(texts[i])
+  lines_axes(ctx, t, series)
+  local parts, drawn, titles = {}, {}, {}
+  for _, s in ipairs(series) do
+    if #s.xs > 0 then
+      local rows = {}
+      for i = 1, #s.xs do rows[i] = num(s.xs[i]) .. " " .. num(s.ys[i]) end
       parts[#parts + 1] = ("%s using 1:2 with %s lw 2 lc rgb '%s' title %s"):format(
-        block, (t.points or longest == 1) and "linespoints pt 7 ps 0.6" or "lines",
-        COLOURS[(#parts) % #COLOURS + 1], ctx:text(s[1], "a series name"))
+        ctx:block(table.concat(rows, "\n")), (t.points or longest == 1) and "linespoints pt 7 ps 0.6" or "lines",
+        COLOURS[(#parts) % #COLOURS + 1], ctx:text(s.name, "a series name"))
+      drawn[#drawn + 1] = s
+      if s.name ~= "" then titles[#titles + 1] = s.name end
     end
   end
   if #parts == 0 then argerror(1, "lines", "no data: every series is empty") end
-  if #parts == 1 and series[1][1] == "" then ctx:add("unset key") end
+  if #parts == 1 and series[1].name == "" then
+    ctx:add("unset key")
+  else
+    legend.place(ctx, t, drawn, titles)
+  end
   ctx:add("plot " .. table.concat(parts, ", "))
   return t
 end
 
--- Datablocks of points by class and the plot clauses drawing them.
+-- Datablocks of points by class and the plot clauses drawing them; also
+-- the points by class and their names, for placing the legend.
 local function class_points(ctx, xs, labels, names, style)
   local byclass, classes = {}, {}
   for i, p in ipairs(xs) do
     local k = labels and labels[i] or 0
-    if not byclass[k] then byclass[k] = {}; classes[#classes + 1] = k end
+    if not byclass[k] then byclass[k] = { xs = {}, ys = {} }; classes[#classes + 1] = k end
     local b = byclass[k]
-    b[#b + 1] = num(p[1]) .. " " .. num(p[2])
+    b.xs[#b.xs + 1], b.ys[#b.ys + 1] = p[1], p[2]
   end
   table.sort(classes)
-  local parts = {}
+  local parts, series, titles = {}, {}, {}
   for _, k in ipairs(classes) do
-    local block = ctx:block(table.concat(byclass[k], "\n"))
+    local b, rows = byclass[k], {}
+    for i = 1, #b.xs do rows[i] = num(b.xs[i]) .. " " .. num(b.ys[i]) end
+    local block = ctx:block(table.concat(rows, "\n"))
     local title = labels and (names and names[k + 1] or ("class " .. num(k))) or ""
     parts[#parts + 1] = ("%s using 1:2 with points %s lc rgb '%s' title %s"):format(
       block, style or "pt 7 ps 0.7", colour(k), ctx:text(title, "a class name"))
+    series[#series + 1] = b
+    if title ~= "" then titles[#titles + 1] = tostring(title) end
   end
-  return parts, classes
+  return parts, series, titles
 end
 
 function kinds.scatter(ctx, X, y, o)
@@ -139,8 +245,8 @@ function kinds.scatter(ctx, X, y, o)
   ctx:add("set offsets graph 0.04, graph 0.04, graph 0.04, graph 0.04")
   ctx:common(o)
   local names = o.names or (type(X) == "table" and X.names) or nil
-  local parts = class_points(ctx, xs, labels, names)
-  if not labels then ctx:add("unset key") end
+  local parts, series, titles = class_points(ctx, xs, labels, names)
+  if not labels then ctx:add("unset key") else legend.place(ctx, o, series, titles) end
   ctx:add("plot " .. table.concat(parts, ", "))
   return o
 end

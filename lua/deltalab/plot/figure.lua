@@ -10,6 +10,7 @@ local util = require "deltalab.util"
 local gnuplot = require "deltalab.plot.gnuplot"
 local term = require "deltalab.plot.term"
 local values = require "deltalab.plot.values"
+local sys = require "deltalab.sys"
 
 local argerror, typename = values.argerror, values.typename
 
@@ -63,65 +64,48 @@ local function execute(fig, fname, text, timeout)
   return out, said
 end
 
---- Draw the plot ctx (a gnuplot.script a kind filled) built by the call
--- fname in fig, where the call's options o and the figure say. Returns fig.
-function figure.emit(fig, fname, ctx, o)
-  local body = table.concat(ctx.lines, "\n")
-  if o.script then
-    -- one plot, one script file: written beside, then renamed into place
-    local path = o.script
-    local tmp = path .. ".part"
-    local f, err = io.open(tmp, "w")
-    if not f then error(("%s: cannot write script %s: %s"):format(fname, path, err), 0) end
-    local dest = o.output or fig.dest
-    local head = ""
-    if dest then
-      local kind, fmt = term.classify(dest, fname)
-      if kind == "file" then
-        local cmds = term.commands(fig, o, kind, fmt, dest, fname)
-        cmds[2] = "set output " .. gnuplot.text(dest, fname, "the output file name")
-        head = table.concat(cmds, "\n") .. "\n"
-      end
+-- Write text to path in one piece (a temporary renamed into place), or
+-- raise naming the call.
+local function write_file(fname, path, text, what)
+  local ok, err = sys.write_atomic(path, text)
+  if not ok then error(("%s: cannot write %s%s: %s"):format(fname, what or "", path, err), 0) end
+end
+
+-- The plot's text on its own, as plot.script writes it: for the file the
+-- figure or the call names, else for the default page.
+local function script_text(fig, fname, ctx, o)
+  local path = o.script
+  local dest = o.output or fig.dest
+  local head, geom = "", term.geometry(fig, o, "file", "png", fname)
+  if dest then
+    local kind, fmt = term.classify(dest, fname)
+    if kind == "file" then
+      local cmds = term.commands(fig, o, kind, fmt, dest, fname)
+      cmds[2] = "set output " .. gnuplot.text(dest, fname, "the output file name")
+      head = table.concat(cmds, "\n") .. "\n"
+      geom = term.geometry(fig, o, kind, fmt, fname)
     end
-    local ok, werr = f:write("# ", fname, " — written by deltalab; run with: gnuplot -p ", path, "\n",
-      "set encoding utf8\n", head, body, "\n", dest and "unset output\n" or "")
-    f:close()
-    if not ok then os.remove(tmp); error(("%s: cannot write script %s: %s"):format(fname, path, werr), 0) end
-    local rok, rerr = os.rename(tmp, path)
-    if not rok then os.remove(tmp); error(("%s: cannot write script %s: %s"):format(fname, path, rerr), 0) end
-    return fig
   end
-  if fig.scriptfile then
-    -- plot.script(path): every plot of the figure is appended to the script
-    fig.scriptfile:write("\n# ", fname, "\nreset\n", body, "\n")
-    fig.scriptfile:flush()
-    return fig
-  end
-  if not fig.proc then start(fig, fname) end
-  local dest, kind, fmt = term.destination(fig, o)
-  if ctx.art and (kind == "text" or fmt == "txt") then
-    local tw = term.text_size(o)
-    local out = term.render_art(ctx.art, tw, kind == "text" and term.colours())
-    if fmt == "txt" then
-      local f, err = io.open(dest, "w")
-      if not f then error(("%s: cannot write %s: %s"):format(fname, dest, err), 0) end
-      f:write(out); f:close()
-      return fig
-    end
-    fig.text = out
-    if not fig.quiet then io.stdout:write(out); io.stdout:flush() end
-    return fig
-  end
+  return table.concat{ "# ", fname, " — written by deltalab; run with: gnuplot -p ", path, "\n",
+    "set encoding utf8\n", head, table.concat(ctx:render(geom), "\n"), "\n", dest and "unset output\n" or "" }
+end
+
+-- Send the plot to fig's gnuplot for the destination kind (fmt, dest);
+-- returns what gnuplot printed. A file is drawn under a temporary name and
+-- renamed to dest once gnuplot has closed it (the reply comes after `unset
+-- output`): a plot that fails or is stopped leaves no file, half or whole.
+local function draw(fig, fname, ctx, o, dest, kind, fmt)
+  local lines = ctx:render(term.geometry(fig, o, kind, fmt, fname))
   if kind == "text" or fmt == "txt" then
     -- in characters a grid is rows of dots and colons that bury the curves
     local kept = {}
-    for _, l in ipairs(ctx.lines) do
+    for _, l in ipairs(lines) do
       if not l:match("^set grid") then kept[#kept + 1] = l end
     end
-    body = table.concat(kept, "\n")
+    lines = kept
   end
   local cmds, tmp, final = term.commands(fig, o, kind, fmt, dest, fname)
-  local text = table.concat(cmds, "\n") .. "\nreset\n" .. body .. (tmp and "\nunset output" or "")
+  local text = table.concat(cmds, "\n") .. "\nreset\n" .. table.concat(lines, "\n") .. (tmp and "\nunset output" or "")
   local ok, out, said = pcall(execute, fig, fname, text, o.timeout)
   if not ok then
     if tmp then os.remove(tmp) end
@@ -140,12 +124,40 @@ function figure.emit(fig, fname, ctx, o)
       error(("%s: cannot write %s: %s"):format(fname, final, rerr), 0)
     end
   end
-  if kind == "text" then
-    -- dumb starts each page with a form feed (^L in a log) and pads every
-    -- line to the full width (lines that wrap when the window narrows)
-    out = out:gsub("^\f", ""):gsub(" +\n", "\n")
+  return out
+end
+
+--- Draw the plot ctx (a gnuplot.script a kind filled) built by the call
+-- fname in fig, where the call's options o and the figure say. Returns fig;
+-- a picture for the terminal is also kept in fig.text.
+function figure.emit(fig, fname, ctx, o)
+  if o.script then  -- one plot, one script file
+    write_file(fname, o.script, script_text(fig, fname, ctx, o), "script ")
+    return fig
   end
-  fig.text = out
+  if fig.scriptfile then
+    -- plot.script(path): every plot of the figure is appended to the script
+    local geom = term.geometry(fig, o, "file", "png", fname)
+    fig.scriptfile:write("\n# ", fname, "\nreset\n", table.concat(ctx:render(geom), "\n"), "\n")
+    fig.scriptfile:flush()
+    return fig
+  end
+  if not fig.proc then start(fig, fname) end
+  local dest, kind, fmt = term.destination(fig, o)
+  local out
+  if ctx.art and (kind == "text" or fmt == "txt") then
+    local tw = term.text_size(o)
+    out = term.render_art(ctx.art, tw, kind == "text" and term.colours())
+    if fmt == "txt" then write_file(fname, dest, out); return fig end
+  else
+    out = draw(fig, fname, ctx, o, dest, kind, fmt)
+    if kind == "text" then
+      -- dumb starts each page with a form feed (^L in a log) and pads every
+      -- line to the full width (lines that wrap when the window narrows)
+      out = out:gsub("^\f", ""):gsub(" +\n", "\n")
+    end
+  end
+  fig.text, fig.kind = out, kind
   if #out > 0 and not fig.quiet then
     io.stdout:write(out)
     io.stdout:flush()

@@ -9,6 +9,7 @@ local util = require "deltalab.util"
 local gnuplot = require "deltalab.plot.gnuplot"
 local style = require "deltalab.plot.style"
 local values = require "deltalab.plot.values"
+local legend = require "deltalab.plot.legend"
 local plotcore = require "deltalab.plotcore"
 
 local num = gnuplot.num
@@ -66,6 +67,8 @@ function kinds.landscape(ctx, f, r, paths, o)
   ctx:add("set xlabel " .. ctx:text(o.xlabel or "w", "xlabel"))
   ctx:add("set ylabel " .. ctx:text(o.ylabel or "loss", "ylabel"))
   ctx:common(o)
+  local series = { { xs = xs, ys = ys, joined = true } }
+  local titles = { tostring(o.curve or "loss") }
   local parts = { ("%s using 1:2 with lines lw 2 lc rgb '#333333' title %s"):format(
     ctx:block(table.concat(rows, "\n")), ctx:text(o.curve or "loss", "curve")) }
   -- the paths: a list of x, a list of lists, or a table name → list
@@ -86,11 +89,12 @@ function kinds.landscape(ctx, f, r, paths, o)
   end
   for i, p in ipairs(list) do
     local pts = vector(p[2], 3, "landscape", "path (list of x)")
-    local prow = {}
+    local prow, px, py = {}, {}, {}
     for j = 1, #pts do
       local y = f(pts[j])
       if type(y) ~= "number" then argerror(1, "landscape", ("f(%s) returned %s"):format(num(pts[j]), typename(y))) end
       prow[j] = num(pts[j]) .. " " .. num(y)
+      px[j], py[j] = pts[j], y
     end
     if #prow > 0 then
       local c = COLOURS[(i - 1) % #COLOURS + 1]
@@ -98,8 +102,11 @@ function kinds.landscape(ctx, f, r, paths, o)
       parts[#parts + 1] = ("%s using 1:2 with linespoints lw 1 pt 7 ps 0.9 lc rgb '%s' title %s"):format(block, c, ctx:text(p[1], "a path name"))
       -- the start of the path: an open circle
       parts[#parts + 1] = ("%s every ::0::0 using 1:2 with points pt 6 ps 2.2 lc rgb '%s' notitle"):format(block, c)
+      series[#series + 1] = { xs = px, ys = py, joined = true }
+      titles[#titles + 1] = tostring(p[1])
     end
   end
+  legend.place(ctx, o, series, titles)
   ctx:add("plot " .. table.concat(parts, ", "))
   return o
 end

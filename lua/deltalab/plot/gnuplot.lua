@@ -90,6 +90,28 @@ end
 
 function Script:add(s) self.lines[#self.lines + 1] = s end
 
+--- A command that depends on the page the plot is drawn on (its size and
+-- font, known only where the picture goes: see figure.emit): fn(geom)
+-- returns it, geom being term.geometry's with `rows` and `cols`, the
+-- layout of the multiplot the plot is a panel of (1, 1 alone).
+function Script:defer(fn)
+  local layout = self.layout or { rows = 1, cols = 1 }
+  self.lines[#self.lines + 1] = function(geom)
+    local g = setmetatable({ rows = layout.rows, cols = layout.cols }, { __index = geom })
+    return fn(g)
+  end
+end
+
+--- The commands of the plot for the page geom (see Script:defer).
+function Script:render(geom)
+  local out = {}
+  for i, l in ipairs(self.lines) do
+    if type(l) == "function" then l = l(geom) or "" end
+    out[i] = l
+  end
+  return out
+end
+
 --- A user string, quoted and checked (see gnuplot.text).
 function Script:text(s, what)
   return gnuplot.text(s, self.name, what)
@@ -141,6 +163,9 @@ function Script:common(o)
       argerror(1, self.name, "option logscale must be \"x\", \"y\", \"xy\" or true, got " .. tostring(ls))
     end
     self:add("set logscale " .. ls)
+    -- "%g" labels read 0.01, 1, 100, where gnuplot's default turns into
+    -- "10.0000000" over many decades (lines sets its own labels: axes.lua)
+    for axis in ls:gmatch(".") do self:add(("set format %s '%%g'"):format(axis)) end
   end
   if o.legend == false then
     self:add("unset key")

@@ -10,6 +10,7 @@ local util = require "deltalab.util"
 local gnuplot = require "deltalab.plot.gnuplot"
 local style = require "deltalab.plot.style"
 local values = require "deltalab.plot.values"
+local axes = require "deltalab.plot.axes"
 
 local num, q = gnuplot.num, gnuplot.quote
 local argerror, typename, vector = values.argerror, values.typename, values.vector
@@ -25,7 +26,8 @@ kinds.OPTIONS = {
   image = gnuplot.options{ "range", "palette", "colorbox" },
   grid = gnuplot.options(MOSAIC, { "shape" }),
   weights = gnuplot.options(MOSAIC),
-  heatmap = gnuplot.options{ "palette", "values" },
+  heatmap = gnuplot.options{ "palette", "values", "rowlabels", "collabels" },
+  confusion = gnuplot.options{ "palette", "values", "names" },
 }
 
 -- The height, width and channels (1 or 3) of an image of n values.
@@ -80,7 +82,7 @@ local function mosaic(ctx, ims, h, w, ch, o, fname)
   ctx:add("set margins 1,1,1," .. (o.title and 3 or 1))
   ctx:common(o)
   ctx.art = { ims = ims, h = h, w = w, ch = ch, cols = cols, titles = titles, lo = o.lo, hi = o.hi,
-              palette = o.palette or "ink", title = o.title }
+              palette = o.palette or "ink", title = o.title, fixed_cols = o.cols ~= nil and n > 1 }
   local function origin(k)  -- top-left pixel of cell k (0-based col and row)
     local cc, rr = (k - 1) % cols, (k - 1) // cols
     return cc * (w + gap), rr * (h + th + gap) + th
@@ -269,23 +271,47 @@ function kinds.weights(ctx, layer, h, w, o)
   return o
 end
 
+-- The number written in a heatmap cell: whole numbers (counts) in full,
+-- others to 3 significant digits; NaN as NaN (C's printf says "-nan").
+local function cell_text(x)
+  if x ~= x then return "NaN" end
+  if x == math.floor(x) and math.abs(x) < 1e15 then return ("%d"):format(x) end
+  return ("%.3g"):format(x)
+end
+
+-- A layer (table or the network's userdata) stands for its weights.
+local function heatmap_matrix(W)
+  if plotcore.shape(W) then return W end
+  local ok, Wv = pcall(function() return W.W end)
+  if ok and plotcore.shape(Wv) then return Wv end
+  return W
+end
+
 function kinds.heatmap(ctx, W, o)
   o = util.options(o, ctx.fn, kinds.OPTIONS.heatmap, ctx.level)
-  if not plotcore.shape(W) then  -- a layer (table or the network's userdata): its weights
-    local ok, Wv = pcall(function() return W.W end)
-    if ok and plotcore.shape(Wv) then W = Wv end
-  end
+  W = heatmap_matrix(W)
   local r, c, v = grid_values(W, 1, "heatmap")
   if r == 0 or c == 0 then argerror(1, "heatmap", ("nothing to draw in a %dx%d matrix"):format(r, c)) end
+  for _, k in ipairs{ "rowlabels", "collabels" } do
+    local l, n = o[k], k == "rowlabels" and r or c
+    if l ~= nil and type(l) ~= "number" and (type(l) ~= "table" or #l ~= n) then
+      argerror(2, "heatmap", ("option %s must be a list of %d names or the number of the first, got %s"):format(
+        k, n, type(l) == "table" and ("a list of " .. #l) or typename(l)))
+    end
+  end
+  local palette = o.palette or "diverging"
+  if not PALETTES[palette] then argerror(2, "heatmap", "unknown palette " .. q(palette)) end
   local lo, hi = minmax(v)
   if lo > hi then lo, hi = 0, 0 end
   local m = math.max(math.abs(lo), math.abs(hi))
   if m == 0 then m = 1 end
+  -- the colour scale: centred at 0 for the diverging palette, else the
+  -- values' own range; set here, so that each cell's colour is known
+  local cblo, cbhi = -m, m
+  if palette ~= "diverging" then cblo, cbhi = lo, hi > lo and hi or lo + 1 end
   local text
   if plotcore.shape(W) then
     text = plotcore.format(W)
-  elseif type(W) == "table" and W.W and plotcore.shape(W.W) then
-    text = plotcore.format(W.W)
   else
     local rows = {}
     for i = 1, r do
@@ -295,29 +321,26 @@ function kinds.heatmap(ctx, W, o)
     end
     text = table.concat(rows, "\n")
   end
-  ctx:add(PALETTES[o.palette or "diverging"] or argerror(2, "heatmap", "unknown palette " .. q(o.palette)))
-  if (o.palette or "diverging") == "diverging" then
-    ctx:add(("set cbrange [%s:%s]"):format(num(-m), num(m)))
-  end
+  ctx:add(PALETTES[palette])
+  ctx:add(("set cbrange [%s:%s]"):format(num(cblo), num(cbhi)))
   ctx:add(("set xrange [0.5:%s]"):format(num(c + 0.5)))
   ctx:add(("set yrange [%s:0.5]"):format(num(r + 0.5)))
   ctx:add("set tics out nomirror")
-  if r <= 20 and c <= 20 then
-    ctx:add("set xtics 1"); ctx:add("set ytics 1")
-  end
+  if o.collabels ~= nil then ctx:add(axes.cell_tics("x", c, o.collabels, "heatmap"))
+  elseif c <= 20 then ctx:add("set xtics 1") end
+  if o.rowlabels ~= nil then ctx:add(axes.cell_tics("y", r, o.rowlabels, "heatmap"))
+  elseif r <= 20 then ctx:add("set ytics 1") end
   ctx:add("unset key")
   ctx:common(o)
   if o.values then
     -- each value written in its cell (hand-worked examples, number by
-    -- number): white on the dark ends of the diverging scale, else black
+    -- number), in black or white, whichever reads on the cell's colour
     if r * c > 400 then argerror(2, "heatmap", ("option values: %dx%d is more than 400 cells"):format(r, c)) end
-    local diverging = (o.palette or "diverging") == "diverging"
     for i = 1, r do
       for j = 1, c do
         local x = v[(i - 1) * c + j]
-        local ink = diverging and math.abs(x) / m > 0.6 and "#ffffff" or "#000000"
-        ctx:add(("set label %s at %d,%d center front textcolor rgb '%s'"):format(
-          q(("%.3g"):format(x)), j, i, ink))
+        local ink = style.ink(palette, (x - cblo) / (cbhi - cblo))
+        ctx:add(("set label %s at %d,%d center front textcolor rgb '%s'"):format(q(cell_text(x)), j, i, ink))
       end
     end
   end
@@ -328,11 +351,53 @@ function kinds.heatmap(ctx, W, o)
   for i = 0, r * fy - 1 do
     for j = 0, c * fx - 1 do big[#big + 1] = v[(i // fy) * c + j // fx + 1] end
   end
-  ctx.art = { ims = { big }, h = r * fy, w = c * fx, ch = 1, cols = 1, lo = -m, hi = m,
-              palette = o.palette == "gray" and "gray" or "diverging", title = o.title }
+  ctx.art = { ims = { big }, h = r * fy, w = c * fx, ch = 1, cols = 1, lo = cblo, hi = cbhi,
+              palette = (palette == "gray" or palette == "diverging") and palette or "ink", title = o.title }
   ctx:add(("plot %s matrix using ($1+1):($2+1):3 with image pixels notitle"):format(ctx:block(text)))
   return o
 end
 
+-- The class names of a set: its names, else its labels 0..k-1.
+local function class_names(set, k)
+  local names = type(set) == "table" and set.names or nil
+  if type(names) == "table" and #names >= k then return names end
+  return 0
+end
+
+--- The confusion matrix of net on set (trainer.evaluate's: row = true
+-- label, column = predicted), or a given k×k matrix, as a heatmap of counts
+-- labelled by class: set.names, else the labels 0..k-1.
+function kinds.confusion(ctx, a, b, o)
+  local C, set
+  if plotcore.shape(a) then
+    C, o = a, b
+  else
+    if type(b) ~= "table" and type(b) ~= "userdata" then
+      argerror(2, "confusion", "dataset expected, got " .. typename(b))
+    end
+    local trainer = require "deltalab.trainer"
+    local ok, err, _, conf = pcall(trainer.evaluate, a, b)
+    if not ok then error("confusion: " .. tostring(err), 0) end
+    if not conf then argerror(2, "confusion", "a set with class labels expected (a regression set has no confusion matrix)") end
+    C, set = conf, b
+  end
+  o = util.options(o, ctx.fn, kinds.OPTIONS.confusion, ctx.level)
+  local k, kc = plotcore.shape(C)
+  if k ~= kc then argerror(1, "confusion", ("square matrix expected, got %dx%d"):format(k, kc)) end
+  local names = o.names
+  if names ~= nil and (type(names) ~= "table" or #names ~= k) then
+    argerror(2, "confusion", ("option names must be a list of %d class names"):format(k))
+  end
+  names = names or class_names(set, k)
+  local h = {}
+  for key, val in pairs(o) do if key ~= "names" then h[key] = val end end
+  h.rowlabels, h.collabels = names, names
+  h.palette = h.palette or "blues"
+  if h.values == nil then h.values = k * k <= 400 end
+  h.xlabel = h.xlabel or "predicted"
+  h.ylabel = h.ylabel or "true label"
+  kinds.heatmap(ctx, C, h)
+  return o
+end
 
 return kinds

@@ -14,7 +14,7 @@ local argerror, typename = values.argerror, values.typename
 local kinds = {}
 
 --- The kinds in the order the reference lists them.
-kinds.ORDER = { "lines", "scatter", "hist", "bar", "image", "grid", "heatmap", "weights",
+kinds.ORDER = { "lines", "scatter", "hist", "bar", "image", "grid", "heatmap", "confusion", "weights",
                 "landscape", "surface", "contour", "boundary", "multiplot" }
 
 local build, OPTIONS = {}, {}
@@ -40,6 +40,7 @@ function build.multiplot(ctx, t)
   ctx:add(("set multiplot layout %d,%d%s"):format(rows, cols,
     t.title and (" title " .. ctx:text(t.title, "title")) or ""))
   local fn, level = ctx.fn, ctx.level
+  ctx.layout = { rows = rows, cols = cols }  -- each panel's share of the page (Script:defer)
   for i = 1, n do
     local p = t[i]
     if type(p) ~= "table" or p[1] == "multiplot" or not build[p[1]] then
@@ -50,7 +51,7 @@ function build.multiplot(ctx, t)
     ctx.fn, ctx.level = ("%s panel %d (%s)"):format(fn, i, p[1]), level + 1  -- one call deeper
     build[p[1]](ctx, table.unpack(p, 2, p.n or #p))
   end
-  ctx.fn, ctx.level = fn, level
+  ctx.fn, ctx.level, ctx.layout = fn, level, nil
   ctx:add("unset multiplot")
   return t
 end

@@ -2,18 +2,34 @@
 --
 -- A callback for a trainer's on_epoch that draws the loss and accuracy
 -- curves of t.history, side by side, in a figure of its own: the same window
--- and the same gnuplot process at every epoch.
+-- and the same gnuplot process at every epoch. In a terminal the picture is
+-- redrawn in place: the trainer's epoch lines collect above one picture
+-- instead of a picture piling up per epoch.
 
 local plotcore = require "deltalab.plotcore"
+local sys = require "deltalab.sys"
 local util = require "deltalab.util"
 local figure = require "deltalab.plot.figure"
+local term = require "deltalab.plot.term"
 local values = require "deltalab.plot.values"
 
 local argerror, typename = values.argerror, values.typename
 
 local live = {}
 
-local OPTIONS = { "output", "size", "quiet", "persist", "title" }
+local OPTIONS = { "output", "size", "quiet", "persist", "title", "progress" }
+
+--- What replaces a text picture of `lines` lines that has `below` lines
+-- (the trainer's epoch lines) printed under it, the cursor on the line
+-- after them: up to the picture's first line, delete the picture's lines
+-- (the epoch lines move up into their place), down past the epoch lines,
+-- clear what is left of the screen. The new picture is written after it.
+function live.redraw(lines, below)
+  if lines == 0 then return "" end
+  local s = ("\27[%dA\r\27[%dM"):format(lines + below, lines)
+  if below > 0 then s = s .. ("\27[%dB"):format(below) end
+  return s .. "\27[J"
+end
 
 -- Numbers from a history field (table or matrix); nil when empty.
 local function history(h, key)
@@ -29,7 +45,9 @@ end
 -- same window, the same gnuplot — each time it is called. Given a trainer,
 -- also hooks itself into `trainer.on_epoch` (keeping a callback already there).
 -- @param[opt] trainer a trainer, or nil to just get the callback
--- @tparam[opt] table opts figure options (`output`, `size`, `quiet`) and `title`
+-- @tparam[opt] table opts figure options (`output`, `size`, `quiet`), `title`,
+-- and `progress` (false: the trainer prints no epoch line between pictures,
+-- as with trainer{progress = false}; see live.redraw)
 -- @treturn function the callback
 -- @treturn figure the figure it draws in
 -- @usage local t = trainer{net = net, train = d.train, epochs = 10, on_epoch = plot.live()}
@@ -41,17 +59,48 @@ function live.new(trainer, opts)
   opts = util.options(opts, "plot.live", OPTIONS)
   local fig = figure.new{ output = opts.output, size = opts.size, quiet = opts.quiet, persist = opts.persist }
   local title = opts.title or "training"
+  local shown = { lines = 0, epoch = nil }  -- the text picture on the screen
+  local function print_picture(text, epoch)
+    if opts.quiet or text == "" then return end
+    local out = io.stdout
+    if fig.kind == "text" and sys.isatty(out) then
+      if text:sub(-1) ~= "\n" then text = text .. "\n" end
+      -- one epoch line per epoch since the last picture, if the trainer prints them
+      local below = 0
+      if shown.epoch and opts.progress ~= false and type(epoch) == "number" then
+        below = math.max(0, epoch - shown.epoch)
+      end
+      out:write(live.redraw(shown.lines, below))
+      shown.lines = select(2, text:gsub("\n", ""))
+      shown.epoch = epoch
+    end
+    out:write(text)
+    out:flush()
+  end
   local function draw(t, epoch)
     local h = t and t.history
     local loss = { train = history(h, "train_loss"), val = history(h, "val_loss"),
-                   title = title .. " — loss", xlabel = "epoch", legend = "top right" }
+                   title = title .. " — loss", xlabel = "epoch" }
     local acc = { train = history(h, "train_acc"), val = history(h, "val_acc"),
-                  title = title .. " — accuracy", xlabel = "epoch", legend = "bottom right" }
+                  title = title .. " — accuracy", xlabel = "epoch" }
     local panels = {}
     if loss.train or loss.val then panels[#panels + 1] = { "lines", loss } end
     if acc.train or acc.val then panels[#panels + 1] = { "lines", acc } end
     if #panels == 0 then return end
-    fig:multiplot{ cols = #panels, rows = 1, table.unpack(panels) }
+    local mp = { cols = #panels, rows = 1, table.unpack(panels) }
+    if opts.output == "text" or fig.kind == "text" then
+      -- short enough that the picture, an epoch line and the cursor's line
+      -- fit on the screen: the cursor cannot go up past its top
+      mp.size = { term.text_size({}, 4) }
+    end
+    -- the figure keeps the picture quiet; it is printed here, so that it
+    -- can replace the one before
+    local quiet = fig.quiet
+    fig.quiet = true
+    local ok, err = pcall(fig.multiplot, fig, mp)
+    fig.quiet = quiet
+    if not ok then error(err, 0) end
+    print_picture(fig.text or "", epoch)
   end
   if trainer ~= nil then
     -- A deltalab trainer reads its callbacks from the table kept as the user

@@ -7,18 +7,7 @@
 
 local gnuplot = require "deltalab.plot.gnuplot"
 local values = require "deltalab.plot.values"
--- deltalab.sys (clock, isatty, getpid, display) comes with the loader's
--- rework of src/; until it is on this branch, the two calls plot makes, here.
-local has_sys, sys = pcall(require, "deltalab.sys")
-if not has_sys then
-  sys = {
-    isatty = function(f) return f == io.stdout and os.execute("test -t 1") == true end,
-    display = function()
-      local d, w = os.getenv("DISPLAY"), os.getenv("WAYLAND_DISPLAY")
-      return (d ~= nil and d ~= "") or (w ~= nil and w ~= "")
-    end,
-  }
-end
+local sys = require "deltalab.sys"
 
 local q, argerror, typename = gnuplot.quote, values.argerror, values.typename
 
@@ -27,6 +16,16 @@ local term = {}
 local function getenv(name)
   local v = os.getenv(name)
   return v ~= "" and v or nil
+end
+
+--- The temporary gnuplot writes a picture to before it is renamed to path:
+-- ".name.deltalab-tmp" beside it, the name every deltalab save uses
+-- (src/core/save.h), so a plot cut short leaves no half picture under the
+-- real name and at most one such file, which the next plot replaces.
+function term.tmpname(path)
+  local dir, base = path:match("^(.*/)([^/]*)$")
+  if not dir then dir, base = "", path end
+  return dir .. "." .. base .. ".deltalab-tmp"
 end
 
 --- Whether a display is reachable (DISPLAY or WAYLAND_DISPLAY set).
@@ -92,14 +91,29 @@ local function size_of(fig, o, fname)
 end
 
 --- Columns and lines of a text picture: size = {cols, lines}, else the
--- terminal's (COLUMNS, LINES) up to 120x40.
-function term.text_size(o)
+-- terminal's (COLUMNS, LINES) up to 120x40, less `spare` lines (default 1,
+-- for the prompt).
+function term.text_size(o, spare)
   if o.size then return math.floor(o.size[1]), math.floor(o.size[2]) end
   local cols = tonumber(getenv("COLUMNS") or "") or 80
   local lines = tonumber(getenv("LINES") or "") or 25
   -- the terminal's size, but no bigger than 120x40: a loss curve that
   -- fills a 250-column screen scrolls the session away and reads no better
-  return math.max(40, math.min(cols, 121)) - 1, math.max(15, math.min(lines - 1, 40))
+  return math.max(40, math.min(cols, 121)) - 1, math.max(12, math.min(lines - (spare or 1), 40))
+end
+
+--- The page a plot is drawn on, for what is placed by measure (the legend):
+-- `w`, `h` its size and `cw`, `lh` the width of a character and the height
+-- of a line of text, all in the same unit (pixels, or characters in text).
+-- The numbers for pixels are those of the 'sans,10' font every file uses.
+function term.geometry(fig, o, kind, fmt, fname)
+  if kind == "text" or fmt == "txt" then
+    local tw, th = term.text_size(o)
+    return { w = tw, h = th, cw = 1, lh = 1 }
+  end
+  local s = o.size or fig.size or (kind == "sixel" and { 640, 480 }) or gnuplot.defaults.size
+  local w, h = size_of(fig, { size = s }, fname)
+  return { w = w, h = h, cw = 7, lh = 15 }
 end
 
 --- The terminal commands for a destination; returns them, the file gnuplot
@@ -109,7 +123,7 @@ function term.commands(fig, o, kind, fmt, dest, fname)
   local cmds = {}
   if kind == "file" then
     local w, h = size_of(fig, o, fname)
-    local tmp = dest .. ".part"
+    local tmp = term.tmpname(dest)
     if fmt == "png" then
       cmds[1] = ("set terminal pngcairo size %d,%d noenhanced font 'sans,10'"):format(w, h)
     elseif fmt == "svg" then
@@ -161,10 +175,18 @@ local function art_rgb(palette, t)  -- t in [0, 1] → r, g, b
 end
 
 --- The text picture of art (images: ims, h, w, ch, cols, titles, lo, hi,
--- palette, title) at most width columns wide, in colour or plain.
+-- palette, title) at most width columns wide, in colour or plain. Images
+-- go cols to a row when art.fixed_cols (the call asked for cols), else as
+-- many as fit.
 function term.render_art(art, width, colour)
   local h, w, ch = art.h, art.w, art.ch
   local step = math.max(1, math.ceil(w / width))  -- downsample wide images
+  if art.fixed_cols then
+    -- the columns asked for (cols = 6) all fit: images are downsampled
+    -- until cols of them and the spaces between them fill the width
+    local room = math.max(1, (width - art.cols + 1) // art.cols)
+    step = math.max(step, math.ceil(w / room))
+  end
   local cw, chh = math.ceil(w / step), math.ceil(h / step)
   local lo, hi = art.lo, art.hi
   local span = (hi > lo) and (hi - lo) or 1
@@ -214,7 +236,7 @@ function term.render_art(art, width, colour)
     return RAMP[math.min(#RAMP - 1, math.ceil(t * (#RAMP - 1) - 1e-9)) + 1]
   end
   local n = #art.ims
-  local per = math.max(1, math.min(art.cols or n, (width + 1) // (cw + 1)))
+  local per = art.fixed_cols and art.cols or math.max(1, math.min(art.cols or n, (width + 1) // (cw + 1)))
   local out = {}
   if art.title then out[#out + 1] = tostring(art.title):gsub("%c", " ") end
   for first = 1, n, per do

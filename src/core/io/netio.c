@@ -7,11 +7,11 @@
  *   (per layer W row-major then b) · u32 CRC-32 of every byte before it.
  *
  * Everything little-endian. The magic catches text-mode mangling (\r\n, ^Z)
- * the way PNG's does. A file is written to a temporary name in the same
- * directory and renamed over the real one only when complete and flushed,
- * so a crash never leaves half a checkpoint under the real name.
+ * the way PNG's does. Saves go through dl_save (save.h): the real name holds
+ * the old checkpoint or the whole new one, and nothing is left behind.
  */
 #include "../net.h"
+#include "../save.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -27,18 +27,17 @@ static const unsigned char magic[8] = { 0x89, 'D', 'L', 'N', '\r', '\n', 0x1a, '
 /* ----------------------------------------------------------------- writing */
 
 typedef struct writer {
-    FILE *f;
-    uLong crc;
-    int err;
+    dl_save *s;
+    uLong crc;         /* of this checkpoint's bytes */
+    uLong *outer;      /* of the file embedding it, or NULL */
 } writer;
 
 static void put(writer *w, const void *p, size_t n)
 {
-    if (w->err)
-        return;
-    if (fwrite(p, 1, n, w->f) != n)
-        w->err = errno ? errno : EIO;
+    dl_save_write(w->s, p, n);   /* a failure is kept and reported at commit */
     w->crc = crc32_z(w->crc, p, n);
+    if (w->outer)
+        *w->outer = crc32_z(*w->outer, p, n);
 }
 
 static void put_u32(writer *w, uint32_t v)
@@ -118,66 +117,28 @@ static void write_net(writer *w, const net *n)
     put_u32(w, crc);
 }
 
-/* Write the checkpoint to f and close it; 0 or an errno value. */
-static int write_close(FILE *f, const net *n, int sync)
-{
-    writer w = { f, crc32(0, NULL, 0), 0 };
-    write_net(&w, n);
-    if (fflush(w.f) != 0 && !w.err)
-        w.err = errno;
-    if (sync && !w.err && fsync(fileno(w.f)) != 0 && errno != EINVAL)
-        w.err = errno;
-    if (fclose(w.f) != 0 && !w.err)
-        w.err = errno;
-    return w.err;
-}
-
 dl_status net_save(const net *n, const char *path, char *msg, size_t msglen)
 {
-    char *target;
-    int how = dl_save_target(path, &target);
-    if (how < 0)
-        return dl_fail(DL_EIO, msg, msglen, "%s", strerror(errno));
-    if (how == 1) {  /* a device or a pipe: written in place */
-        FILE *f = fopen(path, "wb");
-        int err = f ? write_close(f, n, 0) : errno;
-        return err ? dl_fail(DL_EIO, msg, msglen, "%s", strerror(err)) : DL_OK;
-    }
-    size_t plen = strlen(target);
-    char *tmp = malloc(plen + 16);
-    if (!tmp) {
-        free(target);
-        return dl_fail(DL_ENOMEM, msg, msglen, "not enough memory");
-    }
-    memcpy(tmp, target, plen);
-    memcpy(tmp + plen, ".tmp.XXXXXX", 12);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int e = errno;
-        free(tmp);
-        free(target);
-        return dl_fail(DL_EIO, msg, msglen, "%s", strerror(e));
-    }
-    mode_t mask = umask(0);  /* mkstemp makes 0600; give the usual 0666 & ~umask */
-    umask(mask);
-    fchmod(fd, 0666 & ~mask);
-    FILE *f = fdopen(fd, "wb");
-    int err;
-    if (!f) {
-        err = errno;
-        close(fd);
-    } else {
-        err = write_close(f, n, 1);
-    }
-    if (!err && rename(tmp, target) != 0)
-        err = errno;
-    if (err)
-        unlink(tmp);
-    free(tmp);
-    free(target);
-    if (err)
-        return dl_fail(DL_EIO, msg, msglen, "%s", strerror(err));
-    return DL_OK;
+    dl_save sv;
+    dl_status s = dl_save_begin(&sv, path, msg, msglen);
+    if (s != DL_OK)
+        return s;
+    net_write_embedded(n, &sv, NULL);
+    return dl_save_commit(&sv, msg, msglen);   /* also reports a failed write */
+}
+
+void net_write_embedded(const net *n, dl_save *s, unsigned long *crc)
+{
+    writer w = { s, crc32(0, NULL, 0), (uLong *)crc };
+    write_net(&w, n);
+}
+
+uint64_t net_checkpoint_size(const net *n)
+{
+    uint64_t bytes = sizeof magic + 16 + 4 * ((uint64_t)n->L + 1);
+    for (int l = 0; l < n->L; l++)
+        bytes += 16 + (n->layers[l].neuron_act ? ((uint64_t)n->layers[l].n_out + 3) & ~3ull : 0);
+    return bytes + 8 + 4 * (uint64_t)value_count(n) + 4;
 }
 
 /* ----------------------------------------------------------------- reading */
@@ -463,5 +424,25 @@ dl_status net_load(net **out, const char *path, char *msg, size_t msglen)
 done:
     fclose(f);
     free(in.p);
+    return s;
+}
+
+/* ------------------------------------------- embedded in another file */
+
+dl_status net_read_embedded(net **out, const unsigned char *buf, size_t len,
+                            char *msg, size_t msglen)
+{
+    *out = NULL;
+    if (len < sizeof magic + 4 || memcmp(buf, magic, sizeof magic) != 0)
+        return dl_fail(DL_EFORMAT, msg, msglen, "not a deltalab network (bad magic)");
+    uint32_t stored = le32(buf + len - 4);
+    uint32_t actual = (uint32_t)crc32_z(crc32(0, NULL, 0), buf, len - 4);
+    dl_status s = parse(out, buf, len - 4, msg, msglen);
+    if (s == DL_OK && stored != actual) {
+        net_free(*out);
+        *out = NULL;
+        s = dl_fail(DL_EFORMAT, msg, msglen, "network checksum mismatch (stored %08x, "
+                    "computed %08x)", (unsigned)stored, (unsigned)actual);
+    }
     return s;
 }

@@ -1,5 +1,6 @@
 /* npy.c — reading and writing NumPy .npy files (see npy.h for the format). */
 #include "npy.h"
+#include "../save.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -291,7 +292,7 @@ static size_t make_header(char *h, size_t size, int rows, int cols, int fp64)
     return total;
 }
 
-static int write_rows(FILE *f, mat m, int fp64)
+static int write_rows(dl_save *s, mat m, int fp64)
 {
     int swap = !little_endian();
     unsigned char b[8];
@@ -299,7 +300,7 @@ static int write_rows(FILE *f, mat m, int fp64)
         const float *r = mat_at(m, i, 0);
         if (!fp64 && !swap) {
             size_t n = mat_contiguous(m) ? mat_size(m) : (size_t)m.cols;
-            if (fwrite(r, sizeof(float), n, f) != n)
+            if (dl_save_write(s, r, n * sizeof(float)) != 0)
                 return -1;
             if (mat_contiguous(m))
                 break;                       /* written in one go */
@@ -311,7 +312,7 @@ static int write_rows(FILE *f, mat m, int fp64)
             unsigned char raw[8];
             if (fp64) memcpy(raw, &d, 8); else memcpy(raw, &r[j], 4);
             for (int k = 0; k < size; k++) b[k] = swap ? raw[size - 1 - k] : raw[k];
-            if (fwrite(b, 1, (size_t)size, f) != (size_t)size)
+            if (dl_save_write(s, b, (size_t)size) != 0)
                 return -1;
         }
     }
@@ -322,65 +323,11 @@ dl_status npy_write(const char *path, mat m, int fp64, char *msg, size_t msglen)
 {
     char header[192];
     size_t hlen = make_header(header, sizeof header, m.rows, m.cols, fp64);
-    char *target;
-    int how = dl_save_target(path, &target);
-    if (how < 0)
-        return dl_fail(DL_EIO, msg, msglen, "%s", ioerror());
-    if (how == 1) {  /* a device or a pipe: written in place */
-        FILE *f = fopen(path, "wb");
-        if (!f)
-            return dl_fail(DL_EIO, msg, msglen, "%s", ioerror());
-        int bad = fwrite(header, 1, hlen, f) != hlen || write_rows(f, m, fp64) != 0;
-        int err = errno;
-        if (fclose(f) != 0 && !bad) {
-            bad = 1;
-            err = errno;
-        }
-        errno = err;
-        return bad ? dl_fail(DL_EIO, msg, msglen, "%s", ioerror()) : DL_OK;
-    }
-    size_t plen = strlen(target);
-    char *tmp = malloc(plen + 16);
-    if (!tmp) {
-        free(target);
-        return DL_ENOMEM;
-    }
-    snprintf(tmp, plen + 16, "%s.tmpXXXXXX", target);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int err = errno;
-        free(tmp);
-        free(target);
-        errno = err;
-        return dl_fail(DL_EIO, msg, msglen, "%s", ioerror());
-    }
-    mode_t mask = umask(0);   /* mkstemp makes 0600; give the usual 0666 & ~umask */
-    umask(mask);
-    fchmod(fd, 0666 & ~mask);
-    FILE *f = fdopen(fd, "wb");
-    if (!f) {
-        dl_status s = dl_fail(DL_EIO, msg, msglen, "%s", ioerror());
-        close(fd);
-        unlink(tmp);
-        free(tmp);
-        free(target);
+    dl_save sv;
+    dl_status s = dl_save_begin(&sv, path, msg, msglen);
+    if (s != DL_OK)
         return s;
-    }
-    setvbuf(f, NULL, _IOFBF, 1 << 16);
-    int bad = fwrite(header, 1, hlen, f) != hlen || write_rows(f, m, fp64) != 0;
-    int err = errno;
-    if (fclose(f) != 0 && !bad) {
-        bad = 1;
-        err = errno;
-    }
-    if (!bad && rename(tmp, target) != 0) {
-        bad = 1;
-        err = errno;
-    }
-    if (bad)
-        unlink(tmp);
-    free(tmp);
-    free(target);
-    errno = err;
-    return bad ? dl_fail(DL_EIO, msg, msglen, "%s", ioerror()) : DL_OK;
+    if (dl_save_write(&sv, header, hlen) == 0)
+        write_rows(&sv, m, fp64);
+    return dl_save_commit(&sv, msg, msglen);   /* reports a failed write, with the path */
 }

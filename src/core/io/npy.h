@@ -11,13 +11,13 @@
  * Fortran order. Shapes map to matrices as: () → 1×1, (n,) → n×1 (a column,
  * like matrix{1,2,3}), (r, c) → r×c, (r, a, b, ...) → r × (a·b·...) in C
  * order (images as rows). Writing gives a 2-D little-endian float32 or
- * float64 C-order file of version 1.0, written to a temporary file in the same
- * directory and renamed, so the real name never holds half a file.
+ * float64 C-order file of version 1.0, saved through dl_save (save.h): the
+ * real name never holds half a file and nothing is left behind.
  *
  * Reading is two calls so that the caller can allocate the matrix in between
  * (the Lua binding puts it in a userdata): npy_read_header, then npy_read_data.
  * On failure msg (may be NULL) gets a sentence naming the problem; for DL_EIO
- * it is strerror(errno).
+ * it is strerror(errno) when reading, "path: strerror(errno)" when writing.
  */
 #ifndef DL_NPY_H
 #define DL_NPY_H

@@ -1,0 +1,552 @@
+/*
+ * gemm_body.h — the packing and blocking layers of the GEMM, and its vector,
+ * rank-1 and threading paths, written once for every micro-kernel. Not a
+ * header to include anywhere else: gemm_avx2.c and gemm_avx512.c each include
+ * it once, after defining
+ *   MR, NR                 the register tile (NR a multiple of 8);
+ *   KC, MC, NC             the block sizes for it;
+ *   kernel_full, kernel_rows, kernel_rowptr   the micro-kernel (see the
+ *                          contract in gemm_avx2.c) on a full tile, on its
+ *                          first mr rows, and reading op(A) by row pointers;
+ *   GEMM_ENTRY             the name of the exported entry point;
+ *   PREFETCH_NEXT_ROWS     1: gemm_small_nt prefetches the next MR rows of W
+ *                          while the kernel runs on these (0: the hardware
+ *                          prefetcher alone);
+ * and compiling with at least AVX2 and FMA (the packing, GEMV and rank-1
+ * paths use 8-wide vectors: they are memory-bound, so wider ones gain little).
+ */
+
+
+/* One operand as the algorithm sees it: op(X)(i, k) (see at()). */
+typedef struct operand {
+    const float *p;  /* the stored matrix, row-major */
+    int ld;          /* its row stride */
+    int t;           /* nonzero: op(X) = Xᵀ */
+} operand;
+
+static inline float at(operand x, int i, int k)
+{
+    return x.t ? x.p[(size_t)k * x.ld + i] : x.p[(size_t)i * x.ld + k];
+}
+
+/* op(X) with its first rows / columns skipped: the operand for a stripe. */
+static inline operand shifted(operand x, int di, int dk)
+{
+    x.p += x.t ? (size_t)dk * x.ld + di : (size_t)di * x.ld + dk;
+    return x;
+}
+
+static inline int imin(int a, int b) { return a < b ? a : b; }
+
+/* Split n into equal blocks of at most max, each a multiple of unit. */
+static int block_size(int n, int max, int unit)
+{
+    int nb = (n + max - 1) / max;
+    int b = (n + nb - 1) / nb;
+    return (b + unit - 1) / unit * unit;
+}
+
+/* A tile of mr×nr (≤ MR×NR) at the right border: the kernel writes its mr
+ * rows into an aligned stack tile, and only the mr×nr corner is merged into
+ * C. (A full-width tile at the bottom border needs no copy: kernel_rows.) */
+static void edge_tile(int mr, int nr, int kc, const float *Ap, const float *Bp,
+                      float alpha, float beta, float *C, int ldc)
+{
+    _Alignas(64) float t[MR * NR];
+    kernel_rows(mr, kc, Ap, Bp, NR, alpha, 0.0f, t, NR);
+    for (int i = 0; i < mr; i++)
+        for (int j = 0; j < nr; j++) {
+            float *c = &C[(size_t)i * ldc + j];
+            *c = beta == 0 ? t[i * NR + j] : t[i * NR + j] + beta * *c;
+        }
+}
+
+/* --------------------------------------------------------------- packing */
+
+/* Rows i0.. i0+mc-1, depth k0.. k0+kc-1 of op(A) into MR-row slivers:
+ * sliver s holds Ap[s*MR*kc + k*MR + r] = op(A)(i0 + s*MR + r, k0 + k),
+ * zero for rows past mc. */
+static void pack_A(float *restrict Ap, operand A, int i0, int mc, int k0, int kc)
+{
+    for (int s = 0; s < mc; s += MR, Ap += (size_t)MR * kc) {
+        int rows = imin(MR, mc - s);
+        if (A.t) {  /* op(A)(i, k) = A[k][i]: MR contiguous floats per k */
+            const float *src = A.p + (size_t)k0 * A.ld + i0 + s;
+            for (int k = 0; k < kc; k++, src += A.ld) {
+                int r = 0;
+                for (; r < rows; r++) Ap[k * MR + r] = src[r];
+                for (; r < MR; r++) Ap[k * MR + r] = 0;
+            }
+        } else {    /* op(A)(i, k) = A[i][k]: interleave MR rows */
+            for (int r = 0; r < MR; r++) {
+                if (r < rows) {
+                    const float *src = A.p + (size_t)(i0 + s + r) * A.ld + k0;
+                    for (int k = 0; k < kc; k++) Ap[k * MR + r] = src[k];
+                } else {
+                    for (int k = 0; k < kc; k++) Ap[k * MR + r] = 0;
+                }
+            }
+        }
+    }
+}
+
+/* In-register transpose of an 8×8 block held as 8 rows. */
+static inline void transpose8(__m256 r[8])
+{
+    __m256 t[8], s[8];
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int h = 0; h < 2; h++) {          /* rows 0-3, then rows 4-7 */
+        __m256 *u = t + 4 * h, *v = s + 4 * h;
+        v[0] = _mm256_shuffle_ps(u[0], u[2], _MM_SHUFFLE(1, 0, 1, 0));  /* cols 0, 4 */
+        v[1] = _mm256_shuffle_ps(u[0], u[2], _MM_SHUFFLE(3, 2, 3, 2));  /* cols 1, 5 */
+        v[2] = _mm256_shuffle_ps(u[1], u[3], _MM_SHUFFLE(1, 0, 1, 0));  /* cols 2, 6 */
+        v[3] = _mm256_shuffle_ps(u[1], u[3], _MM_SHUFFLE(3, 2, 3, 2));  /* cols 3, 7 */
+    }
+    for (int i = 0; i < 4; i++) {
+        r[i] = _mm256_permute2f128_ps(s[i], s[i + 4], 0x20);
+        r[i + 4] = _mm256_permute2f128_ps(s[i], s[i + 4], 0x31);
+    }
+}
+
+/* Depth k0.. k0+kc-1, columns j0.. j0+nc-1 of op(B) into NR-column slivers:
+ * sliver s holds Bp[s*NR*kc + k*NR + c] = op(B)(k0 + k, j0 + s*NR + c), zero
+ * for columns past nc. op(B) = Bᵀ (B stored n×k, as a layer's W in A·Wᵀ) is
+ * transposed 8×8 in registers, since this pack is on the critical path when
+ * M is small. */
+static void pack_B(float *restrict Bp, operand B, int k0, int kc, int j0, int nc)
+{
+    for (int s = 0; s < nc; s += NR, Bp += (size_t)NR * kc) {
+        int cols = imin(NR, nc - s);
+        if (!B.t) {  /* op(B)(k, j) = B[k][j]: NR contiguous floats per k */
+            const float *src = B.p + (size_t)k0 * B.ld + j0 + s;
+            for (int k = 0; k < kc; k++, src += B.ld) {
+                _mm_prefetch((const char *)(src + 8 * (size_t)B.ld), _MM_HINT_T0);
+                if (cols == NR) {
+                    for (int c = 0; c < NR; c += 8)
+                        _mm256_store_ps(Bp + k * NR + c, _mm256_loadu_ps(src + c));
+                } else {
+                    int c = 0;
+                    for (; c < cols; c++) Bp[k * NR + c] = src[c];
+                    for (; c < NR; c++) Bp[k * NR + c] = 0;
+                }
+            }
+            continue;
+        }
+        /* op(B)(k, j) = B[j][k]: each column of the sliver is a row of B. */
+        int k = 0;
+        if (cols == NR) {
+            for (; k + 8 <= kc; k += 8)
+                for (int h = 0; h < NR / 8; h++) {
+                    __m256 r[8];
+                    const float *src = B.p + (size_t)(j0 + s + 8 * h) * B.ld + k0 + k;
+                    for (int i = 0; i < 8; i++) {
+                        _mm_prefetch((const char *)(src + (size_t)i * B.ld + 64), _MM_HINT_T0);
+                        r[i] = _mm256_loadu_ps(src + (size_t)i * B.ld);
+                    }
+                    transpose8(r);
+                    for (int i = 0; i < 8; i++) _mm256_store_ps(Bp + (k + i) * NR + 8 * h, r[i]);
+                }
+        }
+        for (; k < kc; k++)
+            for (int c = 0; c < NR; c++)
+                Bp[k * NR + c] = c < cols ? B.p[(size_t)(j0 + s + c) * B.ld + k0 + k] : 0;
+    }
+}
+
+/* -------------------------------------------------------------- blocking */
+
+/* Scratch floats one stripe needs: an MC×KC A block and a KC×NC B block. */
+#define PACK_FLOATS ((size_t)MC * KC + (size_t)KC * NC)
+
+/* C (M×N) = alpha·op(A)·op(B) + beta·C, sequentially, packing into Ap (MC×KC
+ * floats) and Bp (KC×NC floats). Loop order jc → pc → ic → jr → ir: the B
+ * block is packed once per (jc, pc) and reused by every A block; inside,
+ * a B sliver stays in L1 while the ir loop runs the A slivers past it.
+ *
+ * When op(B) = B and M ≤ DIRECT_M, full-width B slivers are not packed: the
+ * kernel reads 16 floats of each row of B in place (ldbp = ldb). Packing
+ * costs about as much per element as DIRECT_M/16 kernel cycles, so for a
+ * batch of 32 it was a fifth of the time; only the ragged right sliver is
+ * still packed, for its zero padding. */
+#define DIRECT_M 48
+
+static void gemm_blocked(int M, int N, int K, float alpha, operand A, operand B,
+                         float beta, float *C, int ldc, float *Ap, float *Bp)
+{
+    int kb = block_size(K, KC, 1), mb = block_size(M, MC, MR);
+    int direct = !B.t && M <= DIRECT_M;
+    for (int jc = 0; jc < N; jc += NC) {
+        int nc = imin(NC, N - jc);
+        int nfull = direct ? nc / NR * NR : 0;  /* columns read in place */
+        for (int pc = 0; pc < K; pc += kb) {
+            int kc = imin(kb, K - pc);
+            float bet = pc == 0 ? beta : 1.0f;  /* later depth blocks accumulate */
+            if (nc > nfull)
+                pack_B(Bp + (size_t)nfull * kc, B, pc, kc, jc + nfull, nc - nfull);
+            for (int ic = 0; ic < M; ic += mb) {
+                int mc = imin(mb, M - ic);
+                pack_A(Ap, A, ic, mc, pc, kc);
+                for (int jr = 0; jr < nc; jr += NR) {
+                    const float *bp = Bp + (size_t)jr * kc;
+                    int ldbp = NR;
+                    if (jr < nfull) {
+                        bp = B.p + (size_t)pc * B.ld + jc + jr;
+                        ldbp = B.ld;
+                    }
+                    for (int ir = 0; ir < mc; ir += MR) {
+                        const float *ap = Ap + (size_t)ir * kc;
+                        float *c = C + (size_t)(ic + ir) * ldc + jc + jr;
+                        int mr = imin(MR, mc - ir), nr = imin(NR, nc - jr);
+                        if (mr == MR && nr == NR)
+                            kernel_full(kc, ap, bp, ldbp, alpha, bet, c, ldc);
+                        else if (nr == NR)
+                            kernel_rows(mr, kc, ap, bp, ldbp, alpha, bet, c, ldc);
+                        else
+                            edge_tile(mr, nr, kc, ap, bp, alpha, bet, c, ldc);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* C = alpha·op(A)·Bᵀ + beta·C for small M (a batch through a layer, A·Wᵀ),
+ * computed as its transpose Cᵀ = B·op(A)ᵀ so that B's rows, already
+ * contiguous in k, feed the kernel's broadcast side in place: nothing of the
+ * big operand is packed or transposed. Only op(A)ᵀ (kc × M, small) is packed,
+ * into NR-wide slivers. Each 6×16 tile of Cᵀ goes through a stack tile and is
+ * written transposed into C: 96 stores per kc·MR·NR multiply-adds. */
+/* Depth block of gemm_small_nt: far larger than KC, since every depth block
+ * costs a transposed write-back of C. Up to 4096 the op(A)ᵀ slivers (≤ 48
+ * columns) fit in L2 and in the scratch PACK_FLOATS provides; measured 91 →
+ * 100 GFLOPS on 32×3136×784 against KC. */
+#define KC_NT 4096
+_Static_assert((size_t)48 * KC_NT <= PACK_FLOATS, "op(A)ᵀ slivers must fit in the scratch");
+
+static void gemm_small_nt(int M, int N, int K, float alpha, operand A, operand B,
+                          float beta, float *C, int ldc, float *Bp)
+{
+    int kb = block_size(K, KC_NT, 1);
+    operand At = { A.p, A.ld, !A.t };  /* op(At)(k, i) = op(A)(i, k) */
+    for (int pc = 0; pc < K; pc += kb) {
+        int kc = imin(kb, K - pc);
+        float bet = pc == 0 ? beta : 1.0f;
+        pack_B(Bp, At, pc, kc, 0, M);
+        for (int j = 0; j < N; j += MR) {
+            int rows = imin(MR, N - j);
+            const float *w[MR];
+            for (int r = 0; r < MR; r++)  /* past the last row: repeat row j, unused */
+                w[r] = B.p + (size_t)(j + (r < rows ? r : 0)) * B.ld + pc;
+#if PREFETCH_NEXT_ROWS
+            if (j + MR < N)  /* the next group's rows, from L3 or memory, while this one computes */
+                for (int r = 0; r < imin(MR, N - j - MR); r++)
+                    for (int k = 0; k < kc; k += 16)
+                        _mm_prefetch((const char *)(B.p + (size_t)(j + MR + r) * B.ld + pc + k), _MM_HINT_T0);
+#endif
+            for (int i = 0; i < M; i += NR) {
+                int cols = imin(NR, M - i);
+                _Alignas(64) float t[MR * NR];
+                kernel_rowptr(kc, w, Bp + (size_t)i * kc, t);
+                for (int c = 0; c < cols; c++) {
+                    float *cr = C + (size_t)(i + c) * ldc + j;
+                    for (int r = 0; r < rows; r++)
+                        cr[r] = bet == 0 ? alpha * t[r * NR + c] : alpha * t[r * NR + c] + bet * cr[r];
+                }
+            }
+        }
+    }
+}
+
+/* Without scratch memory (allocation failed): plain loops, still correct. */
+static void gemm_plain(int M, int N, int K, float alpha, operand A, operand B,
+                       float beta, float *C, int ldc)
+{
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            float acc = 0;
+            for (int k = 0; k < K; k++) acc += at(A, i, k) * at(B, k, j);
+            float *c = &C[(size_t)i * ldc + j];
+            *c = beta == 0 ? alpha * acc : alpha * acc + beta * *c;
+        }
+}
+
+/* --------------------------------------------------- GEMV and rank-1 paths */
+
+/* y[i·incy] = alpha·(X row i)·v + beta·y[i·incy] for i < n; X is n×K with row
+ * stride ldx, v contiguous. Four rows at a time share each load of v; two
+ * accumulators per row (k in steps of 16) keep 8 FMA chains in flight, enough
+ * for both FMA pipes, so the loop runs at the speed the rows arrive. */
+static void gemv_dot(int n, int K, float alpha, const float *X, int ldx,
+                     const float *v, float beta, float *y, int incy)
+{
+    __m256i tm = tail_mask(K % 8);
+    int k16 = K - K % 16, kv = K - K % 8;
+    for (int i = 0; i < n; i += 4) {
+        int rows = imin(4, n - i);
+        const float *x[4];
+        __m256 acc[4][2];
+#pragma GCC unroll 4
+        for (int r = 0; r < 4; r++) {
+            x[r] = X + (size_t)(i + (r < rows ? r : 0)) * ldx;
+            acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+        }
+        for (int k = 0; k < k16; k += 16) {
+            __m256 v0 = _mm256_loadu_ps(v + k), v1 = _mm256_loadu_ps(v + k + 8);
+#pragma GCC unroll 4
+            for (int r = 0; r < 4; r++) {
+                acc[r][0] = _mm256_fmadd_ps(_mm256_loadu_ps(x[r] + k), v0, acc[r][0]);
+                acc[r][1] = _mm256_fmadd_ps(_mm256_loadu_ps(x[r] + k + 8), v1, acc[r][1]);
+            }
+        }
+        if (k16 < kv) {
+            __m256 v0 = _mm256_loadu_ps(v + k16);
+#pragma GCC unroll 4
+            for (int r = 0; r < 4; r++)
+                acc[r][0] = _mm256_fmadd_ps(_mm256_loadu_ps(x[r] + k16), v0, acc[r][0]);
+        }
+        if (kv < K) {
+            __m256 v0 = _mm256_maskload_ps(v + kv, tm);
+#pragma GCC unroll 4
+            for (int r = 0; r < 4; r++)
+                acc[r][1] = _mm256_fmadd_ps(_mm256_maskload_ps(x[r] + kv, tm), v0, acc[r][1]);
+        }
+        for (int r = 0; r < rows; r++) {
+            float d = alpha * hsum(_mm256_add_ps(acc[r][0], acc[r][1]));
+            float *yi = &y[(size_t)(i + r) * incy];
+            *yi = beta == 0 ? d : d + beta * *yi;
+        }
+    }
+}
+
+/* y[j] = alpha·Σ_k v[k·incv]·X[k][j] + beta·y[j] for j < n; y contiguous, X is
+ * K×n with row stride ldx. Four rows of X per pass over y, which stays in L1. */
+static void gemv_axpy(int n, int K, float alpha, const float *X, int ldx,
+                      const float *v, int incv, float beta, float *y)
+{
+    __m256i tm = tail_mask(n % 8);
+    int nv = n - n % 8;
+    if (beta == 0)
+        memset(y, 0, (size_t)n * sizeof *y);
+    else if (beta != 1)
+        for (int j = 0; j < n; j++) y[j] *= beta;
+    for (int k = 0; k < K; k += 4) {
+        int rows = imin(4, K - k);
+        __m256 a[4];
+        const float *x[4];
+#pragma GCC unroll 4
+        for (int r = 0; r < 4; r++) {
+            a[r] = _mm256_set1_ps(r < rows ? alpha * v[(size_t)(k + r) * incv] : 0);
+            x[r] = X + (size_t)(k + (r < rows ? r : 0)) * ldx;
+        }
+        for (int j = 0; j < nv; j += 8) {
+            __m256 s = _mm256_loadu_ps(y + j);
+#pragma GCC unroll 4
+            for (int r = 0; r < 4; r++) s = _mm256_fmadd_ps(a[r], _mm256_loadu_ps(x[r] + j), s);
+            _mm256_storeu_ps(y + j, s);
+        }
+        if (nv < n) {
+            __m256 s = _mm256_maskload_ps(y + nv, tm);
+            for (int r = 0; r < 4; r++) s = _mm256_fmadd_ps(a[r], _mm256_maskload_ps(x[r] + nv, tm), s);
+            _mm256_maskstore_ps(y + nv, tm, s);
+        }
+    }
+}
+
+/* C(i, j) = alpha·a[i·inca]·b[j] + beta·C(i, j): the rank-1 update (K == 1). */
+static void rank1(int M, int N, float alpha, const float *a, int inca, const float *b,
+                  float beta, float *C, int ldc)
+{
+    __m256i tm = tail_mask(N % 8);
+    int nv = N - N % 8;
+    __m256 vb = _mm256_set1_ps(beta);
+    for (int i = 0; i < M; i++) {
+        float *c = C + (size_t)i * ldc;
+        __m256 ai = _mm256_set1_ps(alpha * a[(size_t)i * inca]);
+        for (int j = 0; j < nv; j += 8) {
+            __m256 p = _mm256_mul_ps(ai, _mm256_loadu_ps(b + j));
+            if (beta != 0) p = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c + j), p);
+            _mm256_storeu_ps(c + j, p);
+        }
+        if (nv < N) {
+            __m256 p = _mm256_mul_ps(ai, _mm256_maskload_ps(b + nv, tm));
+            if (beta != 0) p = _mm256_fmadd_ps(vb, _mm256_maskload_ps(c + nv, tm), p);
+            _mm256_maskstore_ps(c + nv, tm, p);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- stripes */
+
+/* One call's arguments, shared read-only by the stripes that run it. */
+typedef enum { JOB_GEMM, JOB_DOT, JOB_AXPY, JOB_RANK1 } job_kind;
+
+typedef struct job {
+    job_kind kind;
+    int M, N, K;          /* the product's sizes (for DOT/AXPY: n rows/cols, K) */
+    float alpha, beta;
+    operand A, B;         /* GEMM: op(A) M×K, op(B) K×N */
+    const float *v;       /* DOT/AXPY: the vector; RANK1: a */
+    int incv;             /* its stride */
+    const float *w;       /* RANK1: b, contiguous */
+    float *C;
+    int ldc;              /* GEMM/RANK1: C's row stride; DOT: y's stride */
+    int split_n;          /* GEMM: split columns (else rows) */
+} job;
+
+/* Part i of n of [0, len), in whole units of `unit`. */
+static void part_range(int len, int unit, int i, int n, int *lo, int *hi)
+{
+    int units = (len + unit - 1) / unit;
+    *lo = imin(len, (int)((long long)units * i / n) * unit);
+    *hi = imin(len, (int)((long long)units * (i + 1) / n) * unit);
+}
+
+static void run_part(void *arg, int i, int n)
+{
+    const job *J = arg;
+    int lo, hi;
+    switch (J->kind) {
+    case JOB_GEMM: {
+        operand A = J->A, B = J->B;
+        float *C = J->C;
+        int M = J->M, N = J->N;
+        if (J->split_n) {
+            part_range(N, NR, i, n, &lo, &hi);
+            B = shifted(B, 0, lo);  /* op(B) columns lo.. */
+            C += lo;
+            N = hi - lo;
+        } else {
+            part_range(M, MR, i, n, &lo, &hi);
+            A = shifted(A, lo, 0);
+            C += (size_t)lo * J->ldc;
+            M = hi - lo;
+        }
+        if (M <= 0 || N <= 0)
+            return;
+        float *buf = dl_scratch(PACK_FLOATS);
+        if (buf && B.t && M <= DIRECT_M)
+            gemm_small_nt(M, N, J->K, J->alpha, A, B, J->beta, C, J->ldc, buf);
+        else if (buf)
+            gemm_blocked(M, N, J->K, J->alpha, A, B, J->beta, C, J->ldc, buf, buf + (size_t)MC * KC);
+        else
+            gemm_plain(M, N, J->K, J->alpha, A, B, J->beta, C, J->ldc);
+        return;
+    }
+    case JOB_DOT:    /* rows of X = J->A.p */
+        part_range(J->M, 4, i, n, &lo, &hi);
+        if (hi > lo)
+            gemv_dot(hi - lo, J->K, J->alpha, J->A.p + (size_t)lo * J->A.ld, J->A.ld, J->v,
+                     J->beta, J->C + (size_t)lo * J->ldc, J->ldc);
+        return;
+    case JOB_AXPY:   /* columns of X = J->A.p */
+        part_range(J->M, 8, i, n, &lo, &hi);
+        if (hi > lo)
+            gemv_axpy(hi - lo, J->K, J->alpha, J->A.p + lo, J->A.ld, J->v, J->incv,
+                      J->beta, J->C + lo);
+        return;
+    case JOB_RANK1:
+        part_range(J->M, 1, i, n, &lo, &hi);
+        if (hi > lo)
+            rank1(hi - lo, J->N, J->alpha, J->v + (size_t)lo * J->incv, J->incv, J->w,
+                  J->beta, J->C + (size_t)lo * J->ldc, J->ldc);
+        return;
+    }
+}
+
+/* Run J in `parts` stripes on the pool (parts == 1: on this thread). */
+static void run(job *J, int parts)
+{
+    if (parts <= 1)
+        run_part(J, 0, 1);
+    else
+        dl_parallel(run_part, J, parts);
+}
+
+/* Work sizes, in multiply-adds, below which a second thread costs more than it
+ * saves (a pool wake-up is a few microseconds; 2^20 FMAs take ~15 µs). */
+#define GEMM_GRAIN  (1 << 20)
+#define GEMV_GRAIN  (1 << 18)
+
+/* C = beta·C (alpha == 0 or K == 0), never reading C when beta == 0. */
+static void scale_C(int M, int N, float beta, float *C, int ldc)
+{
+    for (int i = 0; i < M; i++) {
+        float *c = C + (size_t)i * ldc;
+        if (beta == 0)
+            memset(c, 0, (size_t)N * sizeof *c);
+        else
+            for (int j = 0; j < N; j++) c[j] *= beta;
+    }
+}
+
+/* A contiguous copy of n elements of x spaced inc apart (x itself if inc == 1),
+ * in this thread's scratch; NULL when that cannot be allocated. */
+static const float *gather(const float *x, int n, int inc)
+{
+    if (inc == 1)
+        return x;
+    float *t = dl_scratch((size_t)n);
+    if (t)
+        for (int i = 0; i < n; i++) t[i] = x[(size_t)i * inc];
+    return t;
+}
+
+void GEMM_ENTRY(int tA, int tB, int M, int N, int K, float alpha,
+               const float *A, int lda, const float *B, int ldb,
+               float beta, float *C, int ldc)
+{
+    if (M <= 0 || N <= 0)
+        return;
+    if (K <= 0 || alpha == 0) {
+        scale_C(M, N, beta, C, ldc);
+        return;
+    }
+    operand a = { A, lda, tA }, b = { B, ldb, tB };
+    job J = { JOB_GEMM, M, N, K, alpha, beta, a, b, NULL, 1, NULL, C, ldc, N >= M };
+    double work = (double)M * N * K;
+
+    if (M == 1 && tB) {
+        /* c (1×N) = a·Bᵀ: one dot product per row of B (the forward pass of
+         * one sample, a·Wᵀ). */
+        const float *v = gather(A, K, tA ? lda : 1);
+        if (v) {
+            J = (job){ JOB_DOT, N, 1, K, alpha, beta, { B, ldb, 0 }, b, v, 1, NULL, C, 1, 0 };
+            run(&J, dl_parts(work, GEMV_GRAIN));
+            return;
+        }
+    } else if (M == 1) {
+        /* c (1×N) = a·B: rows of B combined (back-propagating one sample, δ·W). */
+        J = (job){ JOB_AXPY, N, 1, K, alpha, beta, { B, ldb, 0 }, b, A, tA ? lda : 1, NULL, C, 1, 0 };
+        run(&J, dl_parts(work, GEMV_GRAIN));
+        return;
+    } else if (N == 1 && !tA) {
+        /* c (M×1) = A·b: one dot product per row of A. */
+        const float *v = gather(B, K, tB ? 1 : ldb);
+        if (v) {
+            J = (job){ JOB_DOT, M, 1, K, alpha, beta, { A, lda, 0 }, b, v, 1, NULL, C, ldc, 0 };
+            run(&J, dl_parts(work, GEMV_GRAIN));
+            return;
+        }
+    } else if (N == 1 && ldc == 1) {
+        /* c (M×1) = Aᵀ·b with c contiguous: rows of A combined. */
+        J = (job){ JOB_AXPY, M, 1, K, alpha, beta, { A, lda, 0 }, a, B, tB ? 1 : ldb, NULL, C, 1, 0 };
+        run(&J, dl_parts(work, GEMV_GRAIN));
+        return;
+    } else if (K == 1) {
+        /* C = alpha·a·bᵀ + beta·C: the weight gradient of one sample. */
+        const float *w = gather(B, N, tB ? ldb : 1);
+        if (w) {
+            J = (job){ JOB_RANK1, M, N, 1, alpha, beta, a, b, A, tA ? 1 : lda, w, C, ldc, 0 };
+            run(&J, dl_parts((double)M * N, GEMV_GRAIN));
+            return;
+        }
+    }
+    /* The general case (and the rare vector cases above without scratch). */
+    int units = J.split_n ? (N + NR - 1) / NR : (M + MR - 1) / MR;
+    int parts = dl_parts(work, GEMM_GRAIN);
+    run(&J, parts < units ? parts : units);
+}
+

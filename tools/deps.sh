@@ -4,7 +4,8 @@
 # Two groups: what building and testing need (missing ones are an error), and
 # the engines the sweep tests drive (GNU parallel with rsync, ssh and sshd,
 # Slurm with munge), which are installed when possible; without them those
-# tests say "skipped".
+# tests say "skipped". Clang with its libFuzzer runtime, for make fuzz, is
+# installed with the engines (make test does not need it).
 set -eu
 # `tools/deps.sh bench` (make bench): the peers the benchmarks compare with,
 # PyTorch, NumPy and OpenBLAS as Debian ships them; never needed by make test.
@@ -30,6 +31,8 @@ ENGINES="parallel rsync openssh-client openssh-server slurm-wlm munge"
 # The notebook kernel (deltalab --kernel) and the client its tests drive;
 # without them deltalab builds without the kernel and those tests say "skipped".
 NOTEBOOK="libzmq3-dev libjansson-dev libssl-dev python3-jupyter-client python3-nbclient python3-nbformat python3-ipykernel jupyter-nbconvert"
+# make fuzz: clang and libFuzzer (in the compiler-rt package)
+ENGINES="$ENGINES clang libclang-rt-14-dev"
 installed() {
     dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"
 }
@@ -48,14 +51,14 @@ for p in $NOTEBOOK; do
 done
 [ -z "$missing$engines$notebook" ] && exit 0
 if ! command -v apt-get >/dev/null 2>&1; then
-    [ -n "$engines" ] && echo "deps: for the sweep tests, also:$engines" >&2
+    [ -n "$engines" ] && echo "deps: for the sweep tests and make fuzz, also:$engines" >&2
     [ -n "$notebook" ] && echo "deps: for the notebook kernel, also:$notebook" >&2
     [ -z "$missing" ] && exit 0
     echo "deps: missing:$missing — install them with your package manager" >&2
     exit 1
 fi
 if [ "$(id -u)" != 0 ]; then
-    [ -n "$engines" ] && echo "deps: for the sweep tests: sudo apt-get install -y$engines" >&2
+    [ -n "$engines" ] && echo "deps: for the sweep tests and make fuzz: sudo apt-get install -y$engines" >&2
     [ -n "$notebook" ] && echo "deps: for the notebook kernel: sudo apt-get install -y$notebook" >&2
     [ -z "$missing" ] && exit 0
     echo "deps: missing:$missing" >&2
@@ -69,9 +72,9 @@ if [ -n "$missing" ]; then
     apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 if [ -n "$engines" ]; then
-    echo "deps: installing, for the sweep tests,$engines"
+    echo "deps: installing, for the sweep tests and make fuzz,$engines"
     apt-get install -y -qq --no-install-recommends $engines >/dev/null \
-        || echo "deps: could not install$engines: the sweep tests that need them are skipped" >&2
+        || echo "deps: could not install$engines: the sweep tests that need them are skipped (make fuzz needs clang)" >&2
 fi
 if [ -n "$notebook" ]; then
     echo "deps: installing, for the notebook kernel,$notebook"

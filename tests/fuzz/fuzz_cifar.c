@@ -1,17 +1,17 @@
 /* fuzz_cifar.c — the CIFAR-10 binary batch reader. */
 #include "fuzz.h"
-#include "data.h"
+#include "../../src/core/io/cifar.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char path[64], msg[256];
     int fd = fuzz_file(data, size, path, sizeof path);
     int n;
-    if (data_cifar_info(path, &n, msg, sizeof msg) == DL_OK && n <= 64) {
+    if (cifar_read_header(path, &n, msg, sizeof msg) == DL_OK && n <= 64) {
         mat X, y;
         if (mat_new(&X, n, CIFAR_PIXELS) == DL_OK) {
             if (mat_new(&y, n, 1) == DL_OK) {
-                data_cifar_read(path, n, X, y, msg, sizeof msg);
+                cifar_read_data(path, n, X, y, msg, sizeof msg);
                 mat_free(&y);
             }
             mat_free(&X);

@@ -3,7 +3,7 @@
  * arrive through inflate (a second stream variant of the input's first byte
  * also feeds raw, possibly corrupt, gzip bytes). */
 #include "fuzz.h"
-#include "data.h"
+#include "../../src/core/io/idx.h"
 
 #include <string.h>
 #include <zlib.h>
@@ -46,11 +46,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char path[64], msg[256];
     int fd = fuzz_file(raw ? data : gz, raw ? size : len, path, sizeof path);
     idx_info info;
-    if (data_idx_info(path, &info, msg, sizeof msg) == DL_OK
+    if (idx_read_header(path, &info, msg, sizeof msg) == DL_OK
         && (size_t)info.rows * (size_t)info.cols <= MAX_ELEMENTS) {
         mat X;
         if (mat_new(&X, info.rows, info.cols) == DL_OK) {
-            data_idx_read(path, &info, X, 1, msg, sizeof msg);
+            idx_read_data(path, &info, X, 1, msg, sizeof msg);
             mat_free(&X);
         }
     }

@@ -1,6 +1,6 @@
 /* fuzz_npy.c — the NumPy .npy reader. */
 #include "fuzz.h"
-#include "npy.h"
+#include "../../src/core/io/npy.h"
 
 #define MAX_ELEMENTS (1 << 22)
 

@@ -124,10 +124,14 @@ local function csv_header(path, sep)
   local magic = f:read(2)
   if magic == "\31\139" then f:close() return nil end   -- gzip: names not read
   f:seek("set", 0)
-  for line in f:lines() do
-    if line:find("%S") then f:close() return split_header(line, sep) end
-  end
+  -- At most the core reader's line cap (1 MiB) is looked at: an input
+  -- without newlines (/dev/zero) is not read to its end here, and the core
+  -- then names the problem.
+  local head = f:read(1048576 + 1) or ""
   f:close()
+  for line in head:gmatch("[^\n]+") do
+    if line:find("%S") then return split_header(line, sep) end
+  end
 end
 
 --- Read a CSV file of numbers (the label column may hold class names).

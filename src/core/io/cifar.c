@@ -11,6 +11,11 @@ dl_status cifar_read_header(const char *path, int *n, char *msg, size_t msglen)
     dl_status st = source_open(&s, path, msg, msglen);
     if (st)
         return st;
+    /* No header: the length is the only description of the content. */
+    if ((st = source_check_regular(&s, msg, msglen)) != DL_OK) {
+        source_close(&s);
+        return st;
+    }
     uint64_t len = s.compressed ? s.isize : s.length;
     if (s.compressed && len > s.length * SOURCE_GZ_MAX_RATIO + 1024)
         st = dl_fail(DL_EFORMAT, msg, msglen, "damaged gzip file (its trailer gives %llu "
@@ -26,7 +31,9 @@ dl_status cifar_read_header(const char *path, int *n, char *msg, size_t msglen)
     else if (len / CIFAR_RECORD > MAT_MAX_DIM)
         st = dl_fail(DL_EFORMAT, msg, msglen, "too many records (%llu)",
                      (unsigned long long)(len / CIFAR_RECORD));
-    else
+    else if (source_gz_suspect(&s, len))
+        st = source_count(&s, len, 0, "CIFAR-10 records", msg, msglen);
+    if (!st)
         *n = (int)(len / CIFAR_RECORD);
     source_close(&s);
     return st;
@@ -42,14 +49,15 @@ dl_status cifar_read_data(const char *path, int n, mat X, mat y, char *msg, size
     dl_status st = source_open(&s, path, msg, msglen);
     if (st)
         return st;
-    enum { PER = SOURCE_CHUNK / CIFAR_RECORD };
-    unsigned char *buf = malloc((size_t)PER * CIFAR_RECORD);
+    /* records read at a time: a chunk's worth, or all of them when fewer */
+    int per = SOURCE_CHUNK / CIFAR_RECORD < n ? SOURCE_CHUNK / CIFAR_RECORD : n;
+    unsigned char *buf = malloc((size_t)(per ? per : 1) * CIFAR_RECORD);
     if (!buf)
         st = dl_fail(DL_ENOMEM, msg, msglen, "not enough memory");
     float lut[256];
     source_byte_table(lut, 1);
-    for (int i = 0; !st && i < n; i += PER) {
-        int m = n - i < PER ? n - i : PER;
+    for (int i = 0; !st && i < n; i += per) {
+        int m = n - i < per ? n - i : per;
         size_t got = source_read(&s, buf, (size_t)m * CIFAR_RECORD);
         if (got < (size_t)m * CIFAR_RECORD) {
             const char *why = source_error(&s);

@@ -9,7 +9,8 @@
 
 typedef struct lines {
     source src;
-    char chunk[SOURCE_CHUNK];
+    char *chunk;         /* read buffer: a 64 KB chunk, or the file's length */
+    size_t size;
     size_t pos, end;     /* unread bytes of chunk */
     int eof;
     char *line;          /* the current line, NUL-terminated, no newline */
@@ -27,6 +28,16 @@ static dl_status lines_open(lines **out, const char *path, char *msg, size_t msg
         free(l);
         return st;
     }
+    /* a plain file needs no more than its length; gzip output, a chunk */
+    l->size = SOURCE_CHUNK;
+    if (l->src.regular && !l->src.compressed && l->src.length < SOURCE_CHUNK)
+        l->size = l->src.length ? (size_t)l->src.length : 1;
+    l->chunk = malloc(l->size);
+    if (!l->chunk) {
+        source_close(&l->src);
+        free(l);
+        return dl_fail(DL_ENOMEM, msg, msglen, "not enough memory");
+    }
     *out = l;
     return DL_OK;
 }
@@ -36,6 +47,7 @@ static void lines_close(lines *l)
     if (!l)
         return;
     source_close(&l->src);
+    free(l->chunk);
     free(l->line);
     free(l);
 }
@@ -49,7 +61,7 @@ static int lines_next(lines *l, dl_status *st, char *msg, size_t msglen)
         if (l->pos == l->end) {
             if (l->eof)
                 break;
-            int r = gzread(l->src.gz, l->chunk, sizeof l->chunk);
+            int r = gzread(l->src.gz, l->chunk, (unsigned)l->size);
             if (r < 0) {
                 *st = dl_fail(DL_EIO, msg, msglen, "line %ld: read error: %s", l->lineno + 1,
                               source_error(&l->src));
@@ -178,6 +190,17 @@ static int field_flags(const char *line, char sep, unsigned char *flags, int cap
     return n;
 }
 
+/* A separator the line splitter can work with: a NUL would match the end of
+ * every line (no field would ever be the last), a quote or a newline would
+ * change the grammar itself. */
+static dl_status check_sep(char sep, char *msg, size_t msglen)
+{
+    if (sep == '\0' || sep == '"' || sep == '\n' || sep == '\r')
+        return dl_fail(DL_EINVAL, msg, msglen, "the separator cannot be a NUL byte, a quote "
+                       "or a line end (got byte %d)", (unsigned char)sep);
+    return DL_OK;
+}
+
 /*
  * The header is detected from the first two lines: the first is a header
  * when some column holds text there and a number on the next line. Looking
@@ -189,7 +212,9 @@ dl_status csv_scan(const char *path, char sep, int header_mode, int label_col,
                    csv_info *info, char *msg, size_t msglen)
 {
     lines *l;
-    dl_status st = lines_open(&l, path, msg, msglen);
+    dl_status st = check_sep(sep, msg, msglen);
+    if (!st)
+        st = lines_open(&l, path, msg, msglen);
     if (st)
         return st;
     memset(info, 0, sizeof *info);
@@ -199,6 +224,10 @@ dl_status csv_scan(const char *path, char sep, int header_mode, int label_col,
     long rows = 0;
     int r, col = -1, cols = 0;
     while ((r = lines_next(l, &st, msg, msglen)) > 0) {
+        /* The first line is read (and held to the line cap, so /dev/zero
+         * fails on that), the rest only from a file that can be read again. */
+        if (l->lineno == 1 && (st = source_check_regular(&l->src, msg, msglen)) != DL_OK)
+            break;
         if (is_blank(l->line))
             continue;
         if (!flags) {
@@ -268,13 +297,25 @@ dl_status csv_scan(const char *path, char sep, int header_mode, int label_col,
     return st;
 }
 
+/* Up to 40 bytes of a field for a message, printable: other bytes (of a
+ * binary file read as CSV) become '?', and a longer field ends in "...". */
+static const char *quoted(char out[48], const char *f, int long_field)
+{
+    size_t n = 0;
+    for (; f[n] && n < 40; n++)
+        out[n] = f[n] >= 0x20 && f[n] < 0x7f ? f[n] : '?';
+    strcpy(out + n, f[n] || long_field ? "..." : "");
+    return out;
+}
+
 /* The class number of name f, adding it if new (in order of appearance). */
 static int intern(csv_names *names, const char *f, int lf, long lineno, char *msg,
                   size_t msglen)
 {
     if (lf || strlen(f) >= CSV_NAME_MAX) {
-        dl_fail(DL_EFORMAT, msg, msglen, "line %ld: class name '%.40s...' is longer than %d "
-                "characters", lineno, f, CSV_NAME_MAX - 1);
+        char q[48];
+        dl_fail(DL_EFORMAT, msg, msglen, "line %ld: class name '%s' is longer than %d "
+                "characters", lineno, quoted(q, f, 1), CSV_NAME_MAX - 1);
         return -1;
     }
     for (int c = 0; c < names->n; c++)
@@ -334,9 +375,15 @@ dl_status csv_read_data(const char *path, char sep, const csv_info *info, mat M,
     if (names)
         names->n = 0;
     lines *l;
-    dl_status st = lines_open(&l, path, msg, msglen);
+    dl_status st = check_sep(sep, msg, msglen);
+    if (!st)
+        st = lines_open(&l, path, msg, msglen);
     if (st)
         return st;
+    if ((st = source_check_regular(&l->src, msg, msglen)) != DL_OK) {
+        lines_close(l);
+        return st;
+    }
     int row = 0, skip_header = info->header, r;
     while ((r = lines_next(l, &st, msg, msglen)) > 0) {
         if (is_blank(l->line))
@@ -367,9 +414,9 @@ dl_status csv_read_data(const char *path, char sep, const csv_info *info, mat M,
                 }
                 v = c;
             } else if (lf || !parse_number(f, &v)) {
-                st = dl_fail(DL_EFORMAT, msg, msglen, "line %ld: column %d: '%.40s%s' is not "
-                             "a number", l->lineno, col + 1, f,
-                             lf || strlen(f) > 40 ? "..." : "");
+                char q[48];
+                st = dl_fail(DL_EFORMAT, msg, msglen, "line %ld: column %d: '%s' is not a "
+                             "number", l->lineno, col + 1, quoted(q, f, lf));
                 break;
             }
             *mat_at(M, row, col++) = (float)v;

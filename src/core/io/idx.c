@@ -101,7 +101,8 @@ dl_status idx_read_header(const char *path, idx_info *info, char *msg, size_t ms
         char what[128];
         idx_describe(info, what, sizeof what);
         info->gz = s.compressed;
-        st = source_check_length(&s, idx_bytes(info), what, msg, msglen);
+        st = source_check_length(&s, idx_bytes(info), 4 + 4 * (uint64_t)info->ndim, what, msg,
+                                 msglen);
     }
     source_close(&s);
     return st;
@@ -161,17 +162,21 @@ dl_status idx_read_data(const char *path, const idx_info *want, mat X, int scale
         st = dl_fail(DL_EFORMAT, msg, msglen, "the file changed while it was being read");
     unsigned char *buf = NULL;
     float *tmp = NULL;
+    size_t total = (size_t)X.rows * (size_t)X.cols, per = 1;
     if (!st) {
-        buf = malloc(SOURCE_CHUNK);
-        tmp = malloc(SOURCE_CHUNK * sizeof(float));
+        /* buffers sized from the header: a chunk, or less for a small file */
+        per = SOURCE_CHUNK / (size_t)info.elsize;
+        if (per > total)
+            per = total ? total : 1;
+        buf = malloc(per * (size_t)info.elsize);
+        tmp = malloc(per * sizeof(float));
         if (!buf || !tmp)
             st = dl_fail(DL_ENOMEM, msg, msglen, "not enough memory");
     }
     if (!st) {
         float lut[256];
         source_byte_table(lut, scale && info.type == IDX_U8);
-        size_t total = (size_t)X.rows * info.cols, done = 0;
-        size_t per = SOURCE_CHUNK / (size_t)info.elsize;
+        size_t done = 0;
         int r = 0, c = 0;
         while (done < total) {
             size_t n = total - done < per ? total - done : per;

@@ -204,6 +204,13 @@ static dl_status parse(net **out, const unsigned char *buf, size_t len, char *ms
         if (act >= DL_ACT_COUNT || !(cs[l] > 0) || frozen[l] > 3 || per > 1)
             return dl_fail(DL_EFORMAT, msg, msglen, "corrupt header (layer %u)",
                            (unsigned)l + 1);
+        /* A softmax couples the whole layer, so it has no per-neuron form. */
+        if (per && act == DL_SOFTMAX)
+            return dl_fail(DL_EFORMAT, msg, msglen, "corrupt header (layer %u: per-neuron "
+                           "activations on a softmax layer)", (unsigned)l + 1);
+        if ((uint64_t)sizes[l + 1] * (uint64_t)sizes[l] > (1ull << 31))
+            return dl_fail(DL_EFORMAT, msg, msglen, "corrupt header (layer %u: %dx%d weights, "
+                           "more than 2^31)", (unsigned)l + 1, sizes[l + 1], sizes[l]);
         acts[l] = (dl_act)act;
         neuron_pos[l] = 0;
         if (per) {
@@ -272,27 +279,33 @@ typedef struct inbuf {
 } inbuf;
 
 /* Make the first n bytes available: 1 when they are, 0 when the file ends
- * first or a read fails (err says which). */
+ * first or a read fails (err says which). The buffer grows as data arrives
+ * (doubling, never past n), so a header that asks for much more than a pipe
+ * delivers costs only what was delivered. */
 static int fill(inbuf *in, size_t n)
 {
-    if (in->len >= n)
-        return 1;
-    if (n > in->cap) {
-        size_t cap = in->cap ? in->cap : 4096;
-        while (cap < n)
-            cap = cap > SIZE_MAX / 2 ? n : cap * 2;
-        unsigned char *p = realloc(in->p, cap);
-        if (!p) {
-            in->err = ENOMEM;
+    while (in->len < n) {
+        if (in->len == in->cap) {
+            size_t cap = !in->cap ? 4096 : in->cap > n / 2 ? n : in->cap * 2;
+            if (cap > n)
+                cap = n;
+            unsigned char *p = realloc(in->p, cap);
+            if (!p) {
+                in->err = ENOMEM;
+                return 0;
+            }
+            in->p = p;
+            in->cap = cap;
+        }
+        size_t got = fread(in->p + in->len, 1, in->cap - in->len, in->f);
+        in->len += got;
+        if (got == 0) {
+            if (ferror(in->f))
+                in->err = errno ? errno : EIO;
             return 0;
         }
-        in->p = p;
-        in->cap = cap;
     }
-    in->len += fread(in->p + in->len, 1, n - in->len, in->f);
-    if (in->len < n && ferror(in->f))
-        in->err = errno ? errno : EIO;
-    return in->len >= n;
+    return 1;
 }
 
 static uint32_t le32(const unsigned char *b)
@@ -358,8 +371,16 @@ dl_status net_load(net **out, const char *path, char *msg, size_t msglen)
         goto done;
     }
     uint64_t total = expected_length(&in);
-    if (total && total > SIZE_MAX) {
-        s = dl_fail(DL_ENOMEM, msg, msglen, "not enough memory");
+    /* Loading needs the file in memory and the network three times over
+     * (parameters, gradients, velocities): a header asking for more than
+     * this machine has is refused before the body is read (a regular file
+     * shorter than that is reported as truncated below). */
+    size_t phys = mat_phys_memory();
+    int short_file = regular && (uint64_t)st.st_size < total;
+    if (total && !short_file && (total > SIZE_MAX || (phys && total > phys))) {
+        s = dl_fail(DL_ENOMEM, msg, msglen, "not enough memory: the header asks for %llu "
+                    "bytes, more than this machine's %.1f GB", (unsigned long long)total,
+                    phys / 1e9);
         goto done;
     }
     if (total && regular && (uint64_t)st.st_size > total) {

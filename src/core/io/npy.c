@@ -43,6 +43,20 @@ static const char *find_key(const char *h, const char *key)
     return p;
 }
 
+/* The header is a Python literal in ASCII (numpy writes nothing else for
+ * the dtypes read here). Checking that before parsing means no message
+ * built from it can carry raw bytes of a damaged file to a terminal. */
+static dl_status check_text(const char *h, size_t n, char *msg, size_t msglen)
+{
+    for (size_t k = 0; k < n; k++) {
+        unsigned char c = (unsigned char)h[k];
+        if ((c < 0x20 || c > 0x7e) && c != '\n' && c != '\t')
+            return dl_fail(DL_EFORMAT, msg, msglen, "malformed header (byte 0x%02x at "
+                           "offset %zu is not ASCII text; damaged file?)", c, k);
+    }
+    return DL_OK;
+}
+
 static dl_status parse_header(const char *h, npy_info *info, char *msg, size_t msglen)
 {
     const char *p = find_key(h, "descr");
@@ -145,8 +159,9 @@ dl_status npy_read_header(const char *path, npy_info *info, char *msg, size_t ms
         hlen |= (unsigned long)pre[10] << 16 | (unsigned long)pre[11] << 24;
         start = 12;
     }
-    if (hlen > (1ul << 20)) {
-        s = dl_fail(DL_EFORMAT, msg, msglen, "NPY header too long");
+    if (hlen > NPY_HEADER_MAX) {
+        s = dl_fail(DL_EFORMAT, msg, msglen, "NPY header of %lu bytes is longer than %d "
+                    "(damaged file?)", hlen, NPY_HEADER_MAX);
         goto done;
     }
     h = malloc(hlen + 1);
@@ -159,12 +174,18 @@ dl_status npy_read_header(const char *path, npy_info *info, char *msg, size_t ms
         goto done;
     }
     h[hlen] = '\0';
-    if ((s = parse_header(h, info, msg, msglen)) != DL_OK)
+    if ((s = check_text(h, hlen, msg, msglen)) != DL_OK
+        || (s = parse_header(h, info, msg, msglen)) != DL_OK)
         goto done;
     info->offset = start + (long)hlen;
     struct stat st;
     if (fstat(fileno(f), &st) != 0) {
         s = dl_fail(DL_EIO, msg, msglen, "%s", ioerror());
+        goto done;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        s = dl_fail(DL_EFORMAT, msg, msglen, "is a pipe or a device, not a regular file: the "
+                    "reader needs its length and reads it twice (save it to a file first)");
         goto done;
     }
     double need = (double)info->rows * info->cols * info->itemsize;
@@ -204,7 +225,7 @@ dl_status npy_read_data(const char *path, const npy_info *info, mat m,
 {
     if (m.rows != info->rows || m.cols != info->cols)
         return DL_ESHAPE;
-    size_t total = mat_size(m), chunk = 1 << 16;
+    size_t total = mat_size(m), chunk = total < (1 << 16) ? (total ? total : 1) : 1 << 16;
     unsigned char *buf = malloc(chunk * (size_t)info->itemsize);
     if (!buf)
         return DL_ENOMEM;

@@ -24,6 +24,10 @@
 
 #include "../mat.h"
 
+/* The longest header read, in bytes: version 1.0 cannot write more, and a
+ * damaged version 2.0 length (up to 4 GiB) is refused before it is read. */
+#define NPY_HEADER_MAX 65535
+
 typedef struct npy_info {
     int rows, cols;        /* the matrix the array becomes (see above) */
     int fortran;           /* elements are in column-major order */
@@ -35,7 +39,9 @@ typedef struct npy_info {
 } npy_info;
 
 /* Parse path's header into info, checking that the file holds all elements.
- * DL_EIO (cannot open/read), DL_EFORMAT (not NPY, unsupported dtype/shape). */
+ * DL_EIO (cannot open/read), DL_EFORMAT (not NPY, a header that is not ASCII
+ * text or longer than NPY_HEADER_MAX, unsupported dtype/shape, not a regular
+ * file). Messages quote nothing of the file but its (checked) ASCII header. */
 dl_status npy_read_header(const char *path, npy_info *info, char *msg, size_t msglen);
 /* Read the elements described by info into m (info->rows × info->cols),
  * converting to float. */

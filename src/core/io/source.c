@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -23,9 +24,10 @@ dl_status source_open(source *s, const char *path, char *msg, size_t msglen)
         close(fd);
         return dl_fail(DL_EIO, msg, msglen, "is a directory, not a file");
     }
-    s->length = (uint64_t)st.st_size;
+    s->regular = S_ISREG(st.st_mode);
+    s->length = s->regular ? (uint64_t)st.st_size : 0;
     unsigned char b[4];
-    if (s->length >= 2 && pread(fd, b, 2, 0) == 2 && b[0] == 0x1f && b[1] == 0x8b) {
+    if (s->regular && s->length >= 2 && pread(fd, b, 2, 0) == 2 && b[0] == 0x1f && b[1] == 0x8b) {
         s->compressed = 1;
         if (s->length < 18 || pread(fd, b, 4, (off_t)s->length - 4) != 4) {
             close(fd);
@@ -40,7 +42,12 @@ dl_status source_open(source *s, const char *path, char *msg, size_t msglen)
         close(fd);
         return dl_fail(DL_ENOMEM, msg, msglen, "not enough memory to open it");
     }
-    gzbuffer(s->gz, 1u << 17);
+    /* zlib's buffers (size in, twice that out for gzip) sized from the
+     * file: 128 KB for a large one, less for a small one. */
+    unsigned size = 1u << 17;
+    if (s->regular && s->length < size)
+        size = s->length < 4096 ? 4096 : (unsigned)s->length;
+    gzbuffer(s->gz, size);
     return DL_OK;
 }
 
@@ -87,9 +94,51 @@ dl_status source_expect_end(source *s, char *msg, size_t msglen)
     return DL_OK;
 }
 
-dl_status source_check_length(const source *s, uint64_t need, const char *what,
+dl_status source_check_regular(const source *s, char *msg, size_t msglen)
+{
+    if (!s->regular)
+        return dl_fail(DL_EFORMAT, msg, msglen, "is a pipe or a device, not a regular file: "
+                       "the reader needs its length and reads it twice (save it to a file "
+                       "first)");
+    return DL_OK;
+}
+
+int source_gz_suspect(const source *s, uint64_t need)
+{
+    return s->compressed && need > s->length * SOURCE_GZ_TRUST_RATIO + SOURCE_GZ_TRUST_SLACK;
+}
+
+dl_status source_count(source *s, uint64_t need, uint64_t done, const char *what,
+                       char *msg, size_t msglen)
+{
+    unsigned char *buf = malloc(SOURCE_CHUNK);
+    if (!buf)
+        return dl_fail(DL_ENOMEM, msg, msglen, "not enough memory");
+    dl_status st = DL_OK;
+    while (done < need) {
+        size_t want = need - done < SOURCE_CHUNK ? (size_t)(need - done) : SOURCE_CHUNK;
+        size_t got = source_read(s, buf, want);
+        done += got;
+        if (got < want) {
+            const char *why = source_error(s);
+            st = *why ? dl_fail(DL_EFORMAT, msg, msglen, "damaged after %llu bytes: %s",
+                                (unsigned long long)done, why)
+                      : dl_fail(DL_EFORMAT, msg, msglen, "truncated: the header says %s (%llu "
+                                "bytes with the header) but the data ends after %llu", what,
+                                (unsigned long long)need, (unsigned long long)done);
+            break;
+        }
+    }
+    free(buf);
+    return st ? st : source_expect_end(s, msg, msglen);
+}
+
+dl_status source_check_length(source *s, uint64_t need, uint64_t done, const char *what,
                               char *msg, size_t msglen)
 {
+    dl_status st = source_check_regular(s, msg, msglen);
+    if (st)
+        return st;
     if (!s->compressed) {
         if (s->length < need)
             return dl_fail(DL_EFORMAT, msg, msglen, "truncated: the header says %s (%llu "
@@ -110,6 +159,8 @@ dl_status source_check_length(const source *s, uint64_t need, const char *what,
                        "(%llu bytes with the header) but the gzip trailer says %llu bytes "
                        "uncompressed", what, (unsigned long long)need,
                        (unsigned long long)s->isize);
+    if (source_gz_suspect(s, need))
+        return source_count(s, need, done, what, msg, msglen);
     return DL_OK;
 }
 

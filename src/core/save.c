@@ -236,10 +236,14 @@ dl_status dl_save_begin(dl_save *s, const char *path, char *msg, size_t msglen)
         return save_error(s, path, ENOMEM, msg, msglen);
     mode_t mask = umask(0);
     umask(mask);
+    /* Claimed before the file exists: a SIGTERM from the moment open()
+     * creates it finds it in the list (and the handler is installed). A
+     * SIGTERM while we wait for another process's lock on that name removes
+     * its temporary too; its rename then fails and that save reports it. */
+    s->slot = claim_slot(s->tmp);
     int fd = open_temporary(s->tmp, 0666 & ~mask);
     if (fd < 0)
         return save_error(s, path, errno, msg, msglen);
-    s->slot = claim_slot(s->tmp);
     s->f = fdopen(fd, "wb");
     if (!s->f) {
         int e = errno;

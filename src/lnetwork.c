@@ -450,9 +450,10 @@ static int n_snapshot(lua_State *L)
     lua_pushboolean(L, ln->updated || !known);
     lua_setfield(L, -2, "updated");
     if (ln->unkept) {
-        lua_pushliteral(L, "this network has more than 4096 parameters, so W and b are kept "
+        lua_pushfstring(L, "this network has more than %d parameters, so W and b are kept "
                         "before each update only once net:snapshot has been called on it: "
-                        "this snapshot has W_updated and b_updated, the next ones also W, b");
+                        "this snapshot has W_updated and b_updated, the next ones also W, b",
+                        KEEP_ALWAYS_PARAMS);
         lua_setfield(L, -2, "note");
     } else if (ln->foreign) {
         lua_pushliteral(L, "a trainer ran the network after its last forward from Lua, so the "

@@ -5,8 +5,8 @@
  * t.net, t.settings, t.on_step, t.on_epoch read as plain fields; its core
  * state is a userdata found through a registry table with weak keys (no
  * private field on the user's table), whose user value (a table no Lua code
- * can reach) holds the network, the data sets, their matrices and the
- * callbacks given, keeping them alive as long as the trainer.
+ * can reach) holds the network, the data sets, their matrices, the schedule
+ * and the checkpoint name, keeping them alive as long as the trainer.
  *
  * The loop over batches is the core's (train_run, train_epoch, train_batch):
  * t:run(), t:epoch() and t:step() each make one call into it with one hook,
@@ -193,7 +193,7 @@ static const char *const load_options[] = {
 
 /* What the state's user value keeps alive (from the options, net included). */
 static const char *const kept[] = {
-    "net", "train", "validation", "on_step", "on_epoch", "schedule", "checkpoint"
+    "net", "train", "validation", "schedule", "checkpoint"
 };
 
 /* schedule = "step" | {"step", every=, gamma=} | {"inv_t", decay=} | function */
@@ -283,8 +283,8 @@ static void push_history(lua_State *L, int steps)
  * options table at index 1: callbacks, progress, checkpoint and every. */
 static void read_run_options(lua_State *L, ltrainer *lt, const char *fn)
 {
-    lt->has_on_step = optional_function(L, "on_step");
-    optional_function(L, "on_epoch");  /* checked here, looked up at each epoch end */
+    optional_function(L, "on_step");   /* checked here; t.on_step, t.on_epoch are read */
+    optional_function(L, "on_epoch");  /* at each event (drive, event_body) */
     lt->progress = dl_optboolean(L, 1, fn, "progress", isatty(STDOUT_FILENO));
     const char *ckpt = dl_optstring(L, 1, fn, "checkpoint", NULL);
     lt->every = (int)dl_optinteger(L, 1, fn, "every", ckpt ? 1 : 0, 1, INT_MAX);

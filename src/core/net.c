@@ -219,19 +219,10 @@ dl_status net_init(net *n, dl_init how, uint64_t seed)
     return DL_OK;
 }
 
-static int all_finite(mat m)
-{
-    for (int i = 0; i < m.rows; i++)
-        for (int j = 0; j < m.cols; j++)
-            if (!isfinite(*mat_at(m, i, j)))
-                return 0;
-    return 1;
-}
-
 int net_first_nonfinite(const net *n)
 {
     for (int l = 0; l < n->L; l++)
-        if (!all_finite(n->layers[l].z) || !all_finite(n->layers[l].a))
+        if (mat_count_nonfinite(n->layers[l].z) || mat_count_nonfinite(n->layers[l].a))
             return l;
     return -1;
 }

@@ -18,7 +18,7 @@
  *
  * Each figure is the best of several short timed repetitions. The machine may
  * be shared (and a VM has no performance counters for perf stat), so the
- * 1-thread figures, the FMA peak included, are per CPU-second of the process:
+ * 1-thread figures, the FMA peak included, are per CPU-second of the calling thread:
  * time spent descheduled does not count. 2-thread figures are wall clock; one
  * whose best repetition was descheduled (wall > 1.1 × CPU / 2) is marked '~'.
  * Batch-1 products are memory-bound, so they are printed as GB/s of the
@@ -182,21 +182,26 @@ static void call(int blas, const bcase *c)
 }
 
 /* Best of `reps` repetitions, each long enough (≥ min_sec) to time: the
- * best wall time, and the best CPU time of the process divided by threads. */
+ * best wall time, and the best CPU time divided by threads. */
 static timing time_case(int blas, const bcase *c, int threads, int reps, double min_sec)
 {
     if (blas) blas_set_threads(threads);
     else dl_threads_set(threads);
+    /* 1 thread: this thread's CPU time. The process's would also count the
+     * threads of the last 2-thread run still spinning, waiting for work
+     * (OpenBLAS's spin for milliseconds), and make short products look up to
+     * twice as slow. 2 threads: the process's, every thread's share. */
+    clockid_t cpu_clock = threads == 1 ? CLOCK_THREAD_CPUTIME_ID : CLOCK_PROCESS_CPUTIME_ID;
     call(blas, c);  /* warm: pool started, pages touched, scratch allocated */
     timing best = { 1e30, 1e30, 0 };
     for (int r = 0; r < reps; r++) {
         int it = 0;
-        double t0 = now(CLOCK_MONOTONIC), c0 = now(CLOCK_PROCESS_CPUTIME_ID), t;
+        double t0 = now(CLOCK_MONOTONIC), c0 = now(cpu_clock), t;
         do {
             call(blas, c);
             it++;
         } while ((t = now(CLOCK_MONOTONIC) - t0) < min_sec);
-        double cpu = (now(CLOCK_PROCESS_CPUTIME_ID) - c0) / threads;
+        double cpu = (now(cpu_clock) - c0) / threads;
         if (cpu / it < best.cpu) best.cpu = cpu / it;
         if (t / it < best.sec) {
             best.sec = t / it;
@@ -304,7 +309,7 @@ int main(int argc, char **argv)
                blas_corename ? blas_corename() : "?", getenv("OPENBLAS_CORETYPE") ? getenv("OPENBLAS_CORETYPE") : "unset");
     else
         printf("OpenBLAS: not found (install libopenblas0-pthread to compare)\n");
-    printf("GFLOPS, best of repetitions: 1 thread per CPU-second of the process (robust on a shared\n"
+    printf("GFLOPS, best of repetitions: 1 thread per CPU-second of the calling thread (robust on a shared\n"
            "machine), 2 threads by wall clock (~: descheduled while timed). %%pk = of the peak above.\n"
            "ratio = OpenBLAS time / ours (> 1: we are faster). 2t/1t = 2-thread over 1-thread GFLOPS by\n"
            "wall clock; eff = 1-thread CPU time / total CPU time on 2 threads (1.00: splitting costs\n"

@@ -199,6 +199,8 @@ static mat view_get(lua_State *L, int owner, int key)
     lnet *ln = luaL_testudata(L, owner, DL_NETWORK);
     if (!ln || !ln->n || key / 7 >= ln->n->L)
         return (mat){ 0 };
+    if (key % 7 == 2 || key % 7 == 3)
+        net_sync_grads(ln->n);   /* dW, db a fused step left stale (net:step, a trainer) */
     layer *ly = &ln->n->layers[key / 7];
     mat views[] = { ly->W, ly->b, ly->dW, ly->db, ly->z, ly->a, ly->delta };
     return views[key % 7];

@@ -462,6 +462,7 @@ static int n_snapshot(lua_State *L)
                         "full snapshot)");
         lua_setfield(L, -2, "note");
     }
+    net_sync_grads(n);   /* a batch-1 net:step leaves dW, db to be written when read */
     lua_createtable(L, n->L, 0);
     for (int l = 0; l < n->L; l++) {
         layer *ly = &n->layers[l];

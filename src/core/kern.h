@@ -84,7 +84,8 @@ typedef struct kern_table {
     void (*dense_forward)(float *z, const float *W, const float *a, const float *b,
                           int n_out, int n_in);
     /* dW[j] = δ[j]·a for every row j (BP4 for one sample) and, when update != 0,
-     * in the same pass W[j] ← decay·W[j] − lr·dW[j]. No output aliases an input. */
+     * in the same pass W[j] ← decay·W[j] − lr·dW[j]; with update, dW may be
+     * NULL: W is written alone, the same values. No output aliases an input. */
     void (*dense_grad_step)(float *W, float *dW, const float *delta, const float *a,
                             int n_out, int n_in, float lr, float decay, int update);
 } kern_table;

@@ -253,18 +253,20 @@ static void avx512_dense_forward(float *z, const float *W, const float *a, const
     }
 }
 
-/* dW[j] = δ[j]·a and, when update != 0, W[j] ← decay·W[j] − lr·dW[j]. */
+/* dW[j] = δ[j]·a and, when update != 0, W[j] ← decay·W[j] − lr·δ[j]·a; dW
+ * may then be NULL (not written). */
 static void avx512_dense_grad_step(float *W, float *dW, const float *delta, const float *a,
                                    int n_out, int n_in, float lr, float decay, int update)
 {
     __m512 vdecay = _mm512_set1_ps(decay), nl = _mm512_set1_ps(-lr);
     for (int j = 0; j < n_out; j++) {
-        float *w = W + (size_t)j * n_in, *g = dW + (size_t)j * n_in;
+        float *w = W + (size_t)j * n_in, *g = dW ? dW + (size_t)j * n_in : NULL;
         __m512 d = _mm512_set1_ps(delta[j]);
         for (int k = 0; k < n_in; k += 16) {
             __mmask16 m = lanes((size_t)k, (size_t)n_in);
             __m512 gk = _mm512_mul_ps(d, _mm512_maskz_loadu_ps(m, a + k));
-            _mm512_mask_storeu_ps(g + k, m, gk);
+            if (g)
+                _mm512_mask_storeu_ps(g + k, m, gk);
             if (update) {
                 __m512 wk = _mm512_maskz_loadu_ps(m, w + k);
                 if (decay != 1.0f)

@@ -215,16 +215,19 @@ static void ref_dense_forward(float *z, const float *W, const float *a, const fl
     }
 }
 
-/* dW[j] = δ[j]·a, then (update != 0) W[j] ← decay·W[j] − lr·dW[j]. */
+/* dW[j] = δ[j]·a, then (update != 0) W[j] ← decay·W[j] − lr·dW[j]; dW may
+ * then be NULL (not written). */
 static void ref_dense_grad_step(float *W, float *dW, const float *delta, const float *a,
                                 int n_out, int n_in, float lr, float decay, int update)
 {
     for (int j = 0; j < n_out; j++) {
-        float *w = W + (size_t)j * n_in, *g = dW + (size_t)j * n_in;
+        float *w = W + (size_t)j * n_in;
         for (int k = 0; k < n_in; k++) {
-            g[k] = delta[j] * a[k];
+            float g = delta[j] * a[k];
+            if (dW)
+                dW[(size_t)j * n_in + k] = g;
             if (update)
-                w[k] = decay * w[k] - lr * g[k];
+                w[k] = decay * w[k] - lr * g;
         }
     }
 }

@@ -60,7 +60,8 @@ dl_status net_new(net **out, int L, const int *sizes, const dl_act *acts, dl_cos
     n->params = dl_calloc(total);
     n->grads = dl_calloc(total);
     n->vel = dl_calloc(total);
-    if (!n->params || !n->grads || !n->vel)
+    n->x_step = dl_calloc(padded((size_t)sizes[0]));
+    if (!n->params || !n->grads || !n->vel || !n->x_step)
         goto nomem;
 
     size_t off = 0;
@@ -99,6 +100,7 @@ void net_free(net *n)
     dl_free(n->params);
     dl_free(n->grads);
     dl_free(n->vel);
+    dl_free(n->x_step);
     free(n);
 }
 
@@ -245,6 +247,15 @@ static void settle(net *n)
         net_sync_grads(n);
 }
 
+/* Before x is overwritten with an input of `rows` rows: gradients a batch-1
+ * step left stale read their input from x_step, so another single sample
+ * (the same layout) leaves them as they are; anything else writes them now. */
+static void settle_input(net *n, int rows)
+{
+    if (n->grads_stale && !(n->grads_stale == STALE_X_KEPT && rows == n->B))
+        net_sync_grads(n);
+}
+
 /* Point the workspace views at `work` for batches of B rows, the blocks laid
  * out for `cap` rows: x, y, scratch, then z, a, δ of each layer. */
 static void lay_out(net *n, int B)
@@ -307,7 +318,7 @@ dl_status net_reserve(net *n, int B)
 
 mat net_input(net *n, int B)
 {
-    settle(n);  /* the caller fills x, a⁰ of the last batch */
+    settle_input(n, B);  /* the caller fills x, a⁰ of the last batch */
     if (net_reserve(n, B) != DL_OK)
         return (mat){ 0 };
     return mat_wrap(n->x.data, B, n->sizes[0]);
@@ -475,7 +486,7 @@ dl_status net_set_input(net *n, mat X)
 {
     if (X.cols != n->sizes[0] || X.rows < 1 || !X.data)
         return DL_ESHAPE;
-    settle(n);
+    settle_input(n, X.rows);
     if (X.data != n->x.data) {
         dl_status s = net_reserve(n, X.rows);
         if (s != DL_OK)
@@ -692,13 +703,13 @@ dl_status net_output_delta(net *n, mat Y)
     return DL_OK;
 }
 
-/* dW, db of layer l from its δ and the activations below it (BP3, BP4),
- * overwritten or, with n->accumulate, added to. */
-static void layer_grads(net *n, int l)
+/* dW, db of layer l from its δ and the activations below it, x being the
+ * network's input (BP3, BP4), overwritten or, with n->accumulate, added to. */
+static void layer_grads(net *n, int l, mat x)
 {
     float inv_B = 1.0f / (float)n->B, beta = n->accumulate ? 1.0f : 0.0f;
     layer *ly = &n->layers[l];
-    mat A_prev = l > 0 ? n->layers[l - 1].a : n->x;
+    mat A_prev = l > 0 ? n->layers[l - 1].a : x;
     if (n->B == 1 && !n->accumulate)                          /* BP4: δᵀ·A_prev / B */
         kern()->dense_grad_step(ly->W.data, ly->dW.data, ly->delta.data, A_prev.data,
                                 ly->n_out, ly->n_in, 0.0f, 1.0f, 0);
@@ -726,7 +737,7 @@ dl_status net_backward_layer(net *n, int l)
     if (n->B < 1 || l < 0 || l >= n->L)
         return DL_EINVAL;
     settle(n);
-    layer_grads(n, l);
+    layer_grads(n, l, n->x);
     if (l > 0)
         delta_below(n, l);
     return DL_OK;
@@ -829,14 +840,18 @@ dl_status net_update(net *n, const net_hyper *h)
     return DL_OK;
 }
 
-/* backward + update for one sample without momentum, fused: the gradient
- * row dWⱼ = δⱼ·a_prev is written in the same pass that applies it to Wⱼ
- * (the table's dense_grad_step) — one pass over W and dW per layer instead of three. BP2 for the layer
+/* backward + update for one sample without momentum, fused: each row of W
+ * takes its step W[j] ← decay·W[j] − η·δ[j]·a_prev in one pass (the table's
+ * dense_grad_step) and dW, db are not written — left stale, as
+ * net_backward_update leaves them, for net_sync_grads to write from δ and a
+ * when something reads them. At 784-100-10, W¹ alone fits in a 512 KiB L2
+ * but W¹ and dW¹ do not: writing dW cost 40 % of the step. BP2 for the layer
  * below runs first, with the weights before the update, exactly as
  * net_backward then net_update would; results agree to the last bit or two
  * (a kernel's vector body uses FMA, its scalar tail may not). */
 static dl_status step_one(net *n, mat Y, const net_hyper *h)
 {
+    n->grads_stale = 0;    /* this sample's gradients replace the last one's */
     dl_status s = net_output_delta(n, Y);
     if (s != DL_OK)
         return s;
@@ -852,13 +867,15 @@ static dl_status step_one(net *n, mat Y, const net_hyper *h)
             mat_gemm(prev->delta, 1.0f, ly->delta, 0, ly->W, 0, 0.0f);
             act_backward(prev, prev->delta, prev->z, prev->a, n->scratch);
         }
-        k->dense_grad_step(ly->W.data, ly->dW.data, d, a_prev, ly->n_out, ly->n_in, h->lr,
-                           decay, !ly->frozen_W);                  /* BP4 + update */
-        memcpy(ly->db.data, d, (size_t)ly->n_out * sizeof *d);   /* BP3 */
-        if (!ly->frozen_b)
-            k->axpy(ly->b.data, -h->lr, ly->db.data, (size_t)ly->n_out);
+        if (!ly->frozen_W)                                         /* BP4 + update */
+            k->dense_grad_step(ly->W.data, NULL, d, a_prev, ly->n_out, ly->n_in, h->lr,
+                               decay, 1);
+        if (!ly->frozen_b)                                         /* BP3 + update */
+            k->axpy(ly->b.data, -h->lr, d, (size_t)ly->n_out);
     }
+    memcpy(n->x_step, n->x.data, (size_t)n->sizes[0] * sizeof *n->x_step);
     n->have_delta = 1;
+    n->grads_stale = STALE_X_KEPT;
     return DL_OK;
 }
 
@@ -927,7 +944,7 @@ dl_status net_backward_update(net *n, mat Y, const net_hyper *h)
         fused_layer(n, l, h, decay);
     }
     n->have_delta = 1;
-    n->grads_stale = 1;
+    n->grads_stale = STALE_WORKSPACE;
     return DL_OK;
 }
 
@@ -935,11 +952,12 @@ void net_sync_grads(net *n)
 {
     if (!n->grads_stale)
         return;
+    mat x = n->grads_stale == STALE_X_KEPT ? mat_wrap(n->x_step, 1, n->sizes[0]) : n->x;
     n->grads_stale = 0;
     int acc = n->accumulate;
     n->accumulate = 0;     /* the stale gradients are one batch's, not a sum */
     for (int l = 0; l < n->L; l++)
-        layer_grads(n, l);
+        layer_grads(n, l, x);
     n->accumulate = acc;
 }
 
@@ -957,6 +975,13 @@ dl_status net_step(net *n, mat X, mat Y, const net_hyper *h, double *cost)
         return DL_EINVAL;
     if (!hyper_ok(h))
         return DL_EINVAL;
+    if (X.cols != n->sizes[0] || X.rows < 1 || !X.data)
+        return DL_ESHAPE;
+    /* This step replaces every gradient, so the last step's stale ones need
+     * not be written — when nothing below can fail: the checks above passed
+     * and the workspace need not grow. */
+    if (!n->accumulate && X.rows <= n->cap)
+        net_forget_grads(n);
     dl_status s = net_forward(n, X);
     if (s == DL_OK && cost)
         s = net_cost(n, Y, cost);

@@ -93,6 +93,12 @@ typedef struct layer {
     mat delta;                /* (B, n_out) δ = ∂C/∂z per sample (not divided by B) */
 } layer;
 
+/* Why dW, db are stale (net.grads_stale), which says what writing them needs. */
+enum {
+    STALE_WORKSPACE = 1,      /* δ, a and x of the workspace as they are */
+    STALE_X_KEPT = 2          /* one sample: δ, a of the workspace, the input in x_step */
+};
+
 typedef struct net {
     int L;                    /* number of weight layers */
     int sizes[NET_MAX_LAYERS + 1]; /* n⁰ (inputs) .. nᴸ (outputs) */
@@ -108,8 +114,11 @@ typedef struct net {
     int B;                    /* rows of the last forward (0 before any) */
     int cap;                  /* rows the workspace holds */
     int have_delta;           /* nonzero when δ, dW, db belong to the last forward */
-    int grads_stale;          /* nonzero: a fused step (net_backward_update) left dW, db
-                                 unwritten; net_sync_grads writes them from δ and a */
+    int grads_stale;          /* nonzero: a fused step left dW, db unwritten; net_sync_grads
+                                 writes them from δ and a: STALE_WORKSPACE after
+                                 net_backward_update, STALE_X_KEPT after a batch-1 net_step */
+    float *x_step;            /* (n⁰) the input of the last batch-1 net_step: its stale dW¹
+                                 = δ¹·xᵀ needs it once the next input has replaced x */
     float *work;              /* workspace: x, y, scratch, then z, a, δ per layer */
     float *retired[40];       /* earlier workspaces, freed by net_free (see top) */
     int n_retired;
@@ -215,8 +224,9 @@ dl_status net_update(net *n, const net_hyper *h);
  * net_sync_grads, exactly as net_backward would have, from the workspace.
  * Every function here that overwrites the workspace or reads the gradients
  * (net_set_input, net_input, net_reserve growing, the stages, net_backward,
- * net_update) syncs first; code that reads dW, db directly (a matrix view
- * of them) calls net_sync_grads. Weights agree with the unfused path to a few
+ * net_update) syncs first — but a new single-sample input keeps a batch-1
+ * step's (STALE_X_KEPT) — and code that reads dW, db directly (a matrix
+ * view of them) calls net_sync_grads. Weights agree with the unfused path to a few
  * ulp per step (the product is rounded once, not twice); biases exactly.
  * With n->accumulate set it is net_backward then net_update, unfused. */
 dl_status net_backward_update(net *n, mat Y, const net_hyper *h);
@@ -226,7 +236,9 @@ void net_sync_grads(net *n);
  * batch, whose gradients replace them (the trainer, before gathering it). */
 void net_forget_grads(net *n);
 /* forward, cost, backward, update on one batch; *cost (may be NULL) is the
- * mean cost before the update. */
+ * mean cost before the update. One sample without momentum is fused as
+ * net_backward_update is (dW, db left stale, input kept in x_step), and a
+ * step drops the last step's stale gradients instead of writing them. */
 dl_status net_step(net *n, mat X, mat Y, const net_hyper *h, double *cost);
 /* Set dW, db (all layers) and the velocity to zero. */
 void net_zero_grads(net *n);

@@ -4,11 +4,11 @@
  * reference twins, same signatures, are in kern_ref.c).
  *
  * Why they exist beside gemm: these are fusions only a network step wants —
- * z = W·a + b in one pass over W, and the rank-1 gradient dW = δ·aᵀ written
- * in the same pass that applies it, W ← decay·W − η·dW — so that a
- * per-sample SGD step reads W twice and writes W and dW once, with no call
- * per row and no thread-pool bookkeeping (a 784-30-10 step is a few
- * microseconds; per-call overheads would dominate it).
+ * z = W·a + b in one pass over W, and the rank-1 step W ← decay·W − η·δ·aᵀ
+ * in one more, writing dW = δ·aᵀ on the way only when asked — so that a
+ * per-sample SGD step reads W twice and writes it once, with no call per row
+ * and no thread-pool bookkeeping (a 784-30-10 step is a few microseconds;
+ * per-call overheads would dominate it).
  *
  * Assumptions: rows of W and dW are contiguous with stride n_in; a, δ, z, b
  * are contiguous; no output aliases an input.
@@ -67,42 +67,55 @@ void net_dense_forward_avx2(float *z, const float *W, const float *a, const floa
         z[j] = dot_row(W + (size_t)j * n_in, a, n_in, tm, nv) + b[j];
 }
 
+/* One row of the step: w ← decay·w − lr·(d·a), and g = d·a unless g is NULL
+ * (the product is rounded once either way, so both give the same w). */
+static inline void step_row(float *w, float *g, float dj, const float *a, int n_in,
+                            __m256i tm, int nv, float lr, float decay)
+{
+    __m256 d = _mm256_set1_ps(dj), nl = _mm256_set1_ps(-lr), vdecay = _mm256_set1_ps(decay);
+    int k = 0;
+    if (g) {
+        for (; k < nv; k += 8) {
+            __m256 gk = _mm256_mul_ps(d, _mm256_loadu_ps(a + k));
+            _mm256_storeu_ps(g + k, gk);
+            __m256 wk = _mm256_mul_ps(vdecay, _mm256_loadu_ps(w + k));
+            _mm256_storeu_ps(w + k, _mm256_fmadd_ps(nl, gk, wk));
+        }
+    } else {
+        for (; k < nv; k += 8) {
+            __m256 gk = _mm256_mul_ps(d, _mm256_loadu_ps(a + k));
+            __m256 wk = _mm256_mul_ps(vdecay, _mm256_loadu_ps(w + k));
+            _mm256_storeu_ps(w + k, _mm256_fmadd_ps(nl, gk, wk));
+        }
+    }
+    if (nv < n_in) {
+        __m256 gk = _mm256_mul_ps(d, _mm256_maskload_ps(a + nv, tm));
+        if (g)
+            _mm256_maskstore_ps(g + nv, tm, gk);
+        __m256 wk = _mm256_mul_ps(vdecay, _mm256_maskload_ps(w + nv, tm));
+        _mm256_maskstore_ps(w + nv, tm, _mm256_fmadd_ps(nl, gk, wk));
+    }
+}
+
 /* dW[j] = δ[j]·a for every row j and, when update != 0, in the same pass
- * W[j] ← decay·W[j] − lr·dW[j]. */
+ * W[j] ← decay·W[j] − lr·δ[j]·a; dW may then be NULL (not written). A
+ * decay of 1 multiplies exactly, so it needs no loop of its own. */
 void net_dense_grad_step_avx2(float *W, float *dW, const float *delta, const float *a,
                               int n_out, int n_in, float lr, float decay, int update)
 {
     __m256i tm = tail_mask(n_in % 8);
     int nv = n_in - n_in % 8;
-    __m256 vdecay = _mm256_set1_ps(decay);
     for (int j = 0; j < n_out; j++) {
-        float *w = W + (size_t)j * n_in, *g = dW + (size_t)j * n_in;
-        __m256 d = _mm256_set1_ps(delta[j]), nl = _mm256_set1_ps(-lr);
+        float *w = W + (size_t)j * n_in, *g = dW ? dW + (size_t)j * n_in : NULL;
+        if (update) {
+            step_row(w, g, delta[j], a, n_in, tm, nv, lr, decay);
+            continue;
+        }
+        __m256 d = _mm256_set1_ps(delta[j]);
         int k = 0;
-        if (!update) {
-            for (; k < nv; k += 8)
-                _mm256_storeu_ps(g + k, _mm256_mul_ps(d, _mm256_loadu_ps(a + k)));
-        } else if (decay == 1.0f) {
-            for (; k < nv; k += 8) {
-                __m256 gk = _mm256_mul_ps(d, _mm256_loadu_ps(a + k));
-                _mm256_storeu_ps(g + k, gk);
-                _mm256_storeu_ps(w + k, _mm256_fmadd_ps(nl, gk, _mm256_loadu_ps(w + k)));
-            }
-        } else {
-            for (; k < nv; k += 8) {
-                __m256 gk = _mm256_mul_ps(d, _mm256_loadu_ps(a + k));
-                _mm256_storeu_ps(g + k, gk);
-                __m256 wk = _mm256_mul_ps(vdecay, _mm256_loadu_ps(w + k));
-                _mm256_storeu_ps(w + k, _mm256_fmadd_ps(nl, gk, wk));
-            }
-        }
-        if (nv < n_in) {
-            __m256 gk = _mm256_mul_ps(d, _mm256_maskload_ps(a + nv, tm));
-            _mm256_maskstore_ps(g + nv, tm, gk);
-            if (update) {
-                __m256 wk = _mm256_mul_ps(vdecay, _mm256_maskload_ps(w + nv, tm));
-                _mm256_maskstore_ps(w + nv, tm, _mm256_fmadd_ps(nl, gk, wk));
-            }
-        }
+        for (; k < nv; k += 8)
+            _mm256_storeu_ps(g + k, _mm256_mul_ps(d, _mm256_loadu_ps(a + k)));
+        if (nv < n_in)
+            _mm256_maskstore_ps(g + nv, tm, _mm256_mul_ps(d, _mm256_maskload_ps(a + nv, tm)));
     }
 }

@@ -9,7 +9,10 @@
  *   - after one step from the same parameters: the biases, frozen parameters
  *     and the synced dW, db bit for bit equal to the unfused ones;
  *   - stale gradients are written before anything overwrites the workspace
- *     (a forward on other data), and forgotten only when asked;
+ *     (a forward on other data), and forgotten only when asked or by the
+ *     next step, which replaces them;
+ *   - a batch-1 net_step leaves them stale too, through a new one-sample
+ *     input (its own input is kept), and they are then exactly net_backward's;
  *   - a fused step allocates nothing.
  * Sizes are chosen so that the products take the GEMM's edge tiles and, for
  * the wider net, run on two threads.
@@ -189,6 +192,44 @@ static void test_stale_semantics(void)
     net_free(f);
 }
 
+/* A batch-1 net_step leaves dW, db stale (STALE_X_KEPT). They survive the
+ * next sample being put in x — net_step's input is kept — and are then bit
+ * for bit what net_backward gives on that step's sample; a batch of another
+ * size writes them first; the next step drops them unwritten. */
+static void test_stale_batch_one(void)
+{
+    net *u = make_net(3, small, small_acts, DL_LOG_LIKELIHOOD);
+    net *f = make_net(3, small, small_acts, DL_LOG_LIKELIHOOD);
+    data d = make_data(3, small[0], small[3], 4);
+    mat x1 = mat_sub(d.X, 0, 0, 1, small[0]), y1 = mat_sub(d.Y, 0, 0, 1, small[3]);
+    mat x2 = mat_sub(d.X, 1, 0, 1, small[0]), X23 = mat_sub(d.X, 1, 0, 2, small[0]);
+    net_hyper h = { 0.1f, 0.5f, 10, 0 };
+    CHECK(net_forward(u, x1) == DL_OK && net_backward(u, y1) == DL_OK);
+
+    CHECK(net_step(f, x1, y1, &h, NULL) == DL_OK);
+    CHECK(f->grads_stale == STALE_X_KEPT);
+    CHECK(net_set_input(f, x2) == DL_OK);        /* the next sample, as net:step puts it */
+    CHECK(f->grads_stale == STALE_X_KEPT);
+    net_sync_grads(f);
+    CHECK(same(u->grads, f->grads, u->n_params));
+
+    memcpy(u->params, f->params, u->n_params * sizeof(float));   /* u at f's parameters */
+    CHECK(net_forward(u, x1) == DL_OK && net_backward(u, y1) == DL_OK);
+    CHECK(net_step(f, x1, y1, &h, NULL) == DL_OK);
+    CHECK(net_forward(f, X23) == DL_OK);         /* two rows: written first */
+    CHECK(!f->grads_stale);
+    CHECK(same(u->grads, f->grads, u->n_params));
+
+    net_zero_grads(f);
+    CHECK(net_step(f, x1, y1, &h, NULL) == DL_OK);
+    memset(f->grads, 0, f->n_params * sizeof(float));
+    CHECK(net_step(f, x2, y1, &h, NULL) == DL_OK);   /* drops the last step's unwritten */
+    CHECK(f->grads[0] == 0.0f && f->grads[f->n_params / 2] == 0.0f);
+    free_data(&d);
+    net_free(u);
+    net_free(f);
+}
+
 static void test_allocates_nothing(void)
 {
     net *f = make_net(2, wide, wide_acts, DL_LOG_LIKELIHOOD);
@@ -217,6 +258,7 @@ int main(void)
     RUN(test_frozen);
     RUN(test_batch1_quadratic);
     RUN(test_stale_semantics);
+    RUN(test_stale_batch_one);
     RUN(test_allocates_nothing);
     return check_summary();
 }

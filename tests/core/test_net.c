@@ -787,6 +787,8 @@ static void test_fused_step_matches(void)
             net_update(b, &h);
             CHECK_NEAR(ca, cb, 1e-6);
         }
+        CHECK(a->grads_stale == STALE_X_KEPT);   /* dW, db not written by the step ... */
+        net_sync_grads(a);                       /* ... but when asked for */
         double worst = 0;
         for (size_t p = 0; p < a->n_params; p++) {
             worst = fmax(worst, fabs(a->params[p] - b->params[p]));

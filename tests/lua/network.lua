@@ -121,6 +121,37 @@ T.test("views are live; snapshots are not overwritten", function()
   T.eq(select(2, v:shape()), 2, "view outlives the network variable")
 end)
 
+T.test("dW, db after a one-sample net:step are that step's gradients", function()
+  -- net:step at batch 1 does not write dW, db (the update takes δ·aᵀ row by
+  -- row); reading them writes them. The hand-worked ∂C/∂w of the example:
+  local net = handworked()
+  local dW2, dW1 = net.layers[2].dW, net.layers[1].dW   -- views taken before
+  net:step(x, y, { lr = 0.5 })
+  T.near(dW2:get(1, 1), 0.082167041, TOL, "dC/dw5"); T.near(dW2:get(1, 2), 0.082667628, TOL, "dC/dw6")
+  T.near(dW2:get(2, 1), -0.022602540, TOL, "dC/dw7"); T.near(dW2:get(2, 2), -0.022740242, TOL, "dC/dw8")
+  T.near(dW1:get(1, 1), 0.000438568, TOL, "dC/dw1"); T.near(dW1:get(1, 2), 0.000877135, TOL, "dC/dw2")
+  T.near(dW1:get(2, 1), 0.000497713, TOL, "dC/dw3"); T.near(dW1:get(2, 2), 0.000995425, TOL, "dC/dw4")
+  vec_near(net.layers[2].db, { 0.138498562, -0.038098237 }, TOL, "db2 = delta2")
+  -- Two more steps on other samples: dW, db, the snapshot's too, are the last
+  -- one's, as net:forward + net:backward give them at the same parameters.
+  local ref = handworked()
+  for _, s in ipairs{ { { 0.3, -0.2 }, 1 }, { { -0.7, 0.4 }, 0 } } do
+    for l = 1, 2 do ref.layers[l].W, ref.layers[l].b = net.layers[l].W, net.layers[l].b end
+    ref:forward(s[1]); ref:backward(s[2])
+    net:step(s[1], s[2], { lr = 0.5 })
+  end
+  local snap = net:snapshot()
+  for l = 1, 2 do
+    for i = 1, 2 do
+      for j = 1, 2 do
+        T.eq(net.layers[l].dW:get(i, j), ref.layers[l].dW:get(i, j), "dW" .. l)
+        T.eq(snap.layers[l].dW:get(i, j), ref.layers[l].dW:get(i, j), "snapshot dW" .. l)
+      end
+      T.eq(net.layers[l].db:get(1, i), ref.layers[l].db:get(1, i), "db" .. l)
+    end
+  end
+end)
+
 T.test("per-neuron activation and freezing", function()
   local net = handworked()
   net.layers[1]:set_activation(2, "linear")

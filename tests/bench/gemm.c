@@ -243,6 +243,11 @@ static void run_case(const bcase *c, int batch1, double bw_dram, double bw_llc,
         }
         if (blas_sgemm) {
             timing b = time_case(1, c, th, reps, min_sec);
+            /* OpenBLAS's workers spin for up to about 0.1 s after a call
+             * (2^28 cycles, its default thread timeout) before they sleep:
+             * timed in that window, our 2 threads would share the 2 cores
+             * with them. Let them fall asleep first. */
+            nanosleep(&(struct timespec){ 0, 150000000 }, NULL);
             double tb = th == 1 ? b.cpu : b.sec;
             if (th == 1) *blas1_sec = tb;
             printf(" %6.1f %5.2fx", flops / tb * 1e-9, tb / t);

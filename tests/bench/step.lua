@@ -19,14 +19,22 @@ local function bench(sizes, acts, cost, B, seconds)
   local Y = B == 1 and labels[1] or labels
   local opts = { lr = 0.01 }
   for _ = 1, 3 do net:step(X, Y, opts) end          -- warm up, size the workspace
-  local n, t0, c0 = 0, now(), os.clock()
-  local t = t0
-  repeat
-    for _ = 1, 20 do net:step(X, Y, opts) end
-    n = n + 20
-    t = now()
-  until t - t0 >= seconds
-  return (t - t0) / n, (os.clock() - c0) / n
+  -- Best of 5 rounds (the one least disturbed by other processes; the peers
+  -- are timed the same way): wall and CPU time per step.
+  local best_wall, best_cpu = math.huge, math.huge
+  for _ = 1, 5 do
+    local n, t0, c0 = 0, now(), os.clock()
+    local t = t0
+    repeat
+      for _ = 1, 20 do net:step(X, Y, opts) end
+      n = n + 20
+      t = now()
+    until t - t0 >= seconds / 5
+    if (t - t0) / n < best_wall then
+      best_wall, best_cpu = (t - t0) / n, (os.clock() - c0) / n
+    end
+  end
+  return best_wall, best_cpu
 end
 
 local secs = quick and 0.05 or 1.0

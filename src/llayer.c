@@ -193,13 +193,14 @@ static int l_tostring(lua_State *L)
  * read as freed matrices instead of pointing into freed memory. */
 static const char *const view_fields[] = { "W", "b", "dW", "db", "z", "a", "delta", NULL };
 static const char *const view_names[] = { "W", "b", "dW", "db", "z", "a", "δ" };
+enum { VIEW_DW = 2, VIEW_DB = 3 };   /* their indices in view_fields */
 
 static mat view_get(lua_State *L, int owner, int key)
 {
     lnet *ln = luaL_testudata(L, owner, DL_NETWORK);
     if (!ln || !ln->n || key / 7 >= ln->n->L)
         return (mat){ 0 };
-    if (key % 7 == 2 || key % 7 == 3)
+    if (key % 7 == VIEW_DW || key % 7 == VIEW_DB)
         net_sync_grads(ln->n);   /* dW, db a fused step left stale (net:step, a trainer) */
     layer *ly = &ln->n->layers[key / 7];
     mat views[] = { ly->W, ly->b, ly->dW, ly->db, ly->z, ly->a, ly->delta };

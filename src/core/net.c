@@ -851,7 +851,6 @@ dl_status net_update(net *n, const net_hyper *h)
  * (a kernel's vector body uses FMA, its scalar tail may not). */
 static dl_status step_one(net *n, mat Y, const net_hyper *h)
 {
-    n->grads_stale = 0;    /* this sample's gradients replace the last one's */
     dl_status s = net_output_delta(n, Y);
     if (s != DL_OK)
         return s;

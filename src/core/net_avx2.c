@@ -74,6 +74,8 @@ static inline void step_row(float *w, float *g, float dj, const float *a, int n_
 {
     __m256 d = _mm256_set1_ps(dj), nl = _mm256_set1_ps(-lr), vdecay = _mm256_set1_ps(decay);
     int k = 0;
+    /* Two loops, not one with `if (g)` inside: at -O2 the compiler keeps the
+     * test in the loop, and that cost 784-100-10 a third of its step. */
     if (g) {
         for (; k < nv; k += 8) {
             __m256 gk = _mm256_mul_ps(d, _mm256_loadu_ps(a + k));

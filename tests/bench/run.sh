@@ -82,8 +82,8 @@ if [ -x $PY ]; then
     echo "$peers"
 fi
 # ratio CASE PEER FIELD: the peer's figure over ours for one case line;
-# FIELD 1 is wall time, 2 CPU time (batch 1 is single-threaded everywhere, so
-# CPU time is what a loaded machine disturbs least).
+# FIELD 1 is wall time, 2 CPU time (ours is single-threaded, so its CPU time
+# is what a loaded machine disturbs least; a peer's at 2 threads counts both).
 ratio() {
     o=$(printf '%s\n' "$ours" | sed -n "s/^step $1: \([0-9.]*\) us\/step wall, \([0-9.]*\) us\/step cpu.*/\\$3/p" | head -1)
     p=$(printf '%s\n' "$peers" | sed -n "s/^$2 step $1: \([0-9.]*\) us\/step wall, \([0-9.]*\) us\/step cpu\(.*\)/\\$3 \\3/p" | head -1)
@@ -151,12 +151,14 @@ if [ -n "${train_out:-}" ]; then
             printf "| training 784-3136-1568-10 ReLU, batch 32, 1 / 2 threads | %.0f / %.0f samples/s | PyTorch %.0f samples/s (its best here: set_num_threads(%d), BLAS as installed) | %.2fx / %.2fx |\n", a, o, p, t, a / p, o / p }'
     fi
 fi
+# Batch 1 by wall time: ours runs on one thread, a peer at its faster of 1 and
+# 2 threads, whose CPU time would count both.
 for c in "784-30-10" "784-100-10"; do
-    o=$(printf '%s\n' "${step_ours:-}" | sed -n "s/^step $c batch 1: .* us\/step wall, \([0-9.]*\) us\/step cpu.*/\1/p")
+    o=$(printf '%s\n' "${step_ours:-}" | sed -n "s/^step $c batch 1: \([0-9.]*\) us\/step wall.*/\1/p")
     for peer in numpy torch; do
-        p=$(printf '%s\n' "${step_peers:-}" | sed -n "s/^$peer step $c batch 1: .* us\/step wall, \([0-9.]*\) us\/step cpu (\(.*\))/\1|\2/p")
+        p=$(printf '%s\n' "${step_peers:-}" | sed -n "s/^$peer step $c batch 1: \([0-9.]*\) us\/step wall, [0-9.]* us\/step cpu (\(.*\))/\1|\2/p")
         [ -n "$o" ] && [ -n "$p" ] && awk -v o="$o" -v p="$p" -v c="$c" 'BEGIN { split(p, v, "|")
-            printf "| net:step from Lua, one sample, %s (CPU time) | %.1f us | %s us (%s) | %.1fx |\n", c, o, v[1], v[2], v[1] / o }'
+            printf "| net:step from Lua, one sample, %s (wall time) | %.1f us | %s us (%s) | %.1fx |\n", c, o, v[1], v[2], v[1] / o }'
     done
 done
 echo

@@ -193,7 +193,7 @@ static int l_tostring(lua_State *L)
  * read as freed matrices instead of pointing into freed memory. */
 static const char *const view_fields[] = { "W", "b", "dW", "db", "z", "a", "delta", NULL };
 static const char *const view_names[] = { "W", "b", "dW", "db", "z", "a", "δ" };
-enum { VIEW_DW = 2, VIEW_DB = 3 };   /* their indices in view_fields */
+enum { VIEW_W = 0, VIEW_DW = 2, VIEW_DB = 3 };   /* their indices in view_fields */
 
 static mat view_get(lua_State *L, int owner, int key)
 {
@@ -202,6 +202,8 @@ static mat view_get(lua_State *L, int owner, int key)
         return (mat){ 0 };
     if (key % 7 == VIEW_DW || key % 7 == VIEW_DB)
         net_sync_grads(ln->n);   /* dW, db a fused step left stale (net:step, a trainer) */
+    if (key % 7 == VIEW_W)
+        net_settle_weights(ln->n);   /* W¹'s update a batch-1 net:step left pending */
     layer *ly = &ln->n->layers[key / 7];
     mat views[] = { ly->W, ly->b, ly->dW, ly->db, ly->z, ly->a, ly->delta };
     return views[key % 7];

@@ -17,12 +17,24 @@
 #include <time.h>
 #include <unistd.h>
 
-net *lnet_check(lua_State *L, int i)
+/* The open network at index i, its weights as they may be: net:step alone
+ * takes it so, to leave a batch-1 step's update of W¹ pending in the core
+ * for its next forward (net_settle_weights). */
+static lnet *check_open(lua_State *L, int i)
 {
     lnet *ln = luaL_checkudata(L, i, DL_NETWORK);
     if (!ln->n)
         luaL_error(L, "attempt to use a closed network");
-    return ln->n;
+    return ln;
+}
+
+/* Every other use settles the weights first, so whatever a binding reads
+ * or writes (params, a layer's W) is current. */
+net *lnet_check(lua_State *L, int i)
+{
+    net *n = check_open(L, i)->n;
+    net_settle_weights(n);
+    return n;
 }
 
 lnet *lnet_checkud(lua_State *L, int i)
@@ -77,6 +89,7 @@ void lnet_keep_before(lua_State *L, lnet *ln, const char *fn)
             luaL_error(L, "%s: not enough memory for a copy of the %zu parameters", fn,
                        n->n_params);
     }
+    net_settle_weights(n);
     memcpy(ln->before, n->params, n->n_params * sizeof *ln->before);
 }
 
@@ -369,13 +382,13 @@ static int n_update(lua_State *L)
 
 static int n_step(lua_State *L)
 {
-    net *n = lnet_check(L, 1);
+    lnet *ln = check_open(L, 1);   /* W¹'s pending update goes into this step's forward */
+    net *n = ln->n;
     luaL_checkany(L, 2);
     luaL_checkany(L, 3);
     net_hyper h = get_hyper(L, 4, "network:step");
     lnet_set_input(L, n, 2, "network:step");
     mat T = lnet_get_target(L, n, 3, "network:step");  /* needs the batch size set_input set */
-    lnet *ln = lnet_checkud(L, 1);
     forwarded(ln);        /* this step's forward uses the W, b kept now */
     lnet_keep_before(L, ln, "network:step");
     double c;
@@ -784,7 +797,7 @@ static const char *const net_fields[] = { "layers", "cost_name", "sizes", "L", "
  * the methods (upvalue 1). */
 static int n_index(lua_State *L)
 {
-    net *n = lnet_check(L, 1);
+    net *n = check_open(L, 1)->n;   /* sizes and methods only: W¹ may stay pending */
     const char *const *fields = net_fields;
     int f = -1;
     if (lua_type(L, 2) == LUA_TSTRING)

@@ -88,6 +88,13 @@ typedef struct kern_table {
      * NULL: W is written alone, the same values. No output aliases an input. */
     void (*dense_grad_step)(float *W, float *dW, const float *delta, const float *a,
                             int n_out, int n_in, float lr, float decay, int update);
+    /* A batch-1 step's deferred update of W, then the next sample's forward,
+     * in one pass over W: W[j] ← decay·W[j] − lr·d_old[j]·a_old, then z[j] =
+     * W[j]·a + b[j] — the same numbers as dense_grad_step (update, dW NULL)
+     * followed by dense_forward. z aliases nothing; a may be a_old. */
+    void (*dense_step_forward)(float *z, float *W, const float *a, const float *b,
+                               int n_out, int n_in, const float *d_old, const float *a_old,
+                               float lr, float decay);
 } kern_table;
 
 /* The active table (initialised on first call; thread-safe). */

@@ -232,6 +232,16 @@ static void ref_dense_grad_step(float *W, float *dW, const float *delta, const f
     }
 }
 
+/* The deferred update, then the forward: two passes (the reference is the
+ * oracle, not a fusion). */
+static void ref_dense_step_forward(float *z, float *W, const float *a, const float *b,
+                                   int n_out, int n_in, const float *d_old, const float *a_old,
+                                   float lr, float decay)
+{
+    ref_dense_grad_step(W, NULL, d_old, a_old, n_out, n_in, lr, decay, 1);
+    ref_dense_forward(z, W, a, b, n_out, n_in);
+}
+
 void kern_ref_fill(kern_table *t)
 {
     *t = (kern_table){
@@ -246,5 +256,6 @@ void kern_ref_fill(kern_table *t)
         .argmax = ref_argmax, .argmin = ref_argmin,
         .colsum = ref_colsum,
         .dense_forward = ref_dense_forward, .dense_grad_step = ref_dense_grad_step,
+        .dense_step_forward = ref_dense_step_forward,
     };
 }

@@ -119,6 +119,11 @@ typedef struct net {
                                  net_backward_update, STALE_X_KEPT after a batch-1 net_step */
     float *x_step;            /* (n⁰) the input of the last batch-1 net_step: its stale dW¹
                                  = δ¹·xᵀ needs it once the next input has replaced x */
+    int w_pending;            /* nonzero: that step's update of W¹, W¹ ← pend_decay·W¹ −
+                                 pend_lr·d_step·x_stepᵀ, is still to be made (see
+                                 net_settle_weights) */
+    float pend_lr, pend_decay;
+    float *d_step;            /* (n¹) δ¹ of that step */
     float *work;              /* workspace: x, y, scratch, then z, a, δ per layer */
     float *retired[40];       /* earlier workspaces, freed by net_free (see top) */
     int n_retired;
@@ -230,6 +235,16 @@ dl_status net_update(net *n, const net_hyper *h);
  * ulp per step (the product is rounded once, not twice); biases exactly.
  * With n->accumulate set it is net_backward then net_update, unfused. */
 dl_status net_backward_update(net *n, mat Y, const net_hyper *h);
+/* Make the update of W¹ that a batch-1 net_step deferred (nothing when none
+ * is pending). That step passes over W¹ once, not twice: it leaves its rank-1
+ * update to the next batch-1 forward, which makes it in the pass that reads
+ * W¹ for the product (kern_table.dense_step_forward). Every other function
+ * here that reads or writes the parameters calls this first, and so must
+ * code that reads net->params or a layer's W directly (the Lua bindings do
+ * on every use of a network but net:step). Weights with the update pending
+ * hold the same value as after it, only not yet in W¹'s memory, so a
+ * function with a const net may call it. */
+void net_settle_weights(const net *n);
 /* Write the gradients a fused step left stale (nothing when none are). */
 void net_sync_grads(net *n);
 /* Drop the stale gradients unwritten: the caller is about to step on a new
@@ -237,8 +252,9 @@ void net_sync_grads(net *n);
 void net_forget_grads(net *n);
 /* forward, cost, backward, update on one batch; *cost (may be NULL) is the
  * mean cost before the update. One sample without momentum is fused as
- * net_backward_update is (dW, db left stale, input kept in x_step), and a
- * step drops the last step's stale gradients instead of writing them. */
+ * net_backward_update is (dW, db left stale, input kept in x_step), its
+ * update of W¹ is left pending for the next forward (net_settle_weights),
+ * and a step drops the last step's stale gradients instead of writing them. */
 dl_status net_step(net *n, mat X, mat Y, const net_hyper *h, double *cost);
 /* Set dW, db (all layers) and the velocity to zero. */
 void net_zero_grads(net *n);

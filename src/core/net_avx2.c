@@ -1,14 +1,17 @@
 /*
  * net_avx2.c — the one-sample (batch 1) dense-layer kernels of the kernel
- * table, with AVX2+FMA: kern_table.dense_forward and .dense_grad_step (their
- * reference twins, same signatures, are in kern_ref.c).
+ * table, with AVX2+FMA: kern_table.dense_forward, .dense_grad_step and
+ * .dense_step_forward (their reference twins, same signatures, are in
+ * kern_ref.c).
  *
  * Why they exist beside gemm: these are fusions only a network step wants —
  * z = W·a + b in one pass over W, and the rank-1 step W ← decay·W − η·δ·aᵀ
  * in one more, writing dW = δ·aᵀ on the way only when asked — so that a
  * per-sample SGD step reads W twice and writes it once, with no call per row
  * and no thread-pool bookkeeping (a 784-30-10 step is a few microseconds;
- * per-call overheads would dominate it).
+ * per-call overheads would dominate it). A step of net_step defers its
+ * update of W¹ to the next forward, and dense_step_forward makes the two in
+ * one pass: W¹ is then read and written once a step.
  *
  * Assumptions: rows of W and dW are contiguous with stride n_in; a, δ, z, b
  * are contiguous; no output aliases an input.
@@ -119,5 +122,66 @@ void net_dense_grad_step_avx2(float *W, float *dW, const float *delta, const flo
             _mm256_storeu_ps(g + k, _mm256_mul_ps(d, _mm256_loadu_ps(a + k)));
         if (nv < n_in)
             _mm256_maskstore_ps(g + nv, tm, _mm256_mul_ps(d, _mm256_maskload_ps(a + nv, tm)));
+    }
+}
+
+/* One vector of one row of the deferred update, stored: w ← decay·w −
+ * lr·(d·a_old), rounded as step_row rounds it. Returns the new w. */
+static inline __m256 update_vec(float *w, __m256 d, __m256 ao, __m256 nl, __m256 vdecay)
+{
+    __m256 wk = _mm256_fmadd_ps(nl, _mm256_mul_ps(d, ao),
+                                _mm256_mul_ps(vdecay, _mm256_loadu_ps(w)));
+    _mm256_storeu_ps(w, wk);
+    return wk;
+}
+
+static inline __m256 update_tail(float *w, __m256i tm, __m256 d, __m256 ao, __m256 nl,
+                                 __m256 vdecay)
+{
+    __m256 wk = _mm256_fmadd_ps(nl, _mm256_mul_ps(d, ao),
+                                _mm256_mul_ps(vdecay, _mm256_maskload_ps(w, tm)));
+    _mm256_maskstore_ps(w, tm, wk);
+    return wk;
+}
+
+/* W[j] ← decay·W[j] − lr·d_old[j]·a_old, then z[j] = W[j]·a + b[j]: four
+ * rows at a time as net_dense_forward_avx2 goes, each vector updated, stored
+ * and multiplied by a while in a register, so the numbers are those of
+ * step_row then the forward (the same operations in the same order). */
+void net_dense_step_forward_avx2(float *z, float *W, const float *a, const float *b,
+                                 int n_out, int n_in, const float *d_old, const float *a_old,
+                                 float lr, float decay)
+{
+    __m256i tm = tail_mask(n_in % 8);
+    __m256 nl = _mm256_set1_ps(-lr), vdecay = _mm256_set1_ps(decay);
+    int nv = n_in - n_in % 8, j = 0;
+    for (; j + 4 <= n_out; j += 4) {
+        float *w0 = W + (size_t)j * n_in, *w1 = w0 + n_in, *w2 = w1 + n_in, *w3 = w2 + n_in;
+        __m256 d0 = _mm256_set1_ps(d_old[j]), d1 = _mm256_set1_ps(d_old[j + 1]);
+        __m256 d2 = _mm256_set1_ps(d_old[j + 2]), d3 = _mm256_set1_ps(d_old[j + 3]);
+        __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+        for (int k = 0; k < nv; k += 8) {
+            __m256 ak = _mm256_loadu_ps(a + k), ao = _mm256_loadu_ps(a_old + k);
+            s0 = _mm256_fmadd_ps(update_vec(w0 + k, d0, ao, nl, vdecay), ak, s0);
+            s1 = _mm256_fmadd_ps(update_vec(w1 + k, d1, ao, nl, vdecay), ak, s1);
+            s2 = _mm256_fmadd_ps(update_vec(w2 + k, d2, ao, nl, vdecay), ak, s2);
+            s3 = _mm256_fmadd_ps(update_vec(w3 + k, d3, ao, nl, vdecay), ak, s3);
+        }
+        if (nv < n_in) {
+            __m256 ak = _mm256_maskload_ps(a + nv, tm), ao = _mm256_maskload_ps(a_old + nv, tm);
+            s0 = _mm256_fmadd_ps(update_tail(w0 + nv, tm, d0, ao, nl, vdecay), ak, s0);
+            s1 = _mm256_fmadd_ps(update_tail(w1 + nv, tm, d1, ao, nl, vdecay), ak, s1);
+            s2 = _mm256_fmadd_ps(update_tail(w2 + nv, tm, d2, ao, nl, vdecay), ak, s2);
+            s3 = _mm256_fmadd_ps(update_tail(w3 + nv, tm, d3, ao, nl, vdecay), ak, s3);
+        }
+        z[j] = hsum(s0) + b[j];
+        z[j + 1] = hsum(s1) + b[j + 1];
+        z[j + 2] = hsum(s2) + b[j + 2];
+        z[j + 3] = hsum(s3) + b[j + 3];
+    }
+    for (; j < n_out; j++) {   /* the last rows: the two passes, on a row in L1 */
+        float *w = W + (size_t)j * n_in;
+        step_row(w, NULL, d_old[j], a_old, n_in, tm, nv, lr, decay);
+        z[j] = dot_row(w, a, n_in, tm, nv) + b[j];
     }
 }

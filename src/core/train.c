@@ -280,16 +280,19 @@ static dl_status perceptron_grads(net *n, mat Y)
     return s;
 }
 
-static void copy_params(float *dst, const float *src, size_t n)
+/* Between the network's parameters and the best epoch's copy: with a
+ * batch-1 update of W¹ made first (a hook's net:step may have left one). */
+static void copy_params(const net *n, float *dst, const float *src)
 {
-    memcpy(dst, src, n * sizeof(float));
+    net_settle_weights(n);
+    memcpy(dst, src, n->n_params * sizeof(float));
 }
 
 dl_status train_restore_best(trainer *t)
 {
     if (!t->best || t->best_epoch == 0)
         return DL_EINVAL;
-    copy_params(t->net->params, t->best, t->net->n_params);
+    copy_params(t->net, t->net->params, t->best);
     net_zero_velocity(t->net);   /* the velocity belonged to the later weights */
     return DL_OK;
 }
@@ -325,7 +328,7 @@ static dl_status end_epoch(trainer *t)
             t->best_epoch = t->epoch;
             t->bad_epochs = 0;
             if (t->best)
-                copy_params(t->best, t->net->params, t->net->n_params);
+                copy_params(t->net, t->best, t->net->params);
         } else if (++t->bad_epochs >= t->cfg.patience) {
             t->stop = TRAIN_EARLY;
             if (t->best && t->best_epoch > 0)
@@ -380,6 +383,7 @@ dl_status train_step(trainer *t)
 {
     net *n = t->net;
     double t0 = now_seconds();
+    net_settle_weights(n);   /* a hook's batch-1 net:step may have left W¹'s update */
     t->epoch_ended = 0;
     int B = t->N - t->pos < t->cfg.batch ? t->N - t->pos : t->cfg.batch;
     dl_status s = make_room(t, t->pos + B >= t->N);

@@ -13,14 +13,18 @@
  *     next step, which replaces them;
  *   - a batch-1 net_step leaves them stale too, through a new one-sample
  *     input (its own input is kept), and they are then exactly net_backward's;
+ *   - it leaves its update of W¹ pending for the next forward, and every
+ *     reader of the parameters sees it made;
  *   - a fused step allocates nothing.
  * Sizes are chosen so that the products take the GEMM's edge tiles and, for
  * the wider net, run on two threads.
  */
 #define _GNU_SOURCE
 #include <malloc.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "net.h"
@@ -213,6 +217,8 @@ static void test_stale_batch_one(void)
     net_sync_grads(f);
     CHECK(same(u->grads, f->grads, u->n_params));
 
+    CHECK(f->w_pending);                         /* W¹'s update waits for a forward */
+    net_settle_weights(f);                       /* params read directly: settle first */
     memcpy(u->params, f->params, u->n_params * sizeof(float));   /* u at f's parameters */
     CHECK(net_forward(u, x1) == DL_OK && net_backward(u, y1) == DL_OK);
     CHECK(net_step(f, x1, y1, &h, NULL) == DL_OK);
@@ -248,6 +254,96 @@ static void test_allocates_nothing(void)
     net_free(f);
 }
 
+/* The largest |p − q| over n values. */
+static double max_diff(const float *p, const float *q, size_t n)
+{
+    double w = 0;
+    for (size_t i = 0; i < n; i++)
+        w = fmax(w, fabs((double)p[i] - q[i]));
+    return w;
+}
+
+/* The largest difference of two nets' weights and biases (not the padding
+ * between them, which no one reads). */
+static double param_diff(const net *p, const net *q)
+{
+    double w = 0;
+    for (int l = 0; l < p->L; l++) {
+        w = fmax(w, max_diff(p->layers[l].W.data, q->layers[l].W.data, mat_size(p->layers[l].W)));
+        w = fmax(w, max_diff(p->layers[l].b.data, q->layers[l].b.data, mat_size(p->layers[l].b)));
+    }
+    return w;
+}
+
+/* From the same parameters, one batch-1 net_step on f (W¹'s update left
+ * pending) and the unfused forward, backward, update on u. */
+static void step_both(net *u, net *f, mat x, mat y, const net_hyper *h)
+{
+    net_settle_weights(f);
+    memcpy(u->params, f->params, u->n_params * sizeof(float));
+    CHECK(net_step(f, x, y, h, NULL) == DL_OK);
+    CHECK(f->w_pending);
+    CHECK(net_forward(u, x) == DL_OK && net_backward(u, y) == DL_OK && net_update(u, h) == DL_OK);
+}
+
+/* Every reader of the parameters sees W¹ with a batch-1 step's pending
+ * update made: the sum of squares, a batch forward, the double-precision
+ * cost, a saved file, a batch-1 forward (the fused pass), net_update, and
+ * net_init, which draws W anew and drops it. The unfused step rounds δ·a,
+ * then η·dW, the fused one δ·a then one FMA: a few ulp of values below 1. */
+static void test_pending_readers(void)
+{
+    net *u = make_net(3, small, small_acts, DL_LOG_LIKELIHOOD);
+    net *f = make_net(3, small, small_acts, DL_LOG_LIKELIHOOD);
+    data d = make_data(3, small[0], small[3], 5);
+    mat x1 = mat_sub(d.X, 0, 0, 1, small[0]), y1 = mat_sub(d.Y, 0, 0, 1, small[3]);
+    mat X2 = mat_sub(d.X, 1, 0, 2, small[0]);
+    net_hyper h = { 0.1f, 0.5f, 10, 0 };
+    const double tol = 1e-6;
+
+    step_both(u, f, x1, y1, &h);
+    CHECK_NEAR(net_weight_sumsq(f), net_weight_sumsq(u), tol * net_weight_sumsq(u));
+    CHECK(!f->w_pending);
+
+    step_both(u, f, x1, y1, &h);
+    CHECK(net_forward(f, X2) == DL_OK && net_forward(u, X2) == DL_OK);
+    mat of = net_output(f), ou = net_output(u);
+    CHECK(max_diff(of.data, ou.data, mat_size(ou)) < tol);
+
+    step_both(u, f, x1, y1, &h);
+    double cf, cu;
+    CHECK(net_cost_double(f, x1, y1, &cf) == DL_OK && net_cost_double(u, x1, y1, &cu) == DL_OK);
+    CHECK_NEAR(cf, cu, tol);
+
+    step_both(u, f, x1, y1, &h);
+    char path[] = "/tmp/deltalab-test-pending-XXXXXX", msg[200];
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    close(fd);
+    net *g = NULL;
+    CHECK(net_save(f, path, msg, sizeof msg) == DL_OK);
+    CHECK(net_load(&g, path, msg, sizeof msg) == DL_OK);
+    unlink(path);
+    CHECK(g && param_diff(g, u) < tol);
+    net_free(g);
+
+    step_both(u, f, x1, y1, &h);
+    CHECK(net_forward(f, x1) == DL_OK && !f->w_pending);   /* the fused pass */
+    CHECK(param_diff(f, u) < tol);
+
+    step_both(u, f, x1, y1, &h);
+    CHECK(net_backward(f, y1) == DL_OK && net_update(f, &h) == DL_OK);
+    CHECK(net_backward(u, y1) == DL_OK && net_update(u, &h) == DL_OK);
+    CHECK(param_diff(f, u) < 2 * tol);
+
+    step_both(u, f, x1, y1, &h);
+    CHECK(net_init(f, DL_INIT_SCALED, 3) == DL_OK && net_init(u, DL_INIT_SCALED, 3) == DL_OK);
+    CHECK(!f->w_pending && param_diff(f, u) == 0);
+    free_data(&d);
+    net_free(u);
+    net_free(f);
+}
+
 int main(void)
 {
     dl_threads_set(2);
@@ -259,6 +355,7 @@ int main(void)
     RUN(test_batch1_quadratic);
     RUN(test_stale_semantics);
     RUN(test_stale_batch_one);
+    RUN(test_pending_readers);
     RUN(test_allocates_nothing);
     return check_summary();
 }

@@ -273,6 +273,41 @@ static void test_dense(void)
     }
 }
 
+/* dense_step_forward, the deferred update fused into the next forward, is
+ * bit for bit the two kernels it fuses, dense_grad_step (update, no dW) then
+ * dense_forward, in every table this CPU runs: the same operations in the
+ * same order. n_out of 1 to 10 covers the four-row blocks and the rows left
+ * over; n_in the 8-lane body and its masked tail. */
+static void test_dense_step_forward(void)
+{
+    const kern_table *tables[] = { kern_reference(), kern_avx2(), kern_avx512() };
+    const int shapes[][2] = { { 1, 1 }, { 3, 7 }, { 4, 8 }, { 5, 9 }, { 7, 17 },
+                              { 8, 784 }, { 10, 30 }, { 9, 33 } };
+    for (size_t t = 0; t < sizeof tables / sizeof *tables; t++) {
+        const kern_table *k = tables[t];
+        if (!k)
+            continue;
+        for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
+            int n_out = shapes[s][0], n_in = shapes[s][1];
+            size_t nw = (size_t)n_out * n_in;
+            float *W = vec(nw, -1, 1), *W2 = malloc(nw * 4), *a = vec((size_t)n_in, -1, 1);
+            float *a_old = vec((size_t)n_in, -1, 1), *d = vec((size_t)n_out, -1, 1);
+            float *b = vec((size_t)n_out, -1, 1), *z1 = vec((size_t)n_out, 0, 1);
+            float *z2 = vec((size_t)n_out, 0, 1);
+            memcpy(W2, W, nw * 4);
+            for (int rep = 0; rep < 2; rep++) {
+                float decay = rep ? 0.999f : 1.0f;
+                k->dense_grad_step(W, NULL, d, a_old, n_out, n_in, 0.1f, decay, 1);
+                k->dense_forward(z1, W, a, b, n_out, n_in);
+                k->dense_step_forward(z2, W2, a, b, n_out, n_in, d, a_old, 0.1f, decay);
+                CHECK(close_all("dense_step_forward W", nw, W2, W, 0, 0));
+                CHECK(close_all("dense_step_forward z", (size_t)n_out, z2, z1, 0, 0));
+            }
+            free(W); free(W2); free(a); free(a_old); free(d); free(b); free(z1); free(z2);
+        }
+    }
+}
+
 /* Hand-worked batch-1 layer through the active table (both ISAs). */
 static void test_dense_by_hand(void)
 {
@@ -328,6 +363,7 @@ int main(void)
     RUN(test_mat_gemm_by_hand);
     RUN(test_dispatch);
     RUN(test_dense_by_hand);
+    RUN(test_dense_step_forward);
     if (!FAST) {
         printf("no AVX2+FMA here: only the reference is tested\n");
         return check_summary();

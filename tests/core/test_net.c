@@ -789,6 +789,8 @@ static void test_fused_step_matches(void)
         }
         CHECK(a->grads_stale == STALE_X_KEPT);   /* dW, db not written by the step ... */
         net_sync_grads(a);                       /* ... but when asked for */
+        CHECK(a->w_pending == !a->layers[0].frozen_W);   /* W¹'s update left to a forward */
+        net_settle_weights(a);                   /* made now: params are read directly */
         double worst = 0;
         for (size_t p = 0; p < a->n_params; p++) {
             worst = fmax(worst, fabs(a->params[p] - b->params[p]));

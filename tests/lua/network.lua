@@ -152,6 +152,42 @@ T.test("dW, db after a one-sample net:step are that step's gradients", function(
   end
 end)
 
+-- Past 4096 parameters a one-sample net:step leaves its update of W¹ to the
+-- next forward, which makes it in the same pass over W¹: every way to read
+-- W¹ sees it made, and a W¹ set in between is not overwritten by it.
+T.test("W1 after a one-sample net:step on a larger network is current everywhere", function()
+  local function build()
+    return network{ 100, { 50, "sigmoid" }, { 10, "sigmoid" }, init = "scaled", seed = 3 }
+  end
+  local net, ref = build(), build()
+  local s = matrix.zeros(1, 100)
+  for j = 1, 100 do s:set(1, j, ((j * 7) % 11) / 11) end
+  local function maxdiff(a, b)
+    local r, c = a:shape()
+    local w = 0
+    for i = 1, r do for j = 1, c do w = math.max(w, math.abs(a:get(i, j) - b:get(i, j))) end end
+    return w
+  end
+  local W1 = net.layers[1].W                          -- a view taken before
+  for k = 1, 3 do
+    net:step(s, k, { lr = 0.5 })
+    ref:forward(s); ref:backward(k); ref:update{ lr = 0.5 }
+    T.truthy(maxdiff(W1, ref.layers[1].W) < 1e-6, "the view after step " .. k)
+  end
+  net:step(s, 4, { lr = 0.5 }); ref:forward(s); ref:backward(4); ref:update{ lr = 0.5 }
+  T.near(net.layers[1].W:sum(), ref.layers[1].W:sum(), 1e-4, "W1:sum()")
+  net:step(s, 5, { lr = 0.5 }); ref:forward(s); ref:backward(5); ref:update{ lr = 0.5 }
+  local path = os.tmpname()
+  net:save(path)
+  local m = network.load(path)
+  os.remove(path)
+  T.truthy(maxdiff(m.layers[1].W, ref.layers[1].W) < 1e-6, "saved W1")
+  net:step(s, 6, { lr = 0.5 })
+  net.layers[1].W = matrix.zeros(50, 100)             -- set between two steps
+  T.eq(net.layers[1].W:sum(), 0, "W1 set after a step stays as set")
+  T.eq(W1:get(7, 9), 0, "and the view reads it")
+end)
+
 T.test("per-neuron activation and freezing", function()
   local net = handworked()
   net.layers[1]:set_activation(2, "linear")

@@ -89,6 +89,7 @@ static size_t value_count(const net *n)
 
 static void write_net(writer *w, const net *n)
 {
+    net_settle_weights(n);   /* W¹ as it is, a batch-1 step's update made */
     put(w, magic, sizeof magic);
     put_u32(w, NETIO_VERSION);
     put_u32(w, 0);

@@ -263,6 +263,7 @@ static void put_slab(writer *w, const net *n, const float *slab)
 dl_status train_save(const trainer *t, const char *path, char *msg, size_t msglen)
 {
     const net *n = t->net;
+    net_settle_weights(n);   /* the slabs below read params directly */
     const train_history *h = &t->history;
     sizes z = { net_checkpoint_size(n), value_count(n), t->N, h->n,
                 t->cfg.record_steps ? h->steps : 0, t->best ? PART_BEST : 0 };

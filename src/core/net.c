@@ -510,16 +510,16 @@ dl_status net_forward_layer(net *n, int l)
     settle(n);
     layer *ly = &n->layers[l];
     mat A_prev = l > 0 ? n->layers[l - 1].a : n->x;
-    if (n->B == 1 && l == 0 && n->w_pending) {          /* the last step's update, then z */
+    if (n->B != 1 || l != 0)
+        net_settle_weights(n);   /* else the pass over W¹ below makes it */
+    if (n->B == 1 && n->w_pending) {                    /* the last step's update, then z */
         kern()->dense_step_forward(ly->z.data, ly->W.data, A_prev.data, ly->b.data, ly->n_out,
                                    ly->n_in, n->d_step, n->x_step, n->pend_lr, n->pend_decay);
         n->w_pending = 0;
     } else if (n->B == 1) {                             /* z = W·a + b, one pass */
-        net_settle_weights(n);
         kern()->dense_forward(ly->z.data, ly->W.data, A_prev.data, ly->b.data, ly->n_out,
                               ly->n_in);
     } else {
-        net_settle_weights(n);
         mat_gemm(ly->z, 1.0f, A_prev, 0, ly->W, 1, 0.0f);  /* Z = A_prev·Wᵀ */
         if (ly->act != DL_SOFTMAX && !ly->neuron_act) {    /*   + b, A = σ(Z), row by row */
             rows_pass p = { ly, { 0 }, ly->z, ly->a, { 0 }, ly->b.data };
@@ -873,15 +873,15 @@ void net_settle_weights(const net *cn)
 
 /* backward + update for one sample without momentum, fused: each row of W
  * takes its step W[j] ← decay·W[j] − η·δ[j]·a_prev in one pass (the table's
- * dense_grad_step) — W¹'s in the next forward's pass over it (defer_update;
- * at 784-100-10, best of runs on Zen 3, 10.5 -> 8.4 µs a step from Lua) —
- * and dW, db are not written — left stale, as
- * net_backward_update leaves them, for net_sync_grads to write from δ and a
- * when something reads them. At 784-100-10, W¹ alone fits in a 512 KiB L2
- * but W¹ and dW¹ do not: writing dW cost 40 % of the step. BP2 for the layer
- * below runs first, with the weights before the update, exactly as
- * net_backward then net_update would; results agree to the last bit or two
- * (a kernel's vector body uses FMA, its scalar tail may not). */
+ * dense_grad_step), W¹ in the next forward's pass over it (defer_update: at
+ * 784-100-10, 10.5 -> 8.4 µs a step from Lua, best of runs on Zen 3). dW, db
+ * are not written: they are left stale, as net_backward_update leaves them,
+ * for net_sync_grads to write from δ and a when something reads them. At
+ * 784-100-10, W¹ alone fits in a 512 KiB L2 but W¹ and dW¹ do not: writing
+ * dW cost 40 % of the step. BP2 for the layer below runs first, with the
+ * weights before the update, exactly as net_backward then net_update would;
+ * results agree to the last bit or two (a kernel's vector body uses FMA, its
+ * scalar tail may not). */
 static dl_status step_one(net *n, mat Y, const net_hyper *h)
 {
     dl_status s = net_output_delta(n, Y);

@@ -70,6 +70,13 @@ void net_dense_forward_avx2(float *z, const float *W, const float *a, const floa
         z[j] = dot_row(W + (size_t)j * n_in, a, n_in, tm, nv) + b[j];
 }
 
+/* decay·w − lr·g, g = δ·a already rounded: the one rounding of the update
+ * that every batch-1 kernel here makes (so the fused pass matches step_row). */
+static inline __m256 stepped(__m256 w, __m256 g, __m256 nl, __m256 vdecay)
+{
+    return _mm256_fmadd_ps(nl, g, _mm256_mul_ps(vdecay, w));
+}
+
 /* One row of the step: w ← decay·w − lr·(d·a), and g = d·a unless g is NULL
  * (the product is rounded once either way, so both give the same w). */
 static inline void step_row(float *w, float *g, float dj, const float *a, int n_in,
@@ -83,22 +90,19 @@ static inline void step_row(float *w, float *g, float dj, const float *a, int n_
         for (; k < nv; k += 8) {
             __m256 gk = _mm256_mul_ps(d, _mm256_loadu_ps(a + k));
             _mm256_storeu_ps(g + k, gk);
-            __m256 wk = _mm256_mul_ps(vdecay, _mm256_loadu_ps(w + k));
-            _mm256_storeu_ps(w + k, _mm256_fmadd_ps(nl, gk, wk));
+            _mm256_storeu_ps(w + k, stepped(_mm256_loadu_ps(w + k), gk, nl, vdecay));
         }
     } else {
         for (; k < nv; k += 8) {
             __m256 gk = _mm256_mul_ps(d, _mm256_loadu_ps(a + k));
-            __m256 wk = _mm256_mul_ps(vdecay, _mm256_loadu_ps(w + k));
-            _mm256_storeu_ps(w + k, _mm256_fmadd_ps(nl, gk, wk));
+            _mm256_storeu_ps(w + k, stepped(_mm256_loadu_ps(w + k), gk, nl, vdecay));
         }
     }
     if (nv < n_in) {
         __m256 gk = _mm256_mul_ps(d, _mm256_maskload_ps(a + nv, tm));
         if (g)
             _mm256_maskstore_ps(g + nv, tm, gk);
-        __m256 wk = _mm256_mul_ps(vdecay, _mm256_maskload_ps(w + nv, tm));
-        _mm256_maskstore_ps(w + nv, tm, _mm256_fmadd_ps(nl, gk, wk));
+        _mm256_maskstore_ps(w + nv, tm, stepped(_mm256_maskload_ps(w + nv, tm), gk, nl, vdecay));
     }
 }
 
@@ -126,11 +130,10 @@ void net_dense_grad_step_avx2(float *W, float *dW, const float *delta, const flo
 }
 
 /* One vector of one row of the deferred update, stored: w ← decay·w −
- * lr·(d·a_old), rounded as step_row rounds it. Returns the new w. */
+ * lr·(d·a_old). Returns the new w; update_tail does the masked last one. */
 static inline __m256 update_vec(float *w, __m256 d, __m256 ao, __m256 nl, __m256 vdecay)
 {
-    __m256 wk = _mm256_fmadd_ps(nl, _mm256_mul_ps(d, ao),
-                                _mm256_mul_ps(vdecay, _mm256_loadu_ps(w)));
+    __m256 wk = stepped(_mm256_loadu_ps(w), _mm256_mul_ps(d, ao), nl, vdecay);
     _mm256_storeu_ps(w, wk);
     return wk;
 }
@@ -138,8 +141,7 @@ static inline __m256 update_vec(float *w, __m256 d, __m256 ao, __m256 nl, __m256
 static inline __m256 update_tail(float *w, __m256i tm, __m256 d, __m256 ao, __m256 nl,
                                  __m256 vdecay)
 {
-    __m256 wk = _mm256_fmadd_ps(nl, _mm256_mul_ps(d, ao),
-                                _mm256_mul_ps(vdecay, _mm256_maskload_ps(w, tm)));
+    __m256 wk = stepped(_mm256_maskload_ps(w, tm), _mm256_mul_ps(d, ao), nl, vdecay);
     _mm256_maskstore_ps(w, tm, wk);
     return wk;
 }

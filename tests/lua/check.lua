@@ -1,7 +1,7 @@
 --- check: the Lua tests' harness.
 -- A test file is a list of named tests; each failure names the test and the
--- line; the file ends with T.done(), which prints "N passed, N failed" and
--- sets the exit status.
+-- line; the file ends with T.done(), which prints "N passed, N failed" (and
+-- ", N skipped" after it when some could not run) and sets the exit status.
 --
 --     local T = require "check"
 --     T.test("zeros has the shape asked for", function()
@@ -9,16 +9,20 @@
 --       T.checkerror("invalid function 'sigmod'", m.apply, m, "sigmod")
 --     end)
 --     T.done()
-local T = { passed = 0, failed = 0 }
+local T = { passed = 0, failed = 0, skipped = 0 }
 
 local function fail(msg, level)
   error(msg, (level or 1) + 1)
 end
 
---- Run fn as one test named name.
+--- Run fn as one test named name. A test that finds it cannot run here
+-- calls T.skip and returns: it is counted as skipped, not as passed.
 function T.test(name, fn)
+  local skipped_before = T.skipped
   local ok, err = xpcall(fn, debug.traceback)
-  if ok then
+  if ok and T.skipped > skipped_before then
+    return
+  elseif ok then
     T.passed = T.passed + 1
     print("ok - " .. name)
   else
@@ -28,9 +32,10 @@ function T.test(name, fn)
   end
 end
 
---- A test that cannot run here (missing data, no gnuplot): counted as passed
--- with a "skip" mark so the reason is visible.
+--- A test that cannot run here (missing data, no gnuplot): counted apart,
+-- never as passed, with a "skip" mark so the reason is visible.
 function T.skip(name, why)
+  T.skipped = T.skipped + 1
   print("ok - " .. name .. " # skip " .. why)
 end
 
@@ -65,7 +70,8 @@ function T.checkerror(pattern, f, ...)
 end
 
 function T.done()
-  print(("%d passed, %d failed"):format(T.passed, T.failed))
+  local skipped = T.skipped > 0 and (", %d skipped"):format(T.skipped) or ""
+  print(("%d passed, %d failed%s"):format(T.passed, T.failed, skipped))
   os.exit(T.failed == 0 and 0 or 1, true)  -- close the state: finalizers run, leak checkers see no live heap
 end
 

@@ -149,15 +149,13 @@ local function run_in(dir, env, code)
   return out
 end
 
-T.test("finders say every place they looked and how to get the data", function()
+local function finder_env()
   assert(os.execute("mkdir -p '" .. tmp .. "/empty' '" .. tmp .. "/cwd'"))
-  local env = ("DELTALAB_DATA='%s/empty' XDG_DATA_HOME='%s/xdg'"):format(tmp, tmp)
-  local out = run_in(tmp .. "/cwd", env, [[
-    local ok, err = pcall(data.cifar10)
-    print(err)
-    ok, err = pcall(data.mnist)
-    print(ok and "FOUND" or err)
-  ]])
+  return ("DELTALAB_DATA='%s/empty' XDG_DATA_HOME='%s/xdg'"):format(tmp, tmp)
+end
+
+T.test("finders say every place they looked and how to get the data", function()
+  local out = run_in(tmp .. "/cwd", finder_env(), "local ok, err = pcall(data.cifar10); print(err)")
   T.truthy(out:find("data.cifar10: CIFAR-10 not found. Looked for data_batch_1.bin .. "
     .. "data_batch_5.bin and test_batch.bin in:", 1, true), "cifar10 title in:\n" .. out)
   for _, place in ipairs{ tmp .. "/empty/cifar10 ($DELTALAB_DATA)",
@@ -167,26 +165,29 @@ T.test("finders say every place they looked and how to get the data", function()
                           "../shared/data/cifar10", "cifar-10-binary.tar.gz" } do
     T.truthy(out:find(place, 1, true), "cifar10 error mentions " .. place .. " in:\n" .. out)
   end
+end)
+
+T.test("data.mnist not found: the places, make data, a partial directory's missing file", function()
+  local env = finder_env()
+  local out = run_in(tmp .. "/cwd", env, "local ok, e = pcall(data.mnist); print(ok and 'FOUND' or e)")
   if out:find("FOUND", 1, true) then
-    T.skip("mnist not-found text", "MNIST is beside the program")
-  else
-    T.truthy(out:find("data.mnist: MNIST not found.", 1, true), "mnist title")
-    T.truthy(out:find("make data", 1, true), "mnist says make data")
-    T.truthy(out:find(tmp .. "/xdg/deltalab/mnist", 1, true), "mnist xdg dir")
+    -- a real MNIST further down the search list (../shared/data beside the program)
+    return T.skip("data.mnist not found", "MNIST is beside the program")
   end
-  -- A directory with some of the files says which are missing.
+  T.truthy(out:find("data.mnist: MNIST not found.", 1, true), "mnist title in:\n" .. out)
+  T.truthy(out:find("make data", 1, true), "mnist says make data")
+  T.truthy(out:find(tmp .. "/xdg/deltalab/mnist", 1, true), "mnist xdg dir")
   fake_mnist(tmp .. "/empty/mnist", 2, 2, false)
   os.remove(tmp .. "/empty/mnist/t10k-labels-idx1-ubyte")
   out = run_in(tmp .. "/cwd", env, "local ok, e = pcall(data.mnist); print(ok and 'FOUND' or e)")
-  -- (When a real MNIST sits further down the search list, as ../shared/data
-  -- beside the program does, the partial directory is passed over and found.)
-  if not out:find("FOUND", 1, true) then
-    T.truthy(out:find("has some files but not t10k-labels-idx1-ubyte", 1, true),
-      "partial dir named in:\n" .. out)
-  end
-  -- $DELTALAB_DATA is found first.
+  T.truthy(out:find("has some files but not t10k-labels-idx1-ubyte", 1, true),
+    "partial dir named in:\n" .. out)
+end)
+
+T.test("data.mnist finds $DELTALAB_DATA first", function()
+  local env = finder_env()
   fake_mnist(tmp .. "/empty/mnist", 2, 1, false)
-  out = run_in(tmp .. "/cwd", env, "local d = data.mnist(); print(#d.train, #d.test, d.dir)")
+  local out = run_in(tmp .. "/cwd", env, "local d = data.mnist(); print(#d.train, #d.test, d.dir)")
   T.truthy(out:find("2\t1\t" .. tmp .. "/empty/mnist", 1, true), "found via env:\n" .. out)
 end)
 

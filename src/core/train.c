@@ -379,6 +379,14 @@ static dl_status make_room(trainer *t, int ends_epoch)
     return s;
 }
 
+/* dW, db after a step that could not make them: NaN, so that what a user
+ * reads is never an older batch's gradient passed off as this one's. */
+static void grads_unknown(net *n)
+{
+    for (size_t p = 0; p < n->n_params; p++)
+        n->grads[p] = NAN;
+}
+
 dl_status train_step(trainer *t)
 {
     net *n = t->net;
@@ -400,12 +408,15 @@ dl_status train_step(trainer *t)
         s = net_forward(n, net_input(n, B));
     if (s == DL_OK)
         s = net_cost(n, Y, &cost);
-    if (s != DL_OK)
-        return s;   /* nothing has changed the parameters: still consistent */
+    if (s != DL_OK) {
+        /* The parameters are as they were; the last batch's gradients were
+         * forgotten and its workspace partly overwritten: NaN, not stale. */
+        grads_unknown(n);
+        return s;
+    }
     if (!isfinite(cost) && t->cfg.on_nan == TRAIN_NAN_STOP) {
         t->last_loss = cost;   /* for the message; the batch is not counted */
-        for (size_t p = 0; p < n->n_params; p++)
-            n->grads[p] = NAN;   /* what backprop of a NaN loss gives; never an older batch's */
+        grads_unknown(n);      /* what backprop of a NaN loss gives; never an older batch's */
         return DL_DIVERGED;
     }
     int correct = t->classes ? net_count_correct(n, mat_sub(t->batch_labels, 0, 0, B, 1)) : 0;

@@ -790,6 +790,40 @@ static void test_regression_targets(void)
     mat_free(&Y);
 }
 
+/* A step that fails before its backward pass (here a label the network has no
+ * output for, changed after train_new checked the set) leaves the parameters
+ * as they were and dW, db NaN: never the previous batch's gradients, which the
+ * step has already let go. */
+static void test_failed_step_leaves_no_stale_grads(void)
+{
+    int sizes[] = { 2, 3, 2 };
+    dl_act acts[] = { DL_SIGMOID, DL_SOFTMAX };
+    net *n = make_net(2, sizes, acts, DL_LOG_LIKELIHOOD, 3);
+    set s = xor_set();
+    train_config c = train_config_default();
+    c.batch = 2; c.epochs = 1; c.shuffle = 0;
+    trainer *t = NULL;
+    CHECK(train_new(&t, n, &c, as_data(s), no_data(), NULL, 0) == DL_OK);
+    CHECK(train_step(t) == DL_OK);
+    net_sync_grads(n);
+    CHECK(isfinite(n->grads[0]));   /* the first batch's gradients, current */
+    size_t np = n->n_params;
+    float *before = malloc(np * sizeof *before);
+    memcpy(before, n->params, np * sizeof *before);
+    *mat_at(s.y, 2, 0) = 5.0f;      /* the second batch has a label out of range */
+    CHECK(train_step(t) == DL_EINVAL);
+    CHECK(memcmp(before, n->params, np * sizeof *before) == 0);
+    net_sync_grads(n);
+    int all_nan = 1;
+    for (size_t p = 0; p < np; p++)
+        all_nan &= isnan(n->grads[p]);
+    CHECK(all_nan);
+    free(before);
+    train_free(t);
+    net_free(n);
+    free_set(&s);
+}
+
 int main(void)
 {
     RUN(test_matches_net_step);
@@ -807,5 +841,6 @@ int main(void)
     RUN(test_no_allocation_per_step);
     RUN(test_config_errors);
     RUN(test_regression_targets);
+    RUN(test_failed_step_leaves_no_stale_grads);
     return check_summary();
 }

@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 
 /* sys.clock() → seconds on a monotonic clock (wall time, unlike os.clock,
@@ -36,22 +37,42 @@ static int sys_clock(lua_State *L)
     return 1;
 }
 
-/* sys.isatty(f) → whether f, an open io file or a descriptor number, is a terminal. */
-static int sys_isatty(lua_State *L)
+/* The descriptor of argument 1: an open io file or a descriptor number. */
+static int check_fd(lua_State *L)
 {
-    int fd;
     luaL_Stream *s = luaL_testudata(L, 1, LUA_FILEHANDLE);
     if (s) {
         if (!s->closef)
             return luaL_argerror(L, 1, "attempt to use a closed file");
-        fd = fileno(s->f);
-    } else if (lua_isinteger(L, 1)) {
-        fd = (int)lua_tointeger(L, 1);
-    } else {
-        return luaL_typeerror(L, 1, "file or integer");
+        return fileno(s->f);
     }
+    if (lua_isinteger(L, 1))
+        return (int)lua_tointeger(L, 1);
+    return luaL_typeerror(L, 1, "file or integer");
+}
+
+/* sys.isatty(f) → whether f, an open io file or a descriptor number, is a terminal. */
+static int sys_isatty(lua_State *L)
+{
+    int fd = check_fd(L);
     lua_pushboolean(L, fd >= 0 && isatty(fd));
     return 1;
+}
+
+/* sys.terminal_size(f) → columns, lines of the terminal f is, or nil when f
+ * is not a terminal or the terminal does not say (COLUMNS and LINES are shell
+ * variables that shells rarely export: the kernel knows the window's size). */
+static int sys_terminal_size(lua_State *L)
+{
+    int fd = check_fd(L);
+    struct winsize ws;
+    if (fd < 0 || ioctl(fd, TIOCGWINSZ, &ws) != 0 || ws.ws_col == 0 || ws.ws_row == 0) {
+        lua_pushnil(L);
+        return 1;
+    }
+    lua_pushinteger(L, ws.ws_col);
+    lua_pushinteger(L, ws.ws_row);
+    return 2;
 }
 
 static int sys_getpid(lua_State *L)
@@ -295,6 +316,7 @@ static int sys_getcwd(lua_State *L)
 static const luaL_Reg funcs[] = {
     { "clock", sys_clock },
     { "isatty", sys_isatty },
+    { "terminal_size", sys_terminal_size },
     { "getpid", sys_getpid },
     { "interrupted", sys_interrupted },
     { "clear_interrupt", sys_clear_interrupt },

@@ -32,6 +32,16 @@ T.test("sys.isatty takes an io file or a descriptor", function()
   T.checkerror("isatty' (file or integer expected, got no value)", sys.isatty)
 end)
 
+T.test("sys.terminal_size: nil off a terminal, the argument checked", function()
+  local f = io.tmpfile()
+  T.eq(sys.terminal_size(f), nil, "a temporary file")
+  f:close()
+  T.checkerror("terminal_size' (attempt to use a closed file)", sys.terminal_size, f)
+  T.eq(sys.terminal_size(-1), nil, "no such descriptor")
+  T.checkerror("terminal_size' (file or integer expected, got string)", sys.terminal_size, "1")
+  -- on a terminal: tests/repl/plot.txt, through ptyrun's 250x50 pseudo-terminal
+end)
+
 T.test("sys.getpid is this process's id", function()
   local pid = sys.getpid()
   T.eq(math.type(pid), "integer", "type")

@@ -103,12 +103,14 @@ local function size_of(fig, o, fname)
 end
 
 --- Columns and lines of a text picture: size = {cols, lines}, else the
--- terminal's (COLUMNS, LINES) up to 120x40, less `spare` lines (default 1,
--- for the prompt).
+-- terminal's up to 120x40 (COLUMNS and LINES when set, as in curses, else
+-- the size of the terminal stdout is, else 80x25), less `spare` lines
+-- (default 1, for the prompt).
 function term.text_size(o, spare)
   if o.size then return math.floor(o.size[1]), math.floor(o.size[2]) end
-  local cols = tonumber(getenv("COLUMNS") or "") or 80
-  local lines = tonumber(getenv("LINES") or "") or 25
+  local tcols, tlines = sys.terminal_size(io.stdout)
+  local cols = tonumber(getenv("COLUMNS") or "") or tcols or 80
+  local lines = tonumber(getenv("LINES") or "") or tlines or 25
   -- the terminal's size, but no bigger than 120x40: a loss curve that
   -- fills a 250-column screen scrolls the session away and reads no better
   return math.max(40, math.min(cols, 121)) - 1, math.max(12, math.min(lines - (spare or 1), 40))

@@ -16,4 +16,10 @@ void gemm_avx512(int tA, int tB, int M, int N, int K, float alpha,
                  const float *A, int lda, const float *B, int ldb,
                  float beta, float *C, int ldc);
 
+/* Nonzero (the default): both GEMMs pass by the depths at which a packed
+ * sliver of one operand is all zero (sparse inputs such as MNIST's), with the
+ * same result bit for bit; 0: every depth. For the tests and the bench, which
+ * compare the two; see depth_list in gemm_body.h. */
+extern int gemm_skips_zeros;
+
 #endif

@@ -41,6 +41,9 @@
 #include <immintrin.h>
 #include <string.h>
 
+/* Defined here, read by both kernel sets (gemm.h). */
+int gemm_skips_zeros = 1;
+
 enum { MR = 6, NR = 16 };
 enum { KC = 384, MC = 144, NC = 3072 };
 
@@ -54,6 +57,9 @@ enum { KC = 384, MC = 144, NC = 3072 };
  *       B itself when op(B) = B and M is small (ldbp = ldb, see gemm_blocked);
  *   C   a tile of mr×NR (mr ≤ MR) with row stride ldc, any alignment;
  *   kc >= 1.
+ *   ks  NULL: every depth k < kc; else the kc depths to visit, ks[0..kc), in
+ *       increasing order (the ones where the sliver of the sparse operand is
+ *       not all zero, see depth_list in gemm_body.h);
  * Computes C = alpha·Ap·Bp + beta·C on the first mr rows. When beta == 0, C
  * is written only. Per k: two B loads, mr broadcasts, 2·mr independent FMAs —
  * at mr = 6, twelve, enough to cover the FMA latency (4 cycles) on both FMA
@@ -65,7 +71,7 @@ enum { KC = 384, MC = 144, NC = 3072 };
  * 2/6 of the cost, not 6/6, is worth 10 % on a batch of 32).
  */
 static inline __attribute__((always_inline)) void
-tile_kernel(const int mr, int kc, const float *const a[MR], const int astep,
+tile_kernel(const int mr, int kc, const int *ks, const float *const a[MR], const int astep,
             const float *restrict Bp, int ldbp, float alpha, float beta, float *restrict C, int ldc)
 {
     __m256 c[MR][2];
@@ -76,15 +82,16 @@ tile_kernel(const int mr, int kc, const float *const a[MR], const int astep,
         _mm_prefetch((const char *)(C + (size_t)r * ldc + NR - 1), _MM_HINT_T0);
     }
 #pragma GCC unroll 4
-    for (int k = 0; k < kc; k++) {
-        __m256 b0 = _mm256_loadu_ps(Bp), b1 = _mm256_loadu_ps(Bp + 8);
+    for (int t = 0; t < kc; t++) {
+        size_t k = ks ? (size_t)ks[t] : (size_t)t;
+        const float *b = Bp + k * ldbp;
+        __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
 #pragma GCC unroll 6
         for (int r = 0; r < mr; r++) {
-            __m256 ar = _mm256_broadcast_ss(a[r] + (size_t)k * astep);
+            __m256 ar = _mm256_broadcast_ss(a[r] + k * astep);
             c[r][0] = _mm256_fmadd_ps(ar, b0, c[r][0]);
             c[r][1] = _mm256_fmadd_ps(ar, b1, c[r][1]);
         }
-        Bp += ldbp;
     }
     __m256 va = _mm256_set1_ps(alpha);
     if (beta == 0) {
@@ -105,19 +112,29 @@ tile_kernel(const int mr, int kc, const float *const a[MR], const int astep,
 }
 
 /* noinline: inlined into a loop nest, the kernel competes for the 16 ymm
- * registers with the caller's values and spills an accumulator. */
-static __attribute__((noinline)) void kernel_full(int kc, const float *Ap, const float *Bp, int ldbp, float alpha,
-                        float beta, float *C, int ldc)
+ * registers with the caller's values and spills an accumulator. ks: every
+ * depth < kc when NULL, else the kc depths in it; each case compiled apart,
+ * so the dense loop has no index load. */
+static __attribute__((noinline)) void kernel_full(int kc, const int *ks, const float *Ap, const float *Bp,
+                        int ldbp, float alpha, float beta, float *C, int ldc)
 {
     const float *a[MR] = { Ap, Ap + 1, Ap + 2, Ap + 3, Ap + 4, Ap + 5 };
-    tile_kernel(MR, kc, a, MR, Bp, ldbp, alpha, beta, C, ldc);
+    if (ks)
+        tile_kernel(MR, kc, ks, a, MR, Bp, ldbp, alpha, beta, C, ldc);
+    else
+        tile_kernel(MR, kc, NULL, a, MR, Bp, ldbp, alpha, beta, C, ldc);
 }
 
 /* The same kernel reading op(A) in place from MR row pointers, each row
- * contiguous in k (astep = 1): gemm_small_nt's A side is B's rows. */
-static __attribute__((noinline)) void kernel_rowptr(int kc, const float *const a[MR], const float *Bp, float *C)
+ * contiguous in k (astep = 1): gemm_small_nt's A side is B's rows. ks as
+ * above (NULL: every depth < kc). */
+static __attribute__((noinline)) void kernel_rowptr(int kc, const int *ks, const float *const a[MR],
+                        const float *Bp, float *C)
 {
-    tile_kernel(MR, kc, a, 1, Bp, NR, 1.0f, 0.0f, C, NR);
+    if (ks)
+        tile_kernel(MR, kc, ks, a, 1, Bp, NR, 1.0f, 0.0f, C, NR);
+    else
+        tile_kernel(MR, kc, NULL, a, 1, Bp, NR, 1.0f, 0.0f, C, NR);
 }
 
 /* The kernel on the first mr (1..MR) rows of the sliver. */
@@ -126,12 +143,12 @@ static __attribute__((noinline)) void kernel_rows(int mr, int kc, const float *A
 {
     const float *a[MR] = { Ap, Ap + 1, Ap + 2, Ap + 3, Ap + 4, Ap + 5 };
     switch (mr) {
-    case 1: tile_kernel(1, kc, a, MR, Bp, ldbp, alpha, beta, C, ldc); break;
-    case 2: tile_kernel(2, kc, a, MR, Bp, ldbp, alpha, beta, C, ldc); break;
-    case 3: tile_kernel(3, kc, a, MR, Bp, ldbp, alpha, beta, C, ldc); break;
-    case 4: tile_kernel(4, kc, a, MR, Bp, ldbp, alpha, beta, C, ldc); break;
-    case 5: tile_kernel(5, kc, a, MR, Bp, ldbp, alpha, beta, C, ldc); break;
-    default: tile_kernel(MR, kc, a, MR, Bp, ldbp, alpha, beta, C, ldc); break;
+    case 1: tile_kernel(1, kc, NULL, a, MR, Bp, ldbp, alpha, beta, C, ldc); break;
+    case 2: tile_kernel(2, kc, NULL, a, MR, Bp, ldbp, alpha, beta, C, ldc); break;
+    case 3: tile_kernel(3, kc, NULL, a, MR, Bp, ldbp, alpha, beta, C, ldc); break;
+    case 4: tile_kernel(4, kc, NULL, a, MR, Bp, ldbp, alpha, beta, C, ldc); break;
+    case 5: tile_kernel(5, kc, NULL, a, MR, Bp, ldbp, alpha, beta, C, ldc); break;
+    default: tile_kernel(MR, kc, NULL, a, MR, Bp, ldbp, alpha, beta, C, ldc); break;
     }
 }
 

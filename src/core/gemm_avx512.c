@@ -33,7 +33,7 @@ enum { KC = 512, MC = 112, NC = 3072 };
 
 /* The micro-kernel contract is gemm_avx2.c's, with this MR and NR. */
 static inline __attribute__((always_inline)) void
-tile_kernel(const int mr, int kc, const float *const a[MR], const int astep,
+tile_kernel(const int mr, int kc, const int *ks, const float *const a[MR], const int astep,
             const float *restrict Bp, int ldbp, float alpha, float beta, float *restrict C, int ldc)
 {
     __m512 c[MR][2];
@@ -44,15 +44,16 @@ tile_kernel(const int mr, int kc, const float *const a[MR], const int astep,
         _mm_prefetch((const char *)(C + (size_t)r * ldc + NR - 1), _MM_HINT_T0);
     }
 #pragma GCC unroll 2
-    for (int k = 0; k < kc; k++) {
-        __m512 b0 = _mm512_loadu_ps(Bp), b1 = _mm512_loadu_ps(Bp + 16);
+    for (int t = 0; t < kc; t++) {
+        size_t k = ks ? (size_t)ks[t] : (size_t)t;
+        const float *b = Bp + k * ldbp;
+        __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
 #pragma GCC unroll 14
         for (int r = 0; r < mr; r++) {
-            __m512 ar = _mm512_set1_ps(a[r][(size_t)k * astep]);
+            __m512 ar = _mm512_set1_ps(a[r][k * astep]);
             c[r][0] = _mm512_fmadd_ps(ar, b0, c[r][0]);
             c[r][1] = _mm512_fmadd_ps(ar, b1, c[r][1]);
         }
-        Bp += ldbp;
     }
     __m512 va = _mm512_set1_ps(alpha);
     if (beta == 0) {
@@ -76,17 +77,24 @@ tile_kernel(const int mr, int kc, const float *const a[MR], const int astep,
                           Ap + 8, Ap + 9, Ap + 10, Ap + 11, Ap + 12, Ap + 13 }
 
 /* noinline: the caller's loop values must not compete for the registers. */
-static __attribute__((noinline)) void kernel_full(int kc, const float *Ap, const float *Bp, int ldbp,
-                                                  float alpha, float beta, float *C, int ldc)
+static __attribute__((noinline)) void kernel_full(int kc, const int *ks, const float *Ap, const float *Bp,
+                                                  int ldbp, float alpha, float beta, float *C, int ldc)
 {
     const float *a[MR] = SLIVER_ROWS(Ap);
-    tile_kernel(MR, kc, a, MR, Bp, ldbp, alpha, beta, C, ldc);
+    if (ks)
+        tile_kernel(MR, kc, ks, a, MR, Bp, ldbp, alpha, beta, C, ldc);
+    else
+        tile_kernel(MR, kc, NULL, a, MR, Bp, ldbp, alpha, beta, C, ldc);
 }
 
 /* op(A) read in place from MR row pointers (gemm_small_nt). */
-static __attribute__((noinline)) void kernel_rowptr(int kc, const float *const a[MR], const float *Bp, float *C)
+static __attribute__((noinline)) void kernel_rowptr(int kc, const int *ks, const float *const a[MR],
+                                                    const float *Bp, float *C)
 {
-    tile_kernel(MR, kc, a, 1, Bp, NR, 1.0f, 0.0f, C, NR);
+    if (ks)
+        tile_kernel(MR, kc, ks, a, 1, Bp, NR, 1.0f, 0.0f, C, NR);
+    else
+        tile_kernel(MR, kc, NULL, a, 1, Bp, NR, 1.0f, 0.0f, C, NR);
 }
 
 /* The kernel on the first mr (1..MR) rows, specialised for each mr. */
@@ -94,11 +102,11 @@ static __attribute__((noinline)) void kernel_rows(int mr, int kc, const float *A
                                                   float alpha, float beta, float *C, int ldc)
 {
     const float *a[MR] = SLIVER_ROWS(Ap);
-#define ROWS(m) case m: tile_kernel(m, kc, a, MR, Bp, ldbp, alpha, beta, C, ldc); break;
+#define ROWS(m) case m: tile_kernel(m, kc, NULL, a, MR, Bp, ldbp, alpha, beta, C, ldc); break;
     switch (mr) {
     ROWS(1) ROWS(2) ROWS(3) ROWS(4) ROWS(5) ROWS(6) ROWS(7)
     ROWS(8) ROWS(9) ROWS(10) ROWS(11) ROWS(12) ROWS(13)
-    default: tile_kernel(MR, kc, a, MR, Bp, ldbp, alpha, beta, C, ldc); break;
+    default: tile_kernel(MR, kc, NULL, a, MR, Bp, ldbp, alpha, beta, C, ldc); break;
     }
 #undef ROWS
 }

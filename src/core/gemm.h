@@ -16,6 +16,13 @@ void gemm_avx512(int tA, int tB, int M, int N, int K, float alpha,
                  const float *A, int lda, const float *B, int ldb,
                  float beta, float *C, int ldc);
 
+/* kern_table.backward_step with AVX2+FMA, and with AVX-512F. */
+void gemm_avx2_backward_step(int B, int n_out, int n_in, const float *D, int ldd, float *W, int ldw,
+                             const float *A, int lda, float alpha, float decay, float *P, int ldp);
+void gemm_avx512_backward_step(int B, int n_out, int n_in, const float *D, int ldd, float *W,
+                               int ldw, const float *A, int lda, float alpha, float decay,
+                               float *P, int ldp);
+
 /* Nonzero (the default): both GEMMs pass by the depths at which a packed
  * sliver of one operand is all zero (sparse inputs such as MNIST's), with the
  * same result bit for bit; 0: every depth. For the tests and the bench, which

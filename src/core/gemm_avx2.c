@@ -153,5 +153,6 @@ static __attribute__((noinline)) void kernel_rows(int mr, int kc, const float *A
 }
 
 #define GEMM_ENTRY gemm_avx2
+#define BACKSTEP_ENTRY gemm_avx2_backward_step
 #define PREFETCH_NEXT_ROWS 1
 #include "gemm_body.h"

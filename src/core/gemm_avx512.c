@@ -117,5 +117,6 @@ static __attribute__((noinline)) void kernel_rows(int mr, int kc, const float *A
  * 17.5-18.7 ms CPU against 19.2-20.7 on this Zen 4 (three alternating runs),
  * the hardware prefetcher following the rows. */
 #define GEMM_ENTRY gemm_avx512
+#define BACKSTEP_ENTRY gemm_avx512_backward_step
 #define PREFETCH_NEXT_ROWS 0
 #include "gemm_body.h"

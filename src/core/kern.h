@@ -45,6 +45,16 @@ typedef struct kern_table {
                  const float *A, int lda, const float *B, int ldb,
                  float beta, float *C, int ldc);
 
+    /* Back-propagation through a dense layer and its update, batched plain
+     * SGD: P = Δ·W (B × n_in: δ·W, before σ′), then W ← decay·W + alpha·Δᵀ·A
+     * (alpha = −lr/B, A the layer's input), the W of before the update in P.
+     * Δ is B × n_out, W n_out × n_in, A and P B × n_in, each with its row
+     * stride; P aliases nothing. The same numbers as gemm(P = Δ·W) followed by
+     * gemm(W = alpha·Δᵀ·A + decay·W); the fast tables make both in one pass
+     * over W. */
+    void (*backward_step)(int B, int n_out, int n_in, const float *D, int ldd, float *W, int ldw,
+                          const float *A, int lda, float alpha, float decay, float *P, int ldp);
+
     void (*add)(float *y, const float *a, const float *b, size_t n);  /* y = a + b */
     void (*sub)(float *y, const float *a, const float *b, size_t n);  /* y = a - b */
     void (*mul)(float *y, const float *a, const float *b, size_t n);  /* y = a ⊙ b */

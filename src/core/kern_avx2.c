@@ -322,6 +322,7 @@ void kern_avx2_fill(kern_table *t)
 {
     t->isa = "avx2";
     t->gemm = gemm_avx2;
+    t->backward_step = gemm_avx2_backward_step;
     t->add = avx2_add;
     t->sub = avx2_sub;
     t->mul = avx2_mul;

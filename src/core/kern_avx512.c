@@ -292,6 +292,7 @@ void kern_avx512_fill(kern_table *t)
 {
     t->isa = "avx512";
     t->gemm = gemm_avx512;
+    t->backward_step = gemm_avx512_backward_step;
     t->add = avx512_add;
     t->sub = avx512_sub;
     t->mul = avx512_mul;

@@ -242,11 +242,19 @@ static void ref_dense_step_forward(float *z, float *W, const float *a, const flo
     ref_dense_forward(z, W, a, b, n_out, n_in);
 }
 
+static void ref_backward_step(int B, int n_out, int n_in, const float *D, int ldd, float *W,
+                              int ldw, const float *A, int lda, float alpha, float decay,
+                              float *P, int ldp)
+{
+    ref_gemm(0, 0, B, n_in, n_out, 1.0f, D, ldd, W, ldw, 0.0f, P, ldp);
+    ref_gemm(1, 0, n_out, n_in, B, alpha, D, ldd, A, lda, decay, W, ldw);
+}
+
 void kern_ref_fill(kern_table *t)
 {
     *t = (kern_table){
         .isa = "scalar",
-        .gemm = ref_gemm,
+        .gemm = ref_gemm, .backward_step = ref_backward_step,
         .add = ref_add, .sub = ref_sub, .mul = ref_mul, .div = ref_div,
         .scale = ref_scale, .shift = ref_shift, .axpy = ref_axpy,
         .act = ref_act, .act_grad = ref_act_grad,

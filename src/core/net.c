@@ -927,6 +927,24 @@ static dl_status step_one(net *n, mat Y, const net_hyper *h)
  * Afterwards dW, db are marked stale and net_sync_grads writes them, exactly
  * as net_backward would have, from the workspace's δ and activations.
  */
+static void fused_bias(net *n, int l, const net_hyper *h)
+{
+    const kern_table *k = kern();
+    layer *ly = &n->layers[l];
+    if (ly->frozen_b)
+        return;
+    mat row = mat_wrap(n->scratch.data, 1, ly->n_out);  /* db, as net_backward has it */
+    mat_colsum(row, ly->delta, 1.0f / (float)n->B);
+    size_t len = (size_t)ly->n_out;
+    if (h->momentum == 0.0f) {
+        k->axpy(ly->b.data, -h->lr, row.data, len);
+    } else {
+        k->scale(ly->vb.data, ly->vb.data, h->momentum, len);
+        k->axpy(ly->vb.data, -h->lr, row.data, len);
+        k->add(ly->b.data, ly->b.data, ly->vb.data, len);
+    }
+}
+
 static void fused_layer(net *n, int l, const net_hyper *h, float decay)
 {
     const kern_table *k = kern();
@@ -944,18 +962,27 @@ static void fused_layer(net *n, int l, const net_hyper *h, float decay)
             k->add(ly->W.data, ly->W.data, ly->vW.data, len);
         }
     }
-    if (!ly->frozen_b) {
-        mat row = mat_wrap(n->scratch.data, 1, ly->n_out);  /* db, as net_backward has it */
-        mat_colsum(row, ly->delta, inv_B);
-        size_t len = (size_t)ly->n_out;
-        if (h->momentum == 0.0f) {
-            k->axpy(ly->b.data, -h->lr, row.data, len);
-        } else {
-            k->scale(ly->vb.data, ly->vb.data, h->momentum, len);
-            k->axpy(ly->vb.data, -h->lr, row.data, len);
-            k->add(ly->b.data, ly->b.data, ly->vb.data, len);
-        }
-    }
+    fused_bias(n, l, h);
+}
+
+/* BP2 for the layer below and this layer's fused update in one pass over W
+ * (kern_table.backward_step: the two GEMMs of delta_below and fused_layer
+ * read W twice and write it once), for plain SGD on a free W; the same
+ * numbers as delta_below then fused_layer. */
+static int one_pass_below(const net *n, int l, const net_hyper *h)
+{
+    return l > 0 && !n->layers[l].frozen_W && h->momentum == 0.0f;
+}
+
+static void step_below(net *n, int l, const net_hyper *h, float decay)
+{
+    layer *ly = &n->layers[l], *prev = &n->layers[l - 1];
+    float inv_B = 1.0f / (float)n->B;
+    kern()->backward_step(n->B, ly->n_out, ly->n_in, ly->delta.data, ly->delta.stride,
+                          ly->W.data, ly->W.stride, prev->a.data, prev->a.stride,
+                          -h->lr * inv_B, decay, prev->delta.data, prev->delta.stride);
+    act_backward(prev, prev->delta, prev->z, prev->a, n->scratch);  /* ⊙ σ′(z) */
+    fused_bias(n, l, h);
 }
 
 dl_status net_backward_update(net *n, mat Y, const net_hyper *h)
@@ -974,6 +1001,10 @@ dl_status net_backward_update(net *n, mat Y, const net_hyper *h)
     float decay = 1.0f - h->lr * h->lambda / h->n;
     /* Backward walks the layers in exact reverse order: each δ needs the next. */
     for (int l = n->L - 1; l >= 0; l--) {
+        if (one_pass_below(n, l, h)) {
+            step_below(n, l, h, decay);
+            continue;
+        }
         if (l > 0)
             delta_below(n, l);
         fused_layer(n, l, h, decay);

@@ -9,7 +9,8 @@
  * read B in place), every operand order, strided views, and
  * alpha/beta cases; each with 1, 2 and 3 threads (3 > cores gives uneven
  * stripes). Then the same on sparse operands (zero skipping, also bit for bit
- * against the dense product).
+ * against the dense product) and the fused backward step against the two
+ * GEMMs it replaces.
  *
  * Tolerance, element by element: any order of K float multiply-adds differs
  * from the exact sum by at most γ_K·Σ_k |a_ik||b_kj| with γ_K ≈ K·u
@@ -207,6 +208,53 @@ static void test_zero_skip_leaves_out_inf(void)
     free(W);
 }
 
+/* The backward step's fused pass (P = Δ·W, then W ← decay·W + alpha·Δᵀ·A)
+ * is the two GEMMs it replaces, bit for bit, P and W (padding between rows
+ * untouched): batches from 1 to 49 (past DIRECT_M: the two GEMMs
+ * themselves), depths crossing KC, widths crossing NC and off the 16-column
+ * grid, sparse A and Δ, 1 to 3 threads. */
+static void (*fast_backstep)(int, int, int, const float *, int, float *, int, const float *, int,
+                             float, float, float *, int);
+
+static int backstep_case(int B, int n_out, int n_in, float alpha, float decay, int pad, double zeros)
+{
+    int ldd = n_out + pad, ldw = n_in + pad;
+    float *D = random_matrix((size_t)B * ldd), *A = random_matrix((size_t)B * ldw);
+    float *W = random_matrix((size_t)n_out * ldw), *W2 = malloc((size_t)n_out * ldw * sizeof *W2);
+    float *P = malloc((size_t)B * ldw * sizeof *P), *P2 = malloc((size_t)B * ldw * sizeof *P2);
+    sparsify(D, (size_t)B * ldd, zeros / 2);
+    sparsify(A, (size_t)B * ldw, zeros);
+    memcpy(W2, W, (size_t)n_out * ldw * sizeof *W2);
+    for (size_t i = 0; i < (size_t)B * ldw; i++) P[i] = P2[i] = NAN;  /* P is only written */
+    fast_backstep(B, n_out, n_in, D, ldd, W, ldw, A, ldw, alpha, decay, P, ldw);
+    fast_gemm(0, 0, B, n_in, n_out, 1.0f, D, ldd, W2, ldw, 0.0f, P2, ldw);
+    fast_gemm(1, 0, n_out, n_in, B, alpha, D, ldd, A, ldw, decay, W2, ldw);
+    int bad = memcmp(W, W2, (size_t)n_out * ldw * sizeof *W) != 0;
+    for (int i = 0; i < B; i++)
+        bad += memcmp(P + (size_t)i * ldw, P2 + (size_t)i * ldw, (size_t)n_in * sizeof *P) != 0;
+    if (bad)
+        printf("  backward_step B=%d n_out=%d n_in=%d zeros=%g: %s differs from the two GEMMs\n",
+               B, n_out, n_in, zeros, memcmp(W, W2, (size_t)n_out * ldw * sizeof *W) ? "W" : "P");
+    free(D); free(A); free(W); free(W2); free(P); free(P2);
+    return bad;
+}
+
+static void test_backward_step(void)
+{
+    static const int batches[] = { 1, 2, 6, 7, 13, 32, 48, 49 };
+    static const int layers[][2] = { { 1, 1 }, { 5, 17 }, { 17, 33 }, { 400, 100 }, { 10, 160 },
+                                     { 33, 3100 } };
+    for (int th = 1; th <= 3; th++) {
+        dl_threads_set(th);
+        for (size_t b = 0; b < sizeof batches / sizeof *batches; b++)
+            for (size_t l = 0; l < sizeof layers / sizeof *layers; l++) {
+                float decay = (b + l) % 2 ? 1.0f : 0.999f;
+                CHECK(backstep_case(batches[b], layers[l][0], layers[l][1], -0.01f, decay,
+                                    (int)(b % 3), (b + l) % 3 ? 0.0 : 0.8) == 0);
+            }
+    }
+}
+
 /* Zero sizes and K == 0: C = beta·C, and nothing at all when M or N is 0. */
 static void test_gemm_degenerate(void)
 {
@@ -236,8 +284,10 @@ int main(void)
     rng_seed(&R, 42);
     const char *isa = getenv("DELTALAB_ISA");
     fast_gemm = gemm_avx2;
+    fast_backstep = gemm_avx2_backward_step;
     if (isa && strcmp(isa, "avx512") == 0 && kern_avx512()) {
         fast_gemm = gemm_avx512;
+        fast_backstep = gemm_avx512_backward_step;
         printf("testing the AVX-512 GEMM\n");
     }
     if (!kern_avx2()) {
@@ -253,5 +303,6 @@ int main(void)
     RUN(test_gemm_random_shapes);
     RUN(test_zero_skip);
     RUN(test_zero_skip_leaves_out_inf);
+    RUN(test_backward_step);
     return check_summary();
 }

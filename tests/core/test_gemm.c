@@ -255,6 +255,28 @@ static void test_backward_step(void)
     }
 }
 
+/* The one-row path (M = 1, op(B) = B: δ·W, and a one-output layer's fused
+ * update, W ← W + alpha·δᵀ·A) sums the product apart from C and adds beta·C
+ * once: with beta = 1 the result is, bit for bit, C plus the product made
+ * with beta = 0. Summed into C itself, each of the K terms was rounded at C's
+ * magnitude: a fused linear-regression step stalled 30× farther from the
+ * least-squares solution than the unfused one. */
+static void test_one_row_sums_apart(void)
+{
+    enum { K = 200, N = 700 };   /* N past one chunk of the sum */
+    float *a = random_matrix(K), *B = random_matrix((size_t)K * N), *C = random_matrix(N);
+    float *P = malloc(N * sizeof *P), *Cw = malloc(N * sizeof *Cw);
+    for (int j = 0; j < N; j++) C[j] = 1000.0f + C[j];   /* large beside each term */
+    memcpy(Cw, C, N * sizeof *C);
+    dl_threads_set(1);
+    fast_gemm(1, 0, 1, N, K, -0.01f, a, 1, B, N, 0.0f, P, N);
+    fast_gemm(1, 0, 1, N, K, -0.01f, a, 1, B, N, 1.0f, Cw, N);
+    int bad = 0;
+    for (int j = 0; j < N; j++) bad += Cw[j] != C[j] + P[j];
+    CHECK(bad == 0);
+    free(a); free(B); free(C); free(P); free(Cw);
+}
+
 /* Zero sizes and K == 0: C = beta·C, and nothing at all when M or N is 0. */
 static void test_gemm_degenerate(void)
 {
@@ -301,6 +323,7 @@ int main(void)
     RUN(test_gemm_two_threads);
     RUN(test_gemm_three_threads);
     RUN(test_gemm_random_shapes);
+    RUN(test_one_row_sums_apart);
     RUN(test_zero_skip);
     RUN(test_zero_skip_leaves_out_inf);
     RUN(test_backward_step);

@@ -1055,10 +1055,7 @@ dl_status net_step(net *n, mat X, mat Y, const net_hyper *h, double *cost)
         return s;
     if (n->B == 1 && h->momentum == 0.0f && !n->accumulate)
         return step_one(n, Y, h);
-    s = net_backward(n, Y);
-    if (s == DL_OK)
-        s = net_update(n, h);
-    return s;
+    return net_backward_update(n, Y, h);   /* the trainer's fused step (unfused when accumulating) */
 }
 
 void net_zero_grads(net *n)

@@ -251,10 +251,11 @@ void net_sync_grads(net *n);
  * batch, whose gradients replace them (the trainer, before gathering it). */
 void net_forget_grads(net *n);
 /* forward, cost, backward, update on one batch; *cost (may be NULL) is the
- * mean cost before the update. One sample without momentum is fused as
- * net_backward_update is (dW, db left stale, input kept in x_step), its
- * update of W¹ is left pending for the next forward (net_settle_weights),
- * and a step drops the last step's stale gradients instead of writing them. */
+ * mean cost before the update. A batch takes net_backward_update, the
+ * trainer's fused step (dW, db left stale). One sample without momentum is
+ * fused the same way (dW, db left stale, input kept in x_step), its update
+ * of W¹ is left pending for the next forward (net_settle_weights), and a
+ * step drops the last step's stale gradients instead of writing them. */
 dl_status net_step(net *n, mat X, mat Y, const net_hyper *h, double *cost);
 /* Set dW, db (all layers) and the velocity to zero. */
 void net_zero_grads(net *n);

@@ -105,6 +105,24 @@ static void edge_tile(int mr, int nr, int kc, const float *Ap, const float *Bp,
         }
 }
 
+/* One tile of C, mr×nr at c: the full kernel (on the nk depths ks when ks is
+ * not NULL, and not at all when there are none and beta is 1: C stays), its
+ * first mr rows, or the right border through edge_tile (Bp packed there). */
+static void one_tile(int mr, int nr, int kc, const int *ks, int nk, const float *ap,
+                     const float *bp, int ldbp, float alpha, float beta, float *c, int ldc)
+{
+    if (mr == MR && nr == NR && ks) {
+        if (nk > 0 || beta != 1.0f)
+            kernel_full(nk, ks, ap, bp, ldbp, alpha, beta, c, ldc);
+    } else if (mr == MR && nr == NR) {
+        kernel_full(kc, NULL, ap, bp, ldbp, alpha, beta, c, ldc);
+    } else if (nr == NR) {
+        kernel_rows(mr, kc, ap, bp, ldbp, alpha, beta, c, ldc);
+    } else {
+        edge_tile(mr, nr, kc, ap, bp, alpha, beta, c, ldc);
+    }
+}
+
 /* --------------------------------------------------------------- packing */
 
 /* Rows i0.. i0+mc-1, depth k0.. k0+kc-1 of op(A) into MR-row slivers:
@@ -280,15 +298,7 @@ static void gemm_blocked(int M, int N, int K, float alpha, operand A, operand B,
                         int nk;
                         const int *ks = shorter_list(ka + (size_t)ir / MR * kc, na[ir / MR],
                                                      kbl + (size_t)jr / NR * kc, nb[jr / NR], &nk);
-                        if (mr == MR && nr == NR && ks) {
-                            if (nk > 0 || bet != 1.0f)  /* nothing to add: C stays */
-                                kernel_full(nk, ks, ap, bp, ldbp, alpha, bet, c, ldc);
-                        } else if (mr == MR && nr == NR)
-                            kernel_full(kc, NULL, ap, bp, ldbp, alpha, bet, c, ldc);
-                        else if (nr == NR)
-                            kernel_rows(mr, kc, ap, bp, ldbp, alpha, bet, c, ldc);
-                        else
-                            edge_tile(mr, nr, kc, ap, bp, alpha, bet, c, ldc);
+                        one_tile(mr, nr, kc, ks, nk, ap, bp, ldbp, alpha, bet, c, ldc);
                     }
                 }
             }
@@ -641,13 +651,8 @@ static void update_block(const backstep *S, const float *Dt, int k0, int kc, int
     for (int i = 0; i < kc; i += MR) {
         const float *ap = Dt + (size_t)i * S->B;
         float *c = S->W + (size_t)(k0 + i) * S->ldw + j;
-        int mr = imin(MR, kc - i);
-        if (nr < NR)
-            edge_tile(mr, nr, S->B, ap, bp, S->alpha, S->decay, c, S->ldw);
-        else if (mr == MR)
-            kernel_full(S->B, NULL, ap, bp, ldbp, S->alpha, S->decay, c, S->ldw);
-        else
-            kernel_rows(mr, S->B, ap, bp, ldbp, S->alpha, S->decay, c, S->ldw);
+        one_tile(imin(MR, kc - i), nr, S->B, NULL, 0, ap, bp, ldbp, S->alpha, S->decay, c,
+                 S->ldw);
     }
 }
 
@@ -673,13 +678,7 @@ static void backstep_cols(const backstep *S, int j0, int n, float *buf)
             for (int ir = 0; ir < M; ir += MR) {
                 const float *ap = Ap + (size_t)ir * kc;
                 float *c = S->P + (size_t)ir * S->ldp + j;
-                int mr = imin(MR, M - ir);
-                if (nr < NR)
-                    edge_tile(mr, nr, kc, ap, bp, 1.0f, bet, c, S->ldp);
-                else if (mr == MR)
-                    kernel_full(kc, NULL, ap, bp, ldbp, 1.0f, bet, c, S->ldp);
-                else
-                    kernel_rows(mr, kc, ap, bp, ldbp, 1.0f, bet, c, S->ldp);
+                one_tile(imin(MR, M - ir), nr, kc, NULL, 0, ap, bp, ldbp, 1.0f, bet, c, S->ldp);
             }
             update_block(S, Dt, pc, kc, j, nr, Bp + (size_t)NR * kc);
         }
@@ -764,7 +763,6 @@ void GEMM_ENTRY(int tA, int tB, int M, int N, int K, float alpha,
     int parts = dl_parts(work, GEMM_GRAIN);
     run(&J, parts < units ? parts : units);
 }
-
 
 void BACKSTEP_ENTRY(int B, int n_out, int n_in, const float *D, int ldd, float *W, int ldw,
                     const float *A, int lda, float alpha, float decay, float *P, int ldp)

@@ -913,20 +913,8 @@ static dl_status step_one(net *n, mat Y, const net_hyper *h)
     return DL_OK;
 }
 
-/*
- * The update fused into the weight-gradient product (batched training):
- * BP4's GEMM writes into W through its C-update,
- *
- *     W ← (1 − ηλ/n)·W − (η/B)·δᵀ·A_prev        (the L2 decay is GEMM's β)
- *
- * or, with momentum μ, into the velocity, V ← μ·V − (η/B)·δᵀ·A_prev, and one
- * pass adds V to W. dW is never written: the separate update read W and dW
- * and wrote W again, a third of an E2 step's time. Biases take the column
- * sums of δ as net_update would (they are small). BP2 for the layer below
- * runs first, with the weights before their update, as the unfused order.
- * Afterwards dW, db are marked stale and net_sync_grads writes them, exactly
- * as net_backward would have, from the workspace's δ and activations.
- */
+/* The biases' step from the column sums of δ, as net_update would take it
+ * (they are small): fused_layer's and step_below's. */
 static void fused_bias(net *n, int l, const net_hyper *h)
 {
     const kern_table *k = kern();
@@ -945,6 +933,20 @@ static void fused_bias(net *n, int l, const net_hyper *h)
     }
 }
 
+/*
+ * The update fused into the weight-gradient product (batched training):
+ * BP4's GEMM writes into W through its C-update,
+ *
+ *     W ← (1 − ηλ/n)·W − (η/B)·δᵀ·A_prev        (the L2 decay is GEMM's β)
+ *
+ * or, with momentum μ, into the velocity, V ← μ·V − (η/B)·δᵀ·A_prev, and one
+ * pass adds V to W. dW is never written: the separate update read W and dW
+ * and wrote W again, a third of an E2 step's time. Biases take the column
+ * sums of δ as net_update would (they are small). BP2 for the layer below
+ * runs first, with the weights before their update, as the unfused order.
+ * Afterwards dW, db are marked stale and net_sync_grads writes them, exactly
+ * as net_backward would have, from the workspace's δ and activations.
+ */
 static void fused_layer(net *n, int l, const net_hyper *h, float decay)
 {
     const kern_table *k = kern();

@@ -9,6 +9,7 @@
  * kernel, are stated where they are used; u = 2^-24 is float's unit roundoff.
  */
 #include "check.h"
+#include "gemm.h"
 #include "kern.h"
 #include "mat.h"
 #include "rng.h"
@@ -308,6 +309,85 @@ static void test_dense_step_forward(void)
     }
 }
 
+/* n floats like an image's pixels: each 8-float chunk (from offset 0) all
+ * zero with probability `zero`, else uniform in [0, 1) with a few zeros. */
+static float *sparse_vec(size_t n, double zero)
+{
+    float *p = vec(n, 0, 1);
+    for (size_t c = 0; c < n; c += 8) {
+        int all = rng_uniform(&R) < zero;
+        for (size_t i = c; i < n && i < c + 8; i++)
+            if (all || rng_uniform(&R) < 0.2) p[i] = 0;
+    }
+    return p;
+}
+
+/* The batch-1 kernels pass by the chunks where their input is all zero
+ * (net_avx2.c): with skipping on, W and z are bit for bit what every chunk
+ * gives, for inputs 0 % to 100 % zero, updates with and without decay (which
+ * takes every chunk), and rows of n_in not a multiple of 8. */
+static void test_dense_zero_skip(void)
+{
+    const kern_table *tables[] = { kern_avx2(), kern_avx512() };
+    const int shapes[][2] = { { 4, 784 }, { 30, 784 }, { 100, 784 }, { 5, 33 }, { 8, 64 },
+                              { 3, 17 }, { 10, 30 } };
+    const double zeros[] = { 0, 0.3, 0.6, 0.9, 1 };
+    for (size_t t = 0; t < sizeof tables / sizeof *tables; t++)
+        for (size_t s = 0; tables[t] && s < sizeof shapes / sizeof *shapes; s++)
+            for (size_t q = 0; q < sizeof zeros / sizeof *zeros; q++)
+                for (int rep = 0; rep < 2; rep++) {
+                    const kern_table *k = tables[t];
+                    int n_out = shapes[s][0], n_in = shapes[s][1];
+                    size_t nw = (size_t)n_out * n_in, bytes = nw * sizeof(float);
+                    float decay = rep ? 0.999f : 1.0f;
+                    float *W[2] = { vec(nw, -1, 1), malloc(bytes) }, *z[2], *zs[2];
+                    float *a = sparse_vec((size_t)n_in, zeros[q]);
+                    float *a_old = sparse_vec((size_t)n_in, zeros[q]);
+                    float *d = vec((size_t)n_out, -1, 1), *b = vec((size_t)n_out, -1, 1);
+                    memcpy(W[1], W[0], bytes);
+                    for (int skip = 0; skip < 2; skip++) {   /* 0: every chunk */
+                        gemm_skips_zeros = skip;
+                        z[skip] = vec((size_t)n_out, 0, 1);
+                        zs[skip] = vec((size_t)n_out, 0, 1);
+                        k->dense_forward(z[skip], W[skip], a, b, n_out, n_in);
+                        k->dense_grad_step(W[skip], NULL, d, a_old, n_out, n_in, 0.1f, decay, 1);
+                        k->dense_step_forward(zs[skip], W[skip], a, b, n_out, n_in, d, a_old,
+                                              0.1f, decay);
+                    }
+                    gemm_skips_zeros = 1;
+                    CHECK(memcmp(z[0], z[1], (size_t)n_out * sizeof(float)) == 0);
+                    CHECK(memcmp(zs[0], zs[1], (size_t)n_out * sizeof(float)) == 0);
+                    if (memcmp(W[0], W[1], bytes) != 0) {
+                        printf("  %s %dx%d zeros %g decay %g: W differs with skipping\n",
+                               k->isa, n_out, n_in, zeros[q], decay);
+                        CHECK(0);
+                    }
+                    for (int i = 0; i < 2; i++) { free(W[i]); free(z[i]); free(zs[i]); }
+                    free(a); free(a_old); free(d); free(b);
+                }
+}
+
+/* The skipping is real: a NaN in W where the input is all zero stays out of
+ * z in the AVX2 kernels, and reaches it when every chunk is taken. */
+static void test_dense_zero_skip_leaves_out_nan(void)
+{
+    const kern_table *k = kern_avx2();
+    if (!k)
+        return;
+    enum { O = 4, I = 64 };
+    float W[O * I], a[I], b[O] = { 0 }, z[O];
+    for (int i = 0; i < O * I; i++) W[i] = 0.5f;
+    for (int i = 0; i < I; i++) a[i] = i < 8 ? 1.0f : 0.0f;   /* chunks 1..7 zero */
+    W[20] = NAN;
+    gemm_skips_zeros = 1;
+    k->dense_forward(z, W, a, b, O, I);
+    CHECK(z[0] == 4.0f && z[1] == 4.0f);
+    gemm_skips_zeros = 0;
+    k->dense_forward(z, W, a, b, O, I);
+    CHECK(isnan(z[0]) && z[1] == 4.0f);
+    gemm_skips_zeros = 1;
+}
+
 /* Hand-worked batch-1 layer through the active table (both ISAs). */
 static void test_dense_by_hand(void)
 {
@@ -364,6 +444,8 @@ int main(void)
     RUN(test_dispatch);
     RUN(test_dense_by_hand);
     RUN(test_dense_step_forward);
+    RUN(test_dense_zero_skip);
+    RUN(test_dense_zero_skip_leaves_out_nan);
     if (!FAST) {
         printf("no AVX2+FMA here: only the reference is tested\n");
         return check_summary();

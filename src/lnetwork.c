@@ -283,19 +283,40 @@ void dl_pushnet(lua_State *L, net **n)
 
 static const char *const hyper_options[] = { "lr", "lambda", "n", "momentum", NULL };
 
-/* lr, lambda, n, momentum from the options table at idx (absent: defaults). */
+/* The index in hyper_options of the key below the top of the stack, or -1. */
+static int hyper_index(lua_State *L)
+{
+    if (lua_type(L, -2) != LUA_TSTRING)
+        return -1;
+    for (int k = 0; hyper_options[k]; k++)
+        if (strcmp(lua_tostring(L, -2), hyper_options[k]) == 0)
+            return k;
+    return -1;
+}
+
+/* lr, lambda, n, momentum from the options table at idx (absent: defaults).
+ * One walk over the keys the table has: net:step reads it every step, and a
+ * lookup of each of the four names cost a batch-1 step 2 %. The errors are
+ * dl_checkoptions' and dl_optnumber's. */
 static net_hyper get_hyper(lua_State *L, int idx, const char *fn)
 {
     net_hyper h = net_hyper_default();
     if (!dl_isopts(L, idx, fn))
         return h;
-    dl_checkoptions(L, idx, fn, hyper_options, 0);
+    idx = lua_absindex(L, idx);
     float *dst[] = { &h.lr, &h.lambda, &h.n, &h.momentum };
-    for (int k = 0; hyper_options[k]; k++) {
-        lua_Number v = dl_optnumber(L, idx, fn, hyper_options[k], *dst[k]);
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        int k = hyper_index(L);
+        if (k < 0)
+            dl_checkoptions(L, idx, fn, hyper_options, 0);         /* raises */
+        if (lua_type(L, -1) != LUA_TNUMBER)
+            dl_optnumber(L, idx, fn, hyper_options[k], 0);        /* raises */
+        lua_Number v = lua_tonumber(L, -1);
         if (!isfinite(v))
             luaL_error(L, "%s: option '%s' must be finite, got %f", fn, hyper_options[k], v);
         *dst[k] = (float)v;
+        lua_pop(L, 1);
     }
     if (!(h.n > 0))
         luaL_error(L, "%s: option 'n' (training-set size) must be positive", fn);
@@ -793,11 +814,16 @@ static const char *const net_fields[] = { "layers", "cost_name", "sizes", "L", "
 
 /* __index is a function, not the methods table, because a network's fields
  * are computed on each read (layers is the user value; sizes, batch, nparams
- * come from the core net, which a forward changes). Fields come first, then
- * the methods (upvalue 1). */
+ * come from the core net, which a forward changes). The methods (upvalue 1)
+ * are looked up first: `net:step` is read once a step, and the fields' name
+ * comparisons cost a batch-1 step 1 %. No method has a field's name. */
 static int n_index(lua_State *L)
 {
     net *n = check_open(L, 1)->n;   /* sizes and methods only: W¹ may stay pending */
+    lua_pushvalue(L, 2);
+    if (lua_gettable(L, lua_upvalueindex(1)) != LUA_TNIL)
+        return 1;
+    lua_pop(L, 1);
     const char *const *fields = net_fields;
     int f = -1;
     if (lua_type(L, 2) == LUA_TSTRING)
@@ -824,8 +850,7 @@ static int n_index(lua_State *L)
         return 1;
     }
     default:
-        lua_pushvalue(L, 2);
-        lua_gettable(L, lua_upvalueindex(1));
+        lua_pushnil(L);
         return 1;
     }
 }

@@ -78,7 +78,10 @@ ours=$("$DELTALAB" tests/bench/step.lua $q) || exit 1
 echo "$ours"
 peers=
 if [ -x $PY ]; then
-    peers=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $PY tests/bench/step_peers.py $q 2>&1)
+    # The peers step through the same MNIST images when step.lua found them.
+    mnist=$("$DELTALAB" -e 'local ok, d = pcall(data.mnist); if ok then print(d.dir) end' 2>/dev/null)
+    peers=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $PY tests/bench/step_peers.py $q \
+            ${mnist:+--mnist "$(realpath "$mnist")"} 2>&1)
     echo "$peers"
 fi
 # ratio CASE PEER FIELD: the peer's figure over ours for one case line;
@@ -89,9 +92,10 @@ ratio() {
     p=$(printf '%s\n' "$peers" | sed -n "s/^$2 step $1: \([0-9.]*\) us\/step wall, \([0-9.]*\) us\/step cpu\(.*\)/\\$3 \\3/p" | head -1)
     [ -n "$o" ] && [ -n "$p" ] && awk -v o="$o" -v p="$p" -v c="$1" -v n="$2" -v f="$3" \
         'BEGIN { split(p, v, " "); s = p; sub(/^[^ ]* */, "", s)
-                 printf "  %-22s deltalab is %5.1fx faster than %s %s (%s time)\n", c, v[1] / o, n, s, f == 1 ? "wall" : "cpu" }'
+                 printf "  %-25s deltalab is %5.1fx faster than %s %s (%s time)\n", c, v[1] / o, n, s, f == 1 ? "wall" : "cpu" }'
 }
-for c in "784-30-10 batch 1" "784-100-10 batch 1"; do
+for c in "784-30-10 batch 1" "784-30-10 batch 1 mnist" "784-100-10 batch 1" \
+         "784-100-10 batch 1 mnist"; do
     for peer in torch numpy; do
         ratio "$c" $peer 1
         ratio "$c" $peer 2
@@ -153,11 +157,15 @@ if [ -n "${train_out:-}" ]; then
 fi
 # Batch 1 by wall time: ours runs on one thread, a peer at its faster of 1 and
 # 2 threads, whose CPU time would count both.
-for c in "784-30-10" "784-100-10"; do
-    o=$(printf '%s\n' "${step_ours:-}" | sed -n "s/^step $c batch 1: \([0-9.]*\) us\/step wall.*/\1/p")
+# The dense synthetic input, then MNIST's first 1000 images in turn.
+for c in "784-30-10" "784-30-10 mnist" "784-100-10" "784-100-10 mnist"; do
+    case=${c% mnist} input="dense input"
+    [ "$case" != "$c" ] && input="MNIST images"
+    case="$case batch 1${c#"$case"}"
+    o=$(printf '%s\n' "${step_ours:-}" | sed -n "s/^step $case: \([0-9.]*\) us\/step wall.*/\1/p")
     for peer in numpy torch; do
-        p=$(printf '%s\n' "${step_peers:-}" | sed -n "s/^$peer step $c batch 1: \([0-9.]*\) us\/step wall, [0-9.]* us\/step cpu (\(.*\))/\1|\2/p")
-        [ -n "$o" ] && [ -n "$p" ] && awk -v o="$o" -v p="$p" -v c="$c" 'BEGIN { split(p, v, "|")
+        p=$(printf '%s\n' "${step_peers:-}" | sed -n "s/^$peer step $case: \([0-9.]*\) us\/step wall, [0-9.]* us\/step cpu (\(.*\))/\1|\2/p")
+        [ -n "$o" ] && [ -n "$p" ] && awk -v o="$o" -v p="$p" -v c="${c% mnist}, $input" 'BEGIN { split(p, v, "|")
             printf "| net:step from Lua, one sample, %s (wall time) | %.1f us | %s us (%s) | %.1fx |\n", c, o, v[1], v[2], v[1] / o }'
     done
 done

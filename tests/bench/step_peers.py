@@ -1,8 +1,11 @@
 """Peers for tests/bench/step.lua: the same per-sample SGD step in PyTorch and
-in NumPy (Nielsen's network.py style), timed the same way. Prints lines in
-step.lua's format with the peer's name; skips a peer that is not installed.
-    /usr/bin/python3 tests/bench/step_peers.py [--quick]"""
-import os, sys, time
+in NumPy (Nielsen's network.py style), timed the same way, on the same inputs:
+the dense synthetic one, and with --mnist DIR the first 1000 MNIST training
+images in turn (DIR holds train-images-idx3-ubyte[.gz] and the labels; step.lua
+finds it with data.mnist()). Prints lines in step.lua's format with the peer's
+name; skips a peer that is not installed.
+    /usr/bin/python3 tests/bench/step_peers.py [--quick] [--mnist DIR]"""
+import gzip, os, sys, time
 
 # Each peer is timed at 1 and at 2 threads (NumPy: its BLAS's threads;
 # PyTorch: set_num_threads) and reported at the faster, by wall time, with
@@ -10,6 +13,41 @@ import os, sys, time
 
 quick = "--quick" in sys.argv
 secs = 0.05 if quick else 1.0
+mnist_dir = sys.argv[sys.argv.index("--mnist") + 1] if "--mnist" in sys.argv else None
+
+
+def idx_file(name):
+    """The bytes of an IDX file in mnist_dir, gzipped or not."""
+    path = os.path.join(mnist_dir, name)
+    if os.path.exists(path + ".gz"):
+        return gzip.open(path + ".gz").read()
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def mnist_samples(n):
+    """The first n training images as float32 rows scaled to [0, 1] (as
+    data.mnist() gives them) and their labels; None without --mnist."""
+    if not mnist_dir:
+        return None
+    img, lab = idx_file("train-images-idx3-ubyte"), idx_file("train-labels-idx1-ubyte")
+    rows = [[b / 255.0 for b in img[16 + 784 * i:16 + 784 * (i + 1)]] for i in range(n)]
+    return rows, list(lab[8:8 + n])
+
+
+def synthetic(n_in, n_out):
+    """step.lua's dense synthetic sample: pixel j is (j mod 17)/17, label 3."""
+    return [[(j % 17) / 17 for j in range(n_in)]], [3 % n_out]
+
+
+def cases():
+    """(name, sizes, (rows, labels)) for every batch-1 case step.lua times."""
+    images = mnist_samples(1000)
+    for hidden in (30, 100):
+        name = "784-%d-10 batch 1" % hidden
+        yield name, [784, hidden, 10], synthetic(784, 10)
+        if images:
+            yield name + " mnist", [784, hidden, 10], images
 
 
 def timeit(step, seconds, rounds=5):
@@ -67,9 +105,26 @@ def at_best(time_case, settings, name):
         name, best, " and ".join(str(t) for t in settings), "; " + others if others else "")
 
 
+def keep_freed_memory():
+    """Keep glibc from handing NumPy's large temporaries back to the OS after
+    each step. Its mmap threshold adapts to what the process freed before, so
+    a step's 313 KB outer product (784-100-10) was mmapped, page-faulted and
+    unmapped anew every step in some runs and not in others: 445 against
+    165 us a step here, depending on which cases ran first. Fixing the
+    thresholds is part of NumPy's best setting (PyTorch's steps did not
+    change with it)."""
+    import ctypes
+    libc = ctypes.CDLL(None)
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+    if libc.mallopt(M_MMAP_THRESHOLD, 1 << 24) and libc.mallopt(M_TRIM_THRESHOLD, 1 << 28):
+        return "glibc malloc keeps freed blocks (mallopt)"
+    return "malloc as is"
+
+
 def numpy_cases():
     import numpy as np
     blas, set_threads = blas_in_process()
+    blas += ", " + keep_freed_memory()
     rng = np.random.default_rng(1)
 
     def make(sizes):
@@ -80,13 +135,17 @@ def numpy_cases():
     def sig(z):
         return 1.0 / (1.0 + np.exp(-z))
 
-    def case(sizes):
+    def case(sizes, samples):
         Ws, bs = make(sizes)
-        x = (np.arange(sizes[0], dtype=np.float32) % 17 / 17).reshape(-1, 1)
-        y = np.zeros((sizes[-1], 1), np.float32); y[3] = 1
-        lr = np.float32(0.01)
+        xs = [np.array(r, np.float32).reshape(-1, 1) for r in samples[0]]
+        ys = [np.zeros((sizes[-1], 1), np.float32) for _ in samples[1]]
+        for y, lab in zip(ys, samples[1]):
+            y[lab] = 1
+        lr, turn = np.float32(0.01), [0]
 
         def step():   # network.py's backprop for one sample, quadratic cost
+            i = turn[0] = (turn[0] + 1) % len(xs)
+            x, y = xs[i], ys[i]
             a, acts, zs = x, [x], []
             for W, b in zip(Ws, bs):
                 z = W @ a + b; zs.append(z); a = sig(z); acts.append(a)
@@ -98,25 +157,25 @@ def numpy_cases():
                 Ws[l] -= lr * gW; bs[l] -= lr * gb
         return timeit(step, secs)
 
-    def timed(sizes, threads):
+    def timed(sizes, samples, threads):
         if set_threads:
             set_threads(threads)
-        return case(sizes)
+        return case(sizes, samples)
 
-    for sizes in ([784, 30, 10], [784, 100, 10]):
+    for name, sizes, samples in cases():
         if set_threads:
-            w, c, setting = at_best(lambda t: timed(sizes, t), (1, 2), "BLAS threads")
+            w, c, setting = at_best(lambda t: timed(sizes, samples, t), (1, 2), "BLAS threads")
         else:
-            (w, c), setting = case(sizes), "BLAS threads as installed"
-        print("numpy step %s batch 1: %.2f us/step wall, %.2f us/step cpu (NumPy %s, %s, %s)"
-              % ("-".join(map(str, sizes)), w * 1e6, c * 1e6, np.__version__, blas, setting))
+            (w, c), setting = case(sizes, samples), "BLAS threads as installed"
+        print("numpy step %s: %.2f us/step wall, %.2f us/step cpu (NumPy %s, %s, %s)"
+              % (name, w * 1e6, c * 1e6, np.__version__, blas, setting))
 
 
 def torch_cases():
     import torch
     torch.manual_seed(1)
 
-    def case(sizes, B, hidden, out, loss, seconds):
+    def case(sizes, samples, hidden, out, loss, seconds):
         layers = []
         for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
             layers.append(torch.nn.Linear(a, b))
@@ -124,27 +183,29 @@ def torch_cases():
             layers.append(out() if last else hidden())
         net = torch.nn.Sequential(*layers)
         opt = torch.optim.SGD(net.parameters(), lr=0.01)
-        x = (torch.arange(B * sizes[0], dtype=torch.float32) % 17 / 17).reshape(B, -1)
-        lab = torch.arange(B) * 3 % sizes[-1]
-        y = torch.nn.functional.one_hot(lab, sizes[-1]).float()
+        xs = [torch.tensor([r], dtype=torch.float32) for r in samples[0]]
+        labs = [torch.tensor([lab]) for lab in samples[1]]
+        ys = [torch.nn.functional.one_hot(lab, sizes[-1]).float() for lab in labs]
+        turn = [0]
 
         def step():
+            i = turn[0] = (turn[0] + 1) % len(xs)
             opt.zero_grad()
-            a = net(x)
-            c = loss(a, y, lab)
+            a = net(xs[i])
+            c = loss(a, ys[i], labs[i])
             c.backward()
             opt.step()
         return timeit(step, seconds)
 
     quad = lambda a, y, lab: 0.5 * ((a - y) ** 2).sum()
-    def timed(sizes, threads):
+    def timed(sizes, samples, threads):
         torch.set_num_threads(threads)
-        return case(sizes, 1, torch.nn.Sigmoid, torch.nn.Sigmoid, quad, secs)
+        return case(sizes, samples, torch.nn.Sigmoid, torch.nn.Sigmoid, quad, secs)
 
-    for sizes in ([784, 30, 10], [784, 100, 10]):
-        w, c, setting = at_best(lambda t: timed(sizes, t), (1, 2), "set_num_threads")
-        print("torch step %s batch 1: %.2f us/step wall, %.2f us/step cpu (PyTorch %s, %s)"
-              % ("-".join(map(str, sizes)), w * 1e6, c * 1e6, torch.__version__, setting))
+    for name, sizes, samples in cases():
+        w, c, setting = at_best(lambda t: timed(sizes, samples, t), (1, 2), "set_num_threads")
+        print("torch step %s: %.2f us/step wall, %.2f us/step cpu (PyTorch %s, %s)"
+              % (name, w * 1e6, c * 1e6, torch.__version__, setting))
 
 
 for name, fn in (("numpy", numpy_cases), ("torch", torch_cases)):

@@ -996,6 +996,8 @@ dl_status net_backward_update(net *n, mat Y, const net_hyper *h)
         dl_status s = net_backward(n, Y);
         return s == DL_OK ? net_update(n, h) : s;
     }
+    if (n->B == 1 && h->momentum == 0.0f)   /* one sample: its own kernels, W¹'s update deferred */
+        return step_one(n, Y, h);
     n->grads_stale = 0;    /* this batch's gradients replace the last one's */
     dl_status s = net_output_delta(n, Y);
     if (s != DL_OK)
@@ -1055,8 +1057,6 @@ dl_status net_step(net *n, mat X, mat Y, const net_hyper *h, double *cost)
         s = net_cost(n, Y, cost);
     if (s != DL_OK)
         return s;
-    if (n->B == 1 && h->momentum == 0.0f && !n->accumulate)
-        return step_one(n, Y, h);
     return net_backward_update(n, Y, h);   /* the trainer's fused step (unfused when accumulating) */
 }
 

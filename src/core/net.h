@@ -233,7 +233,10 @@ dl_status net_update(net *n, const net_hyper *h);
  * step's (STALE_X_KEPT) — and code that reads dW, db directly (a matrix
  * view of them) calls net_sync_grads. Weights agree with the unfused path to a few
  * ulp per step (the product is rounded once, not twice); biases exactly.
- * With n->accumulate set it is net_backward then net_update, unfused. */
+ * One sample without momentum takes the batch-1 kernels: dW, db stale with
+ * the input kept in x_step (STALE_X_KEPT), W¹'s update left pending for the
+ * next forward (net_settle_weights). With n->accumulate set it is
+ * net_backward then net_update, unfused. */
 dl_status net_backward_update(net *n, mat Y, const net_hyper *h);
 /* Make the update of W¹ that a batch-1 net_step deferred (nothing when none
  * is pending). That step passes over W¹ once, not twice: it leaves its rank-1

@@ -391,7 +391,9 @@ dl_status train_step(trainer *t)
 {
     net *n = t->net;
     double t0 = now_seconds();
-    net_settle_weights(n);   /* a hook's batch-1 net:step may have left W¹'s update */
+    /* W¹'s update may be pending (the last batch-1 step's, or a hook's
+     * net:step): this batch's forward makes it, in its pass over W¹ at batch
+     * 1 or before it otherwise, as every reader of the weights does. */
     t->epoch_ended = 0;
     int B = t->N - t->pos < t->cfg.batch ? t->N - t->pos : t->cfg.batch;
     dl_status s = make_room(t, t->pos + B >= t->N);

@@ -184,6 +184,55 @@ static void test_matches_net_step(void)
     free_set(&s);
 }
 
+/* At batch 1 without momentum the trainer takes net_step's one-sample
+ * kernels: W¹'s update is left to the next forward (pending after a step),
+ * the weights are bit for bit a loop of net_step's, within 1e-5 of the
+ * unfused net_backward + net_update (one rounding against two per step),
+ * the end-of-epoch validation sees the updated weights, and a step
+ * allocates nothing. */
+static void test_batch1_takes_one_sample_step(void)
+{
+    set s = blob_set(3, 10, 2.0, 5), v = blob_set(3, 5, 2.0, 6);
+    int sizes[] = { 2, 6, 3 };
+    dl_act acts[] = { DL_SIGMOID, DL_SOFTMAX };
+    net *a = make_net(2, sizes, acts, DL_LOG_LIKELIHOOD, 4);
+    net *b = make_net(2, sizes, acts, DL_LOG_LIKELIHOOD, 4);
+    net *u = make_net(2, sizes, acts, DL_LOG_LIKELIHOOD, 4);
+    train_config c = train_config_default();
+    c.batch = 1; c.epochs = 3; c.lr = 0.2f; c.lambda = 0.3f; c.shuffle = 0; c.patience = 10;
+    trainer *t = NULL;
+    CHECK(train_new(&t, a, &c, as_data(s), as_data(v), NULL, 0) == DL_OK);
+    CHECK(train_step(t) == DL_OK && a->w_pending);
+    long before = n_allocs;
+    for (int i = 1; i < 3 * 30; i++)
+        CHECK(train_step(t) == DL_OK);
+    CHECK(n_allocs == before);
+
+    net_hyper h = { 0.2f, 0.3f, 30.0f, 0.0f };
+    for (int e = 0; e < 3; e++)
+        for (int r = 0; r < 30; r++) {
+            mat X = mat_sub(s.X, r, 0, 1, 2), Y;
+            net_labels_to_targets(b, mat_sub(s.y, r, 0, 1, 1), &Y);
+            CHECK(net_step(b, X, Y, &h, NULL) == DL_OK);
+            net_labels_to_targets(u, mat_sub(s.y, r, 0, 1, 1), &Y);
+            CHECK(net_forward(u, X) == DL_OK && net_backward(u, Y) == DL_OK);
+            CHECK(net_update(u, &h) == DL_OK);
+        }
+    net_settle_weights(a);
+    net_settle_weights(b);
+    CHECK(same_params(a, b));
+    CHECK_NEAR(params_diff(a, u), 0, 1e-5);
+    train_eval ev;   /* the last epoch's validation loss is the settled net's */
+    CHECK(train_evaluate(a, as_data(v), 0, &ev, NULL) == DL_OK);
+    CHECK(t->history.n == 3 && t->history.val_loss[2] == ev.loss);
+    train_free(t);
+    net_free(a);
+    net_free(b);
+    net_free(u);
+    free_set(&s);
+    free_set(&v);
+}
+
 static void test_schedules(void)
 {
     train_config c = train_config_default();
@@ -827,6 +876,7 @@ static void test_failed_step_leaves_no_stale_grads(void)
 int main(void)
 {
     RUN(test_matches_net_step);
+    RUN(test_batch1_takes_one_sample_step);
     RUN(test_schedules);
     RUN(test_xor_learned);
     RUN(test_spirals_learned);

@@ -24,7 +24,8 @@ void gemm_avx512_backward_step(int B, int n_out, int n_in, const float *D, int l
                                float *P, int ldp);
 
 /* Nonzero (the default): both GEMMs pass by the depths at which a packed
- * sliver of one operand is all zero (sparse inputs such as MNIST's), with the
+ * sliver of one operand is all zero (sparse inputs such as MNIST's), and the
+ * batch-1 dense kernels by the input's all-zero chunks (net_avx2.c), with the
  * same result bit for bit; 0: every depth. For the tests and the bench, which
  * compare the two; see depth_list in gemm_body.h. */
 extern int gemm_skips_zeros;

@@ -90,7 +90,10 @@ typedef struct kern_table {
 
     /* One sample through a dense layer (batch 1), fused so that a per-sample
      * step passes over W once per call, with no call per row: z[j] = W[j]·a +
-     * b[j] for j < n_out, W n_out × n_in with contiguous rows. z aliases nothing. */
+     * b[j] for j < n_out, W n_out × n_in with contiguous rows. z aliases nothing.
+     * The AVX2 entries of the three pass by the 8-float chunks where the input
+     * is all zero (net_avx2.c): the same numbers, but a NaN or Inf of W or δ
+     * there does not spread through the zero input. */
     void (*dense_forward)(float *z, const float *W, const float *a, const float *b,
                           int n_out, int n_in);
     /* dW[j] = δ[j]·a for every row j (BP4 for one sample) and, when update != 0,

@@ -136,7 +136,7 @@ static inline __m256 stepped(__m256 w, __m256 g, __m256 nl, __m256 vdecay)
  * NULL, only the nk chunks at offsets ks, when ks is not NULL (see
  * chunk_list; the caller's decay is then 1, so the others keep their w). */
 SPECIALISED void step_row(float *w, float *g, float dj, const float *a, int n_in,
-                            __m256i tm, int nv, const int *ks, int nk, float lr, float decay)
+                          __m256i tm, int nv, const int *ks, int nk, float lr, float decay)
 {
     __m256 d = _mm256_set1_ps(dj), nl = _mm256_set1_ps(-lr), vdecay = _mm256_set1_ps(decay);
     /* Two loops, not one with `if (g)` inside: at -O2 the compiler keeps the

@@ -3,7 +3,8 @@
  *
  * Three layers, each with its own contract (the BLIS structure):
  *
- *   1. micro-kernel   kernel_full: one MR×NR = 6×16 tile of C from a packed
+ *   1. micro-kernel   tile_kernel (kernel_full, made from it in gemm_body.h):
+ *                     one MR×NR = 6×16 tile of C from a packed
  *                     MR×kc sliver of A and a packed kc×NR sliver of B. The k
  *                     loop only, full tiles only, 12 ymm accumulators.
  *   2. packing        pack_A / pack_B copy op(A), op(B) into those slivers,
@@ -111,37 +112,13 @@ tile_kernel(const int mr, int kc, const int *ks, const float *const a[MR], const
     }
 }
 
-/* noinline: inlined into a loop nest, the kernel competes for the 16 ymm
- * registers with the caller's values and spills an accumulator. ks: every
- * depth < kc when NULL, else the kc depths in it; each case compiled apart,
- * so the dense loop has no index load. */
-static __attribute__((noinline)) void kernel_full(int kc, const int *ks, const float *Ap, const float *Bp,
-                        int ldbp, float alpha, float beta, float *C, int ldc)
-{
-    const float *a[MR] = { Ap, Ap + 1, Ap + 2, Ap + 3, Ap + 4, Ap + 5 };
-    if (ks)
-        tile_kernel(MR, kc, ks, a, MR, Bp, ldbp, alpha, beta, C, ldc);
-    else
-        tile_kernel(MR, kc, NULL, a, MR, Bp, ldbp, alpha, beta, C, ldc);
-}
-
-/* The same kernel reading op(A) in place from MR row pointers, each row
- * contiguous in k (astep = 1): gemm_small_nt's A side is B's rows. ks as
- * above (NULL: every depth < kc). */
-static __attribute__((noinline)) void kernel_rowptr(int kc, const int *ks, const float *const a[MR],
-                        const float *Bp, float *C)
-{
-    if (ks)
-        tile_kernel(MR, kc, ks, a, 1, Bp, NR, 1.0f, 0.0f, C, NR);
-    else
-        tile_kernel(MR, kc, NULL, a, 1, Bp, NR, 1.0f, 0.0f, C, NR);
-}
+#define SLIVER_ROWS(Ap) { Ap, Ap + 1, Ap + 2, Ap + 3, Ap + 4, Ap + 5 }
 
 /* The kernel on the first mr (1..MR) rows of the sliver. */
 static __attribute__((noinline)) void kernel_rows(int mr, int kc, const float *Ap, const float *Bp, int ldbp,
                         float alpha, float beta, float *C, int ldc)
 {
-    const float *a[MR] = { Ap, Ap + 1, Ap + 2, Ap + 3, Ap + 4, Ap + 5 };
+    const float *a[MR] = SLIVER_ROWS(Ap);
     switch (mr) {
     case 1: tile_kernel(1, kc, NULL, a, MR, Bp, ldbp, alpha, beta, C, ldc); break;
     case 2: tile_kernel(2, kc, NULL, a, MR, Bp, ldbp, alpha, beta, C, ldc); break;

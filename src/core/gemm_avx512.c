@@ -76,27 +76,6 @@ tile_kernel(const int mr, int kc, const int *ks, const float *const a[MR], const
 #define SLIVER_ROWS(Ap) { Ap, Ap + 1, Ap + 2, Ap + 3, Ap + 4, Ap + 5, Ap + 6, Ap + 7, \
                           Ap + 8, Ap + 9, Ap + 10, Ap + 11, Ap + 12, Ap + 13 }
 
-/* noinline: the caller's loop values must not compete for the registers. */
-static __attribute__((noinline)) void kernel_full(int kc, const int *ks, const float *Ap, const float *Bp,
-                                                  int ldbp, float alpha, float beta, float *C, int ldc)
-{
-    const float *a[MR] = SLIVER_ROWS(Ap);
-    if (ks)
-        tile_kernel(MR, kc, ks, a, MR, Bp, ldbp, alpha, beta, C, ldc);
-    else
-        tile_kernel(MR, kc, NULL, a, MR, Bp, ldbp, alpha, beta, C, ldc);
-}
-
-/* op(A) read in place from MR row pointers (gemm_small_nt). */
-static __attribute__((noinline)) void kernel_rowptr(int kc, const int *ks, const float *const a[MR],
-                                                    const float *Bp, float *C)
-{
-    if (ks)
-        tile_kernel(MR, kc, ks, a, 1, Bp, NR, 1.0f, 0.0f, C, NR);
-    else
-        tile_kernel(MR, kc, NULL, a, 1, Bp, NR, 1.0f, 0.0f, C, NR);
-}
-
 /* The kernel on the first mr (1..MR) rows, specialised for each mr. */
 static __attribute__((noinline)) void kernel_rows(int mr, int kc, const float *Ap, const float *Bp, int ldbp,
                                                   float alpha, float beta, float *C, int ldc)

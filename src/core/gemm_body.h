@@ -5,11 +5,14 @@
  * it once, after defining
  *   MR, NR                 the register tile (NR a multiple of 8);
  *   KC, MC, NC             the block sizes for it;
- *   kernel_full, kernel_rows, kernel_rowptr   the micro-kernel (see the
- *                          contract in gemm_avx2.c) on a full tile, on its
- *                          first mr rows, and reading op(A) by row pointers;
- *                          kernel_full and kernel_rowptr take a list of the
- *                          depths to visit (NULL: all);
+ *   tile_kernel            the micro-kernel (see the contract in
+ *                          gemm_avx2.c), always_inline, from which this file
+ *                          makes kernel_full (a full tile) and kernel_rowptr
+ *                          (op(A) read by row pointers), each taking a list
+ *                          of the depths to visit (NULL: all);
+ *   SLIVER_ROWS(Ap)        the MR row pointers of a packed A sliver
+ *                          ({ Ap, Ap + 1, ..., Ap + MR − 1 });
+ *   kernel_rows            the micro-kernel on a tile's first mr rows;
  *   GEMM_ENTRY             the name of the exported entry point;
  *   BACKSTEP_ENTRY         the name of the exported backward_step (kern.h);
  *   PREFETCH_NEXT_ROWS     1: gemm_small_nt prefetches the next MR rows of W
@@ -40,6 +43,34 @@ static inline operand shifted(operand x, int di, int dk)
 }
 
 static inline int imin(int a, int b) { return a < b ? a : b; }
+
+/* noinline: inlined into a loop nest, the kernel competes for the registers
+ * with the caller's values and spills an accumulator. ks: every depth < kc
+ * when NULL, else the kc depths in it; each case compiled apart, so the
+ * dense loop has no index load. */
+static __attribute__((noinline)) void kernel_full(int kc, const int *ks, const float *Ap,
+                                                  const float *Bp, int ldbp, float alpha,
+                                                  float beta, float *C, int ldc)
+{
+    const float *a[MR] = SLIVER_ROWS(Ap);
+    if (ks)
+        tile_kernel(MR, kc, ks, a, MR, Bp, ldbp, alpha, beta, C, ldc);
+    else
+        tile_kernel(MR, kc, NULL, a, MR, Bp, ldbp, alpha, beta, C, ldc);
+}
+
+/* The same kernel reading op(A) in place from MR row pointers, each row
+ * contiguous in k (astep = 1): gemm_small_nt's A side is B's rows. ks as
+ * above (NULL: every depth < kc). */
+static __attribute__((noinline)) void kernel_rowptr(int kc, const int *ks,
+                                                    const float *const a[MR], const float *Bp,
+                                                    float *C)
+{
+    if (ks)
+        tile_kernel(MR, kc, ks, a, 1, Bp, NR, 1.0f, 0.0f, C, NR);
+    else
+        tile_kernel(MR, kc, NULL, a, 1, Bp, NR, 1.0f, 0.0f, C, NR);
+}
 
 /* Split n into equal blocks of at most max, each a multiple of unit. */
 static int block_size(int n, int max, int unit)

@@ -79,7 +79,7 @@ echo "$ours"
 peers=
 if [ -x $PY ]; then
     # The peers step through the same MNIST images when step.lua found them.
-    mnist=$("$DELTALAB" -e 'local ok, d = pcall(data.mnist); if ok then print(d.dir) end' 2>/dev/null)
+    mnist=$(printf '%s\n' "$ours" | sed -n 's/^step mnist from //p')
     peers=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $PY tests/bench/step_peers.py $q \
             ${mnist:+--mnist "$(realpath "$mnist")"} 2>&1)
     echo "$peers"

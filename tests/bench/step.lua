@@ -20,12 +20,14 @@ local function synthetic(B, n_in, n_out)
   return { { X, B == 1 and labels[1] or labels } }
 end
 
+-- MNIST's first n training images and labels, and the directory they came
+-- from (run.sh hands it to the peers); nil when MNIST is not found.
 local function mnist_samples(n)
   local ok, d = pcall(data.mnist)
   if not ok then return nil end
   local samples = {}
   for i = 1, n do samples[i] = { d.train.X:row(i), d.train.y:get(i, 1) } end
-  return samples
+  return samples, d.dir
 end
 
 local function bench(sizes, acts, cost, samples, seconds)
@@ -59,7 +61,8 @@ end
 local secs = quick and 0.05 or 1.0
 -- Batch 1 runs on one thread, so its CPU time is the figure that a loaded
 -- machine disturbs least; both are printed.
-local images = mnist_samples(1000)
+local images, mnist_dir = mnist_samples(1000)
+if mnist_dir then print("step mnist from " .. mnist_dir) end
 for _, hidden in ipairs{ 30, 100 } do
   local name = ("784-%d-10 batch 1"):format(hidden)
   local w, c = bench({ 784, hidden, 10 }, { "sigmoid", "sigmoid" }, "quadratic",

@@ -5,7 +5,7 @@ images in turn (DIR holds train-images-idx3-ubyte[.gz] and the labels; step.lua
 finds it with data.mnist()). Prints lines in step.lua's format with the peer's
 name; skips a peer that is not installed.
     /usr/bin/python3 tests/bench/step_peers.py [--quick] [--mnist DIR]"""
-import gzip, os, sys, time
+import functools, gzip, os, sys, time
 
 # Each peer is timed at 1 and at 2 threads (NumPy: its BLAS's threads;
 # PyTorch: set_num_threads) and reported at the faster, by wall time, with
@@ -25,9 +25,11 @@ def idx_file(name):
         return f.read()
 
 
+@functools.lru_cache(maxsize=None)
 def mnist_samples(n):
     """The first n training images as float32 rows scaled to [0, 1] (as
-    data.mnist() gives them) and their labels; None without --mnist."""
+    data.mnist() gives them) and their labels; None without --mnist. Read
+    once for both peers."""
     if not mnist_dir:
         return None
     img, lab = idx_file("train-images-idx3-ubyte"), idx_file("train-labels-idx1-ubyte")

@@ -114,20 +114,8 @@ tile_kernel(const int mr, int kc, const int *ks, const float *const a[MR], const
 
 #define SLIVER_ROWS(Ap) { Ap, Ap + 1, Ap + 2, Ap + 3, Ap + 4, Ap + 5 }
 
-/* The kernel on the first mr (1..MR) rows of the sliver. */
-static __attribute__((noinline)) void kernel_rows(int mr, int kc, const float *Ap, const float *Bp, int ldbp,
-                        float alpha, float beta, float *C, int ldc)
-{
-    const float *a[MR] = SLIVER_ROWS(Ap);
-    switch (mr) {
-    case 1: tile_kernel(1, kc, NULL, a, MR, Bp, ldbp, alpha, beta, C, ldc); break;
-    case 2: tile_kernel(2, kc, NULL, a, MR, Bp, ldbp, alpha, beta, C, ldc); break;
-    case 3: tile_kernel(3, kc, NULL, a, MR, Bp, ldbp, alpha, beta, C, ldc); break;
-    case 4: tile_kernel(4, kc, NULL, a, MR, Bp, ldbp, alpha, beta, C, ldc); break;
-    case 5: tile_kernel(5, kc, NULL, a, MR, Bp, ldbp, alpha, beta, C, ldc); break;
-    default: tile_kernel(MR, kc, NULL, a, MR, Bp, ldbp, alpha, beta, C, ldc); break;
-    }
-}
+/* The short tiles kernel_rows and kernel_rowptr are specialised for. */
+#define PARTIAL_ROWS(X) X(1) X(2) X(3) X(4) X(5)
 
 #define GEMM_ENTRY gemm_avx2
 #define BACKSTEP_ENTRY gemm_avx2_backward_step

@@ -76,19 +76,9 @@ tile_kernel(const int mr, int kc, const int *ks, const float *const a[MR], const
 #define SLIVER_ROWS(Ap) { Ap, Ap + 1, Ap + 2, Ap + 3, Ap + 4, Ap + 5, Ap + 6, Ap + 7, \
                           Ap + 8, Ap + 9, Ap + 10, Ap + 11, Ap + 12, Ap + 13 }
 
-/* The kernel on the first mr (1..MR) rows, specialised for each mr. */
-static __attribute__((noinline)) void kernel_rows(int mr, int kc, const float *Ap, const float *Bp, int ldbp,
-                                                  float alpha, float beta, float *C, int ldc)
-{
-    const float *a[MR] = SLIVER_ROWS(Ap);
-#define ROWS(m) case m: tile_kernel(m, kc, NULL, a, MR, Bp, ldbp, alpha, beta, C, ldc); break;
-    switch (mr) {
-    ROWS(1) ROWS(2) ROWS(3) ROWS(4) ROWS(5) ROWS(6) ROWS(7)
-    ROWS(8) ROWS(9) ROWS(10) ROWS(11) ROWS(12) ROWS(13)
-    default: tile_kernel(MR, kc, NULL, a, MR, Bp, ldbp, alpha, beta, C, ldc); break;
-    }
-#undef ROWS
-}
+/* The short tiles kernel_rows and kernel_rowptr are specialised for. */
+#define PARTIAL_ROWS(X) X(1) X(2) X(3) X(4) X(5) X(6) X(7) \
+                        X(8) X(9) X(10) X(11) X(12) X(13)
 
 /* No software prefetch of W's next rows in gemm_small_nt: 14 rows of up to
  * 4096 floats at once filled the miss buffers and stalled on the prefetches

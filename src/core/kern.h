@@ -108,6 +108,11 @@ typedef struct kern_table {
     void (*dense_step_forward)(float *z, float *W, const float *a, const float *b,
                                int n_out, int n_in, const float *d_old, const float *a_old,
                                float lr, float decay);
+    /* One sample's step with momentum mu, BP4 fused with the update, one pass
+     * over W and V: for every row j, V[j] ← mu·V[j] − lr·δ[j]·a, then W[j] ←
+     * decay·W[j] + V[j] (net_update's order; δ[j]·a rounded once). */
+    void (*dense_momentum_step)(float *W, float *V, const float *delta, const float *a,
+                                int n_out, int n_in, float lr, float mu, float decay);
 } kern_table;
 
 /* The active table (initialised on first call; thread-safe). */

@@ -346,4 +346,5 @@ void kern_avx2_fill(kern_table *t)
     t->dense_forward = net_dense_forward_avx2;
     t->dense_grad_step = net_dense_grad_step_avx2;
     t->dense_step_forward = net_dense_step_forward_avx2;
+    t->dense_momentum_step = net_dense_momentum_step_avx2;
 }

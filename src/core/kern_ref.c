@@ -232,6 +232,20 @@ static void ref_dense_grad_step(float *W, float *dW, const float *delta, const f
     }
 }
 
+/* V[j] ← mu·V[j] − lr·δ[j]·a, then W[j] ← decay·W[j] + V[j]. */
+static void ref_dense_momentum_step(float *W, float *V, const float *delta, const float *a,
+                                    int n_out, int n_in, float lr, float mu, float decay)
+{
+    for (int j = 0; j < n_out; j++) {
+        float *w = W + (size_t)j * n_in, *v = V + (size_t)j * n_in;
+        for (int k = 0; k < n_in; k++) {
+            float g = delta[j] * a[k];
+            v[k] = mu * v[k] - lr * g;
+            w[k] = decay * w[k] + v[k];
+        }
+    }
+}
+
 /* The deferred update, then the forward: two passes (the reference is the
  * oracle, not a fusion). */
 static void ref_dense_step_forward(float *z, float *W, const float *a, const float *b,
@@ -265,5 +279,6 @@ void kern_ref_fill(kern_table *t)
         .colsum = ref_colsum,
         .dense_forward = ref_dense_forward, .dense_grad_step = ref_dense_grad_step,
         .dense_step_forward = ref_dense_step_forward,
+        .dense_momentum_step = ref_dense_momentum_step,
     };
 }

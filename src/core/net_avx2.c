@@ -191,6 +191,44 @@ void net_dense_grad_step_avx2(float *W, float *dW, const float *delta, const flo
     }
 }
 
+/* One row of the step with momentum: v ← mu·v − lr·(d·a), w ← decay·w + v.
+ * decay is a literal 1 where the caller can make it one (no multiply). */
+SPECIALISED void momentum_row(float *w, float *v, float dj, const float *a, __m256i tm, int nv,
+                              int n_in, float lr, float mu, float decay)
+{
+    __m256 d = _mm256_set1_ps(dj), nl = _mm256_set1_ps(-lr), vmu = _mm256_set1_ps(mu);
+    __m256 vdecay = _mm256_set1_ps(decay);
+    for (int k = 0; k < nv; k += 8) {
+        __m256 vk = stepped(_mm256_loadu_ps(v + k), _mm256_mul_ps(d, _mm256_loadu_ps(a + k)), nl, vmu);
+        _mm256_storeu_ps(v + k, vk);
+        _mm256_storeu_ps(w + k, _mm256_add_ps(_mm256_mul_ps(vdecay, _mm256_loadu_ps(w + k)), vk));
+    }
+    if (nv < n_in) {
+        __m256 g = _mm256_mul_ps(d, _mm256_maskload_ps(a + nv, tm));
+        __m256 vk = stepped(_mm256_maskload_ps(v + nv, tm), g, nl, vmu);
+        _mm256_maskstore_ps(v + nv, tm, vk);
+        _mm256_maskstore_ps(w + nv, tm,
+                            _mm256_add_ps(_mm256_mul_ps(vdecay, _mm256_maskload_ps(w + nv, tm)), vk));
+    }
+}
+
+/* One pass over W and V (net_update's momentum step read and wrote V twice
+ * and W once more, after the rank-1 product made dW). Every chunk: the
+ * velocity moves even where the input is zero. */
+void net_dense_momentum_step_avx2(float *W, float *V, const float *delta, const float *a,
+                                  int n_out, int n_in, float lr, float mu, float decay)
+{
+    __m256i tm = tail_mask(n_in % 8);
+    int nv = n_in - n_in % 8;
+    for (int j = 0; j < n_out; j++) {
+        size_t o = (size_t)j * n_in;
+        if (decay == 1.0f)
+            momentum_row(W + o, V + o, delta[j], a, tm, nv, n_in, lr, mu, 1.0f);
+        else
+            momentum_row(W + o, V + o, delta[j], a, tm, nv, n_in, lr, mu, decay);
+    }
+}
+
 /* One vector of one row of the deferred update, stored: w ← decay·w −
  * lr·(d·a_old). Returns the new w; update_tail does the masked last one. */
 static inline __m256 update_vec(float *w, __m256 d, __m256 ao, __m256 nl, __m256 vdecay)

@@ -159,6 +159,20 @@ static void test_batch1_quadratic(void)
     compare(2, s, a, DL_QUADRATIC, 1, (net_hyper){ 0.5f, 1.0f, 10, 0.5f }, 0, 0, 20, 5e-5);
 }
 
+/* Batch 1 with momentum: one pass over W and V a layer (dense_momentum_step),
+ * against net_backward + net_update; 200 inputs take the kernel's 8-lane body
+ * and 9 its masked tail; frozen layers keep their weights. */
+static void test_batch1_momentum(void)
+{
+    static const int s[] = { 9, 20, 3 };
+    static const dl_act a[] = { DL_SIGMOID, DL_SIGMOID };
+    compare(2, wide, wide_acts, DL_LOG_LIKELIHOOD, 1, (net_hyper){ 0.05f, 0, 1, 0.9f }, 0, 0, 20,
+            5e-5);
+    compare(2, wide, wide_acts, DL_LOG_LIKELIHOOD, 1, (net_hyper){ 0.05f, 5.0f, 100, 0.9f }, 1, 1,
+            20, 5e-5);
+    compare(2, s, a, DL_QUADRATIC, 1, (net_hyper){ 0.5f, 0, 1, 0.9f }, 0, 1, 20, 5e-5);
+}
+
 /* A forward on other data writes the stale gradients first; net_forget_grads
  * drops them; with accumulate the step is the unfused one. */
 static void test_stale_semantics(void)
@@ -353,6 +367,7 @@ int main(void)
     RUN(test_l2_momentum);
     RUN(test_frozen);
     RUN(test_batch1_quadratic);
+    RUN(test_batch1_momentum);
     RUN(test_stale_semantics);
     RUN(test_stale_batch_one);
     RUN(test_pending_readers);

@@ -274,6 +274,42 @@ static void test_dense(void)
     }
 }
 
+/* dense_momentum_step against the reference. δ·a is one multiplication in
+ * both; V's update rounds once (FMA) where the reference rounds μ·v, lr·g and
+ * their difference: within 2u of V plus u·lr·|g| (|g| ≤ 1 here); W adds V to
+ * decay·W, rounded in the same order in both, so it carries V's difference
+ * plus 2u of itself. Three steps, from equal states each time, with and
+ * without decay. */
+static void test_dense_momentum(void)
+{
+    const int shapes[][2] = { { 1, 1 }, { 3, 7 }, { 4, 8 }, { 5, 9 }, { 10, 30 }, { 30, 784 },
+                              { 9, 33 } };
+    const float lr = 0.1f, mu = 0.9f;
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
+        int n_out = shapes[s][0], n_in = shapes[s][1];
+        size_t nw = (size_t)n_out * n_in;
+        float *W = vec(nw, -1, 1), *V = vec(nw, -1, 1), *a = vec((size_t)n_in, -1, 1);
+        float *d = vec((size_t)n_out, -1, 1), *W2 = malloc(nw * 4), *V2 = malloc(nw * 4);
+        memcpy(W2, W, nw * 4);
+        memcpy(V2, V, nw * 4);
+        for (int step = 0; step < 3; step++) {
+            float decay = step == 1 ? 0.999f : 1.0f;
+            REF->dense_momentum_step(W, V, d, a, n_out, n_in, lr, mu, decay);
+            FAST->dense_momentum_step(W2, V2, d, a, n_out, n_in, lr, mu, decay);
+            CHECK(close_all("dense_momentum_step V", nw, V2, V, 2 * U, U * lr));
+            CHECK(close_all("dense_momentum_step W", nw, W2, W, 2 * U, 2 * U * (2 + lr)));
+            memcpy(W2, W, nw * 4);
+            memcpy(V2, V, nw * 4);
+        }
+        /* By hand, one weight: v = 0.9·0.5 − 0.1·(2·3) = −0.15, w = 1 + v. */
+        float w1 = 1, v1 = 0.5f, d1 = 2, a1 = 3;
+        FAST->dense_momentum_step(&w1, &v1, &d1, &a1, 1, 1, lr, mu, 1.0f);
+        CHECK_NEAR(v1, -0.15, 4e-8);
+        CHECK_NEAR(w1, 0.85, 4e-8);
+        free(W); free(V); free(a); free(d); free(W2); free(V2);
+    }
+}
+
 /* dense_step_forward, the deferred update fused into the next forward, is
  * bit for bit the two kernels it fuses, dense_grad_step (update, no dW) then
  * dense_forward, in every table this CPU runs: the same operations in the
@@ -444,6 +480,7 @@ int main(void)
     RUN(test_dispatch);
     RUN(test_dense_by_hand);
     RUN(test_dense_step_forward);
+    RUN(test_dense_momentum);
     RUN(test_dense_zero_skip);
     RUN(test_dense_zero_skip_leaves_out_nan);
     if (!FAST) {

@@ -101,8 +101,8 @@ static int env_threads(void)
 
 int dl_threads(void)
 {
-    /* Asked before every kernel call: once set, read without the lock (a
-     * mutex round trip a call was 1 % of a batch-10 training run). */
+    /* Asked before every kernel call, and set once in a run but for tests
+     * and benchmarks: once set, read without the lock. */
     int n = __atomic_load_n(&pool.want, __ATOMIC_RELAXED);
     if (n)
         return n;

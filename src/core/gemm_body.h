@@ -373,7 +373,7 @@ static const int *shorter_list(const int *ka, int na, const int *kb, int nb, int
 }
 
 /* The packed B block of gemm_blocked, with its slivers' depth lists, kept by
- * one thread or shared by a team of them (gemm_team). */
+ * one thread or shared by a team of them (team_part). */
 typedef struct bblock {
     float *Bp;          /* KC×NC floats */
     int *lists;         /* a depth list of up to KC per sliver */
@@ -399,6 +399,16 @@ typedef struct bblock {
  * batch of 32 it was a fifth of the time; only the ragged right sliver is
  * still packed, for its zero padding. */
 #define DIRECT_M 48
+
+/* A stripe's scratch (SCRATCH_FLOATS, see PACK_FLOATS): the A block, the B
+ * block, then the A slivers' depth lists and the B slivers'. */
+static int *scratch_a_lists(float *buf) { return (int *)(buf + PACK_FLOATS); }
+
+static bblock scratch_bblock(float *buf)
+{
+    return (bblock){ .Bp = buf + (size_t)MC * KC,
+                     .lists = scratch_a_lists(buf) + (size_t)MC / MR * KC };
+}
 
 static void gemm_blocked(int M, int N, int K, float alpha, operand A, operand B,
                          float beta, float *C, int ldc, float *Ap, int *ka, bblock *bb,
@@ -687,12 +697,13 @@ static void run_part(void *arg, int i, int n)
         float *buf = dl_scratch(SCRATCH_FLOATS);
         if (buf && B.t && M <= DIRECT_M)
             gemm_small_nt(M, N, J->K, J->alpha, A, B, J->beta, C, J->ldc, buf);
-        else if (buf)
+        else if (buf) {
+            bblock bb = scratch_bblock(buf);
             gemm_blocked(M, N, J->K, J->alpha, A, B, J->beta, C, J->ldc, buf,
-                         (int *)(buf + PACK_FLOATS), &(bblock){ .Bp = buf + (size_t)MC * KC,
-                         .lists = (int *)(buf + PACK_FLOATS) + (size_t)MC / MR * KC }, 0, 1);
-        else
+                         scratch_a_lists(buf), &bb, 0, 1);
+        } else {
             gemm_plain(M, N, J->K, J->alpha, A, B, J->beta, C, J->ldc);
+        }
         return;
     }
     case JOB_DOT:    /* rows of X = J->A.p */
@@ -735,7 +746,7 @@ static void team_part(void *arg, int i, int n)
     int lo, hi;
     part_range(J->M, MR, i, n, &lo, &hi);
     float *Ap = i == 0 ? T->buf : dl_scratch(A_FLOATS);
-    int *ka = i == 0 ? (int *)(T->buf + PACK_FLOATS) : Ap ? (int *)(Ap + (size_t)MC * KC) : NULL;
+    int *ka = i == 0 ? scratch_a_lists(T->buf) : Ap ? (int *)(Ap + (size_t)MC * KC) : NULL;
     if (!Ap)
         __atomic_store_n(&T->failed, 1, __ATOMIC_RELAXED);
     dl_barrier_wait(&T->bb.bar, n);   /* all know whether everyone has scratch */
@@ -946,8 +957,7 @@ void GEMM_ENTRY(int tA, int tB, int M, int N, int K, float alpha,
     int parts = dl_parts(work, GEMM_GRAIN);
     float *buf = parts > 1 && M >= TEAM_M ? dl_scratch(SCRATCH_FLOATS) : NULL;
     if (buf) {
-        team_job T = { &J, buf, { .Bp = buf + (size_t)MC * KC,
-                                  .lists = (int *)(buf + PACK_FLOATS) + (size_t)MC / MR * KC }, 0 };
+        team_job T = { &J, buf, scratch_bblock(buf), 0 };
         dl_team(team_part, &T, parts);
         return;
     }

@@ -871,20 +871,6 @@ void net_settle_weights(const net *cn)
     n->w_pending = 0;
 }
 
-/* A bias's step from its gradient db (n_out floats), as net_update takes it. */
-static void bias_step(layer *ly, const float *db, const net_hyper *h)
-{
-    const kern_table *k = kern();
-    size_t len = (size_t)ly->n_out;
-    if (h->momentum == 0.0f) {
-        k->axpy(ly->b.data, -h->lr, db, len);
-    } else {
-        k->scale(ly->vb.data, ly->vb.data, h->momentum, len);
-        k->axpy(ly->vb.data, -h->lr, db, len);
-        k->add(ly->b.data, ly->b.data, ly->vb.data, len);
-    }
-}
-
 /* backward + update for one sample, fused: each row of W takes its step
  * W[j] ← decay·W[j] − η·δ[j]·a_prev in one pass (the table's
  * dense_grad_step), W¹ in the next forward's pass over it (defer_update: at
@@ -926,7 +912,7 @@ static dl_status step_one(net *n, mat Y, const net_hyper *h)
             k->dense_grad_step(ly->W.data, NULL, d, a_prev, ly->n_out, ly->n_in, h->lr,
                                decay, 1);
         if (!ly->frozen_b)                                         /* BP3 + update */
-            bias_step(ly, d, h);
+            sgd(ly->b, mat_wrap((float *)d, 1, ly->n_out), ly->vb, h, 1.0f);
     }
     memcpy(n->x_step, n->x.data, (size_t)n->sizes[0] * sizeof *n->x_step);
     n->have_delta = 1;
@@ -943,7 +929,7 @@ static void fused_bias(net *n, int l, const net_hyper *h)
         return;
     mat row = mat_wrap(n->scratch.data, 1, ly->n_out);  /* db, as net_backward has it */
     mat_colsum(row, ly->delta, 1.0f / (float)n->B);
-    bias_step(ly, row.data, h);
+    sgd(ly->b, row, ly->vb, h, 1.0f);
 }
 
 /*
